@@ -1,0 +1,18 @@
+package fakeaws
+
+import (
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+)
+
+// Config returns an aws.Config that sends every client built from it to
+// endpoint with static credentials and no retries, so a test never reaches
+// AWS and API errors surface at once.
+func Config(endpoint string) aws.Config {
+	return aws.Config{
+		Region:           "us-east-1",
+		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", ""),
+		BaseEndpoint:     aws.String(endpoint),
+		RetryMaxAttempts: 1,
+	}
+}
