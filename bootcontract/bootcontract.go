@@ -1,0 +1,66 @@
+// Package bootcontract is the single source of truth for the GPU instance boot
+// path: where the AMI installs ComfyUI and the worker, the systemd unit names,
+// and the environment file that the GpuFleet user data writes and the worker
+// reads. The GpuFleet stack, the Packer templates' tests and the worker all use
+// these values, so a rename here is caught everywhere at once (review blocker 7).
+package bootcontract
+
+// Install paths baked into the AMI.
+const (
+	WorkerHome      = "/opt/worker"
+	WorkerBinary    = "/opt/worker/bin/worker"
+	WorkerStateDir  = "/var/lib/comfyui-worker" // persisted registration token (0600)
+	WorkerTokenFile = "/var/lib/comfyui-worker/token.json"
+	WorkerUser      = "comfyui"
+
+	ComfyUIHome      = "/opt/comfyui"
+	ComfyUIVenv      = "/opt/comfyui/venv"
+	ComfyUIPython    = "/opt/comfyui/venv/bin/python"
+	ComfyUIModelsDir = "/opt/comfyui/models"
+	ComfyUIHost      = "127.0.0.1"
+	ComfyUIPort      = 8188
+	ComfyUIURL       = "http://127.0.0.1:8188"
+
+	// BakedBundleIDFile holds the model bundle id baked into the AMI; bundle sync
+	// is skipped when the fleet's active bundle equals it.
+	BakedBundleIDFile = "/opt/comfyui/.baked-bundle-id"
+)
+
+// EnvFile is written by the GpuFleet user data and read by the worker units
+// (systemd EnvironmentFile=).
+const EnvFile = "/etc/comfyui-worker/worker.env"
+
+// systemd units baked into the AMI, in start order.
+const (
+	ComfyUIUnit    = "comfyui.service"
+	BundleSyncUnit = "comfyui-bundle-sync.service"
+	WorkerUnit     = "comfyui-worker.service"
+)
+
+// Units lists the units the user data starts, in start order.
+func Units() []string { return []string{ComfyUIUnit, BundleSyncUnit, WorkerUnit} }
+
+// Keys of EnvFile. The worker reads exactly these.
+const (
+	EnvAPIBaseURL        = "WORKER_API_BASE_URL"        // https://<domain>; the worker calls <base>/api/worker/<verb>
+	EnvStage             = "WORKER_STAGE"               // staging | production
+	EnvFleetSlug         = "WORKER_FLEET_SLUG"          // e.g. gpu-default
+	EnvASGName           = "WORKER_ASG_NAME"            // the fleet's Auto Scaling group
+	EnvFleetSecretARN    = "WORKER_FLEET_SECRET_ARN"    // Secrets Manager ARN of COMFYUI_FLEET_SECRET
+	EnvRegion            = "AWS_REGION"                 // region of every SDK client
+	EnvModelsBucket      = "WORKER_MODELS_BUCKET"       // bucket with assets/ and bundles/
+	EnvActiveBundleParam = "WORKER_ACTIVE_BUNDLE_PARAM" // SSM parameter /<app>/<stage>/fleets/<slug>/active_bundle
+	EnvLogLevel          = "WORKER_LOG_LEVEL"           // debug | info | warn | error
+	EnvFleetSecret       = "WORKER_FLEET_SECRET"        // local runs only: the secret itself instead of an ARN
+	EnvComfyUIURL        = "WORKER_COMFYUI_URL"         // optional; defaults to ComfyUIURL
+	EnvMetricsEnabled    = "WORKER_METRICS_ENABLED"     // "true" publishes busy/idle to ComfyUI/Workers
+)
+
+// EnvKeys lists every key the user data writes, in file order.
+func EnvKeys() []string {
+	return []string{EnvAPIBaseURL, EnvStage, EnvFleetSlug, EnvASGName, EnvFleetSecretARN,
+		EnvRegion, EnvModelsBucket, EnvActiveBundleParam, EnvLogLevel, EnvMetricsEnabled}
+}
+
+// MetricsNamespace is where the backend and the workers publish fleet metrics.
+const MetricsNamespace = "ComfyUI/Workers"

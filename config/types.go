@@ -1,0 +1,175 @@
+// Package config holds the typed settings of one deployment stage, their presets,
+// how they are decoded from CDK context and how they are validated. Plain structs
+// without pointers: the zero value of every field is meaningful or rejected.
+package config
+
+// Stage is everything one stage's stacks are built from. Nothing else is read.
+type Stage struct {
+	AppPrefix         string   `json:"appPrefix"`
+	Stage             string   `json:"stage"`
+	Account           string   `json:"account"`
+	Region            string   `json:"region"`
+	AvailabilityZones []string `json:"availabilityZones"`
+	Owner             string   `json:"owner"`
+
+	// DomainName is the host the ALB serves (frontend and /api); the worker and
+	// the frontend reach the API at https://<DomainName>.
+	DomainName     string `json:"domainName"`
+	CertificateArn string `json:"certificateArn"`
+	// AllowHTTPOnly must be set explicitly for a stage without a certificate:
+	// nothing is ever silently downgraded to plain HTTP.
+	AllowHTTPOnly bool   `json:"allowHttpOnly"`
+	AlertEmail    string `json:"alertEmail"`
+
+	MonthlyBudgetUsd int    `json:"monthlyBudgetUsd"`
+	LogRetentionDays int    `json:"logRetentionDays"`
+	LogLevel         string `json:"logLevel"`
+	// ImageTag pins a build (the pipeline's <sha7>); empty means the moving
+	// "latest" tags the pipeline pushes.
+	ImageTag string `json:"imageTag"`
+
+	Network       Network       `json:"network"`
+	Database      Database      `json:"database"`
+	Cache         Cache         `json:"cache"`
+	Media         Media         `json:"media"`
+	Ecr           Ecr           `json:"ecr"`
+	Cluster       Cluster       `json:"cluster"`
+	Backend       Service       `json:"backend"`
+	Frontend      Service       `json:"frontend"`
+	Alb           Alb           `json:"alb"`
+	Fleets        []Fleet       `json:"fleets"`
+	FleetSchedule FleetSchedule `json:"fleetSchedule"`
+	Alarms        Alarms        `json:"alarms"`
+}
+
+// Network is the VPC layout. Subnet sizes are prefix lengths (24 = /24).
+type Network struct {
+	VpcCidr            string `json:"vpcCidr"`
+	PublicSubnetMask   int    `json:"publicSubnetMask"`
+	PrivateSubnetMask  int    `json:"privateSubnetMask"`
+	IsolatedSubnetMask int    `json:"isolatedSubnetMask"`
+	NatCount           int    `json:"natCount"`
+	// NatKind is "gateway" (managed NAT gateway) or "instance" (a t4g NAT
+	// instance, much cheaper, for non-production stages).
+	NatKind            string `json:"natKind"`
+	NatInstanceType    string `json:"natInstanceType"`
+	InterfaceEndpoints bool   `json:"interfaceEndpoints"`
+}
+
+// Database is the RDS MariaDB instance and what DB-init creates in it.
+type Database struct {
+	EngineVersion         string   `json:"engineVersion"`
+	InstanceClass         string   `json:"instanceClass"`
+	MultiAz               bool     `json:"multiAz"`
+	AllocatedStorageGb    int      `json:"allocatedStorageGb"`
+	MaxAllocatedStorageGb int      `json:"maxAllocatedStorageGb"`
+	BackupRetentionDays   int      `json:"backupRetentionDays"`
+	PerformanceInsights   bool     `json:"performanceInsights"`
+	DeletionProtection    bool     `json:"deletionProtection"`
+	RemovalPolicy         string   `json:"removalPolicy"` // snapshot | retain
+	Databases             []string `json:"databases"`
+	AppUsername           string   `json:"appUsername"`
+	MaxConnections        int      `json:"maxConnections"`
+}
+
+// Cache is the ElastiCache replication group (Valkey or Redis OSS).
+type Cache struct {
+	Engine        string `json:"engine"` // valkey | redis
+	EngineVersion string `json:"engineVersion"`
+	NodeType      string `json:"nodeType"`
+	Replicas      int    `json:"replicas"` // 0 = single node; >= 1 enables Multi-AZ failover
+}
+
+// Media is the media bucket and its CloudFront distribution.
+type Media struct {
+	PriceClass string `json:"priceClass"` // PriceClass_100 | PriceClass_200 | PriceClass_All
+	// CdnDomainName and CdnCertificateArn (us-east-1) give CloudFront a custom
+	// domain; both or neither.
+	CdnDomainName         string `json:"cdnDomainName"`
+	CdnCertificateArn     string `json:"cdnCertificateArn"`
+	InfrequentAccessDays  int    `json:"infrequentAccessDays"`
+	GlacierIrDays         int    `json:"glacierIrDays"`
+	ModelVersionsKeepDays int    `json:"modelVersionsKeepDays"`
+}
+
+// Ecr is the image repositories' retention.
+type Ecr struct {
+	KeepImages int `json:"keepImages"`
+}
+
+// Cluster is the ECS cluster's capacity provider mix, shared by both services.
+type Cluster struct {
+	FargateWeight     int `json:"fargateWeight"`
+	FargateSpotWeight int `json:"fargateSpotWeight"`
+	FargateBase       int `json:"fargateBase"` // tasks always on FARGATE before weights apply
+	// ServicesStartAtZero keeps desired count at 0 on the first deploy, before
+	// the pipeline has pushed any image to the (empty) ECR repositories.
+	ServicesStartAtZero bool `json:"servicesStartAtZero"`
+}
+
+// Service sizes one Fargate service.
+type Service struct {
+	Cpu              int `json:"cpu"`
+	MemoryMiB        int `json:"memoryMiB"`
+	DesiredCount     int `json:"desiredCount"`
+	MinCount         int `json:"minCount"`
+	MaxCount         int `json:"maxCount"`
+	CpuTargetPercent int `json:"cpuTargetPercent"`
+}
+
+// Alb holds load balancer settings.
+type Alb struct {
+	IdleTimeoutSeconds int `json:"idleTimeoutSeconds"`
+}
+
+// Fleet is one GPU worker fleet (one Auto Scaling group).
+type Fleet struct {
+	Slug        string `json:"slug"`
+	DisplayName string `json:"displayName"`
+	// AmiParameter is the SSM parameter the AMI pipeline writes; AmiID pins an
+	// image instead. Empty AmiParameter means /<app>/ami/fleets/<stage>/<slug>.
+	AmiParameter             string   `json:"amiParameter"`
+	AmiID                    string   `json:"amiId"`
+	InstanceTypes            []string `json:"instanceTypes"`
+	MaxSize                  int      `json:"maxSize"`
+	WarmupSeconds            int      `json:"warmupSeconds"`
+	BacklogPerInstanceTarget float64  `json:"backlogPerInstanceTarget"`
+	ScaleToZeroMinutes       int      `json:"scaleToZeroMinutes"`
+	RootVolumeGb             int      `json:"rootVolumeGb"`
+	// OnDemandPercent above a base of 0; 0 means all Spot.
+	OnDemandPercent int `json:"onDemandPercent"`
+	// ProtectedIdleLimitMinutes: the reaper clears scale-in protection held
+	// while the queue has been empty this long.
+	ProtectedIdleLimitMinutes int `json:"protectedIdleLimitMinutes"`
+}
+
+// FleetSchedule optionally forces every fleet to zero at night (non-production).
+type FleetSchedule struct {
+	NightlyScaleToZero bool   `json:"nightlyScaleToZero"`
+	Cron               string `json:"cron"` // UTC cron, e.g. "0 22 * * *"
+}
+
+// Alarms are thresholds; defaults per stage in presets.go.
+type Alarms struct {
+	Alb5xxWarning           int     `json:"alb5xxWarning"`  // count per 5 min
+	Alb5xxCritical          int     `json:"alb5xxCritical"` // count per 5 min
+	Target5xx               int     `json:"target5xx"`
+	LatencyP95Seconds       float64 `json:"latencyP95Seconds"`
+	EcsCpuPercent           int     `json:"ecsCpuPercent"`
+	EcsMemoryPercent        int     `json:"ecsMemoryPercent"`
+	RdsCpuPercent           int     `json:"rdsCpuPercent"`
+	RdsFreeStorageGb        int     `json:"rdsFreeStorageGb"`
+	RdsConnections          int     `json:"rdsConnections"`
+	CacheCpuPercent         int     `json:"cacheCpuPercent"`
+	CacheMemoryPercent      int     `json:"cacheMemoryPercent"`
+	CacheEvictions          int     `json:"cacheEvictions"`
+	QueueDepthDeep          int     `json:"queueDepthDeep"`
+	FleetErrorRatePercent   int     `json:"fleetErrorRatePercent"`
+	LeaseExpiredCount       int     `json:"leaseExpiredCount"`
+	SpotInterruptionCount   int     `json:"spotInterruptionCount"`
+	StuckFleetMarginMinutes int     `json:"stuckFleetMarginMinutes"`
+	NatGbPerHour            int     `json:"natGbPerHour"`
+	LogsGbPerDay            int     `json:"logsGbPerDay"`
+	CloudFrontGbPerDay      int     `json:"cloudFrontGbPerDay"`
+	CloudFront5xxPercent    int     `json:"cloudFront5xxPercent"`
+}
