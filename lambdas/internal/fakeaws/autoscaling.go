@@ -1,0 +1,235 @@
+package fakeaws
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+const autoscalingXMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
+
+// Instance is an instance of a fake Auto Scaling group.
+type Instance struct {
+	ID             string
+	LifecycleState string // InService, Pending, Terminating, ...
+	Protected      bool
+}
+
+// Group is a fake Auto Scaling group.
+type Group struct {
+	Name      string
+	Min, Max  int
+	Desired   int
+	Tags      map[string]string
+	Instances []Instance
+}
+
+// AutoScaling fakes the Auto Scaling query API: DescribeAutoScalingGroups,
+// SetDesiredCapacity and SetInstanceProtection.
+type AutoScaling struct {
+	Server *httptest.Server
+
+	mu     sync.Mutex
+	groups map[string]*Group
+	calls  []Call
+	fail   map[string]string // "Action" or "Action/AsgName" -> error code
+}
+
+// NewAutoScaling starts the fake with the given groups.
+func NewAutoScaling(t testing.TB, groups ...Group) *AutoScaling {
+	a := &AutoScaling{groups: map[string]*Group{}, fail: map[string]string{}}
+	for _, g := range groups {
+		g := g
+		g.Instances = append([]Instance(nil), g.Instances...)
+		a.groups[g.Name] = &g
+	}
+	a.Server = httptest.NewServer(http.HandlerFunc(a.serve))
+	t.Cleanup(a.Server.Close)
+	return a
+}
+
+// Fail makes action fail with code; key is "Action" or "Action/AsgName".
+func (a *AutoScaling) Fail(key, code string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.fail[key] = code
+}
+
+// Group returns a copy of the named group's current state.
+func (a *AutoScaling) Group(name string) (Group, bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	g, ok := a.groups[name]
+	if !ok {
+		return Group{}, false
+	}
+	c := *g
+	c.Instances = append([]Instance(nil), g.Instances...)
+	return c, true
+}
+
+// Calls returns every request received.
+func (a *AutoScaling) Calls() []Call {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]Call(nil), a.calls...)
+}
+
+// MutatingCallsFor lists SetDesiredCapacity/SetInstanceProtection calls on asg.
+func (a *AutoScaling) MutatingCallsFor(asg string) []Call {
+	var out []Call
+	for _, c := range a.Calls() {
+		if c.Action != "DescribeAutoScalingGroups" && c.Params.Get("AutoScalingGroupName") == asg {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// CallsNamed lists the calls of one action.
+func (a *AutoScaling) CallsNamed(action string) []Call {
+	var out []Call
+	for _, c := range a.Calls() {
+		if c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (a *AutoScaling) serve(w http.ResponseWriter, r *http.Request) {
+	call, err := parseQuery(r)
+	if err != nil {
+		writeQueryError(w, http.StatusBadRequest, "InvalidRequest", err.Error())
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.calls = append(a.calls, call)
+	asg := call.Params.Get("AutoScalingGroupName")
+	for _, key := range []string{call.Action, call.Action + "/" + asg} {
+		if code, ok := a.fail[key]; ok {
+			writeQueryError(w, http.StatusBadRequest, code, "injected failure for "+key)
+			return
+		}
+	}
+	switch call.Action {
+	case "DescribeAutoScalingGroups":
+		a.describe(w, call)
+	case "SetDesiredCapacity":
+		a.setDesired(w, call)
+	case "SetInstanceProtection":
+		a.setProtection(w, call)
+	default:
+		writeQueryError(w, http.StatusBadRequest, "InvalidAction", "fake does not implement "+call.Action)
+	}
+}
+
+type xmlTag struct {
+	Key               string `xml:"Key"`
+	Value             string `xml:"Value"`
+	ResourceID        string `xml:"ResourceId"`
+	ResourceType      string `xml:"ResourceType"`
+	PropagateAtLaunch bool   `xml:"PropagateAtLaunch"`
+}
+
+type xmlInstance struct {
+	InstanceID           string `xml:"InstanceId"`
+	LifecycleState       string `xml:"LifecycleState"`
+	HealthStatus         string `xml:"HealthStatus"`
+	AvailabilityZone     string `xml:"AvailabilityZone"`
+	ProtectedFromScaleIn bool   `xml:"ProtectedFromScaleIn"`
+}
+
+type xmlGroup struct {
+	Name      string        `xml:"AutoScalingGroupName"`
+	MinSize   int           `xml:"MinSize"`
+	MaxSize   int           `xml:"MaxSize"`
+	Desired   int           `xml:"DesiredCapacity"`
+	Instances []xmlInstance `xml:"Instances>member"`
+	Tags      []xmlTag      `xml:"Tags>member"`
+}
+
+type xmlDescribeResult struct {
+	Groups  []xmlGroup `xml:"AutoScalingGroups>member"`
+}
+
+func (a *AutoScaling) describe(w http.ResponseWriter, call Call) {
+	names := members(call.Params, "AutoScalingGroupNames")
+	if len(names) == 0 {
+		for n := range a.groups {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+	}
+	var res xmlDescribeResult
+	for _, n := range names {
+		g, ok := a.groups[n]
+		if !ok {
+			continue // the real API omits unknown names
+		}
+		xg := xmlGroup{Name: g.Name, MinSize: g.Min, MaxSize: g.Max, Desired: g.Desired}
+		keys := make([]string, 0, len(g.Tags))
+		for k := range g.Tags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			xg.Tags = append(xg.Tags, xmlTag{Key: k, Value: g.Tags[k], ResourceID: g.Name, ResourceType: "auto-scaling-group", PropagateAtLaunch: true})
+		}
+		for _, in := range g.Instances {
+			xg.Instances = append(xg.Instances, xmlInstance{InstanceID: in.ID, LifecycleState: in.LifecycleState,
+				HealthStatus: "Healthy", AvailabilityZone: "us-east-1a", ProtectedFromScaleIn: in.Protected})
+		}
+		res.Groups = append(res.Groups, xg)
+	}
+	writeQueryResult(w, call.Action, autoscalingXMLNS, res)
+}
+
+func (a *AutoScaling) setDesired(w http.ResponseWriter, call Call) {
+	g, ok := a.groups[call.Params.Get("AutoScalingGroupName")]
+	if !ok {
+		writeQueryError(w, http.StatusBadRequest, "ValidationError", "AutoScalingGroup name not found")
+		return
+	}
+	n, err := strconv.Atoi(call.Params.Get("DesiredCapacity"))
+	if err != nil || n < g.Min || n > g.Max {
+		writeQueryError(w, http.StatusBadRequest, "ValidationError",
+			fmt.Sprintf("New SetDesiredCapacity value %s is outside min %d / max %d", call.Params.Get("DesiredCapacity"), g.Min, g.Max))
+		return
+	}
+	g.Desired = n
+	writeQueryResult(w, call.Action, autoscalingXMLNS, nil)
+}
+
+func (a *AutoScaling) setProtection(w http.ResponseWriter, call Call) {
+	g, ok := a.groups[call.Params.Get("AutoScalingGroupName")]
+	if !ok {
+		writeQueryError(w, http.StatusBadRequest, "ValidationError", "AutoScalingGroup name not found")
+		return
+	}
+	ids := members(call.Params, "InstanceIds")
+	if len(ids) == 0 || len(ids) > 50 {
+		writeQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("InstanceIds must hold 1 to 50 ids, got %d", len(ids)))
+		return
+	}
+	protect := call.Params.Get("ProtectedFromScaleIn") == "true"
+	for _, id := range ids {
+		found := false
+		for i := range g.Instances {
+			if g.Instances[i].ID == id {
+				g.Instances[i].Protected = protect
+				found = true
+			}
+		}
+		if !found {
+			writeQueryError(w, http.StatusBadRequest, "ValidationError", "The instance "+id+" is not part of Auto Scaling group "+g.Name+".")
+			return
+		}
+	}
+	writeQueryResult(w, call.Action, autoscalingXMLNS, nil)
+}
