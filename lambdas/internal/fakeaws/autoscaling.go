@@ -155,7 +155,7 @@ type xmlGroup struct {
 }
 
 type xmlDescribeResult struct {
-	Groups  []xmlGroup `xml:"AutoScalingGroups>member"`
+	Groups []xmlGroup `xml:"AutoScalingGroups>member"`
 }
 
 func (a *AutoScaling) describe(w http.ResponseWriter, call Call) {
