@@ -1,0 +1,54 @@
+// Package lease keeps a job lease alive with heartbeats while the job runs.
+package lease
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/bp/infra/worker/internal/backend"
+)
+
+// Keeper sends a heartbeat every Interval. The lease lasts TTL (900 s): if no
+// heartbeat succeeded for a whole TTL, the backend will have given the job to
+// someone else, so the lease counts as lost too.
+type Keeper struct {
+	Interval time.Duration
+	TTL      time.Duration
+	Send     func(ctx context.Context) error
+	Log      *slog.Logger
+}
+
+// Run beats until ctx ends (nil) or the lease is lost (an error wrapping
+// backend.ErrLeaseLost).
+func (k *Keeper) Run(ctx context.Context) error {
+	t := time.NewTicker(k.Interval)
+	defer t.Stop()
+	lastOK := time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		// One beat may retry transient failures, but not past the next beat.
+		beatCtx, cancel := context.WithTimeout(ctx, k.Interval)
+		err := k.Send(beatCtx)
+		cancel()
+		switch {
+		case err == nil:
+			lastOK = time.Now()
+			k.Log.Debug("heartbeat sent")
+		case ctx.Err() != nil:
+			return nil
+		case errors.Is(err, backend.ErrLeaseLost):
+			return err
+		default:
+			k.Log.Warn("heartbeat failed", "error", err.Error(), "since_last_ok", time.Since(lastOK).String())
+			if time.Since(lastOK) >= k.TTL {
+				return errors.Join(backend.ErrLeaseLost, errors.New("no heartbeat succeeded for a whole lease period"), err)
+			}
+		}
+	}
+}
