@@ -1,0 +1,175 @@
+// Package cfn reads a CDK cloud assembly (cdk.out) and the CloudFormation
+// templates in it, for the reviewer tools (cost report, diagram).
+package cfn
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Artifact types of the cloud-assembly manifest that the tools care about.
+const (
+	artifactStack    = "aws:cloudformation:stack"
+	artifactAssembly = "cdk:cloud-assembly"
+)
+
+// DefaultStage names the stage of stacks that sit in the root assembly and
+// whose names do not reveal a stage.
+const DefaultStage = "default"
+
+// Stack is one synthesized CloudFormation stack of the assembly.
+type Stack struct {
+	Stage        string    // stage display name, e.g. "staging"
+	Name         string    // CloudFormation stack name, e.g. "bp-staging-network"
+	ArtifactID   string    // manifest artifact id
+	DisplayName  string    // e.g. "staging/bp-staging-network"
+	TemplatePath string    // absolute or cdk.out-relative path of the template
+	Template     *Template // parsed template
+}
+
+type manifest struct {
+	Artifacts map[string]manifestArtifact `json:"artifacts"`
+}
+
+type manifestArtifact struct {
+	Type        string         `json:"type"`
+	DisplayName string         `json:"displayName"`
+	Properties  map[string]any `json:"properties"`
+}
+
+// LoadAssembly reads every stack of the cloud assembly in dir, following
+// nested assemblies (one per CDK Stage). appPrefix helps to derive the stage of
+// stacks in a flat layout from names like "<app>-<stage>-network". The result
+// is sorted by stage, then stack name.
+func LoadAssembly(dir, appPrefix string) ([]Stack, error) {
+	var stacks []Stack
+	if err := loadManifest(dir, "", appPrefix, &stacks, 0); err != nil {
+		return nil, err
+	}
+	if len(stacks) == 0 {
+		return nil, fmt.Errorf("cloud assembly %s: no CloudFormation stack artifacts found", dir)
+	}
+	sort.Slice(stacks, func(i, j int) bool {
+		if stacks[i].Stage != stacks[j].Stage {
+			return stacks[i].Stage < stacks[j].Stage
+		}
+		return stacks[i].Name < stacks[j].Name
+	})
+	return stacks, nil
+}
+
+func loadManifest(dir, stage, appPrefix string, out *[]Stack, depth int) error {
+	if depth > 8 {
+		return fmt.Errorf("cloud assembly %s: nested assemblies deeper than 8 levels", dir)
+	}
+	path := filepath.Join(dir, "manifest.json")
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read cloud-assembly manifest: %w", err)
+	}
+	var m manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("parse cloud-assembly manifest %s: %w", path, err)
+	}
+	ids := make([]string, 0, len(m.Artifacts))
+	for id := range m.Artifacts {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		a := m.Artifacts[id]
+		switch a.Type {
+		case artifactAssembly:
+			sub, _ := a.Properties["directoryName"].(string)
+			if sub == "" {
+				return fmt.Errorf("manifest %s: nested assembly %q has no directoryName", path, id)
+			}
+			name := a.DisplayName
+			if name == "" {
+				name = strings.TrimPrefix(sub, "assembly-")
+			}
+			if stage != "" {
+				name = stage + "/" + name
+			}
+			if err := loadManifest(filepath.Join(dir, sub), name, appPrefix, out, depth+1); err != nil {
+				return err
+			}
+		case artifactStack:
+			st, err := loadStack(dir, id, a, stage, appPrefix)
+			if err != nil {
+				return err
+			}
+			*out = append(*out, st)
+		}
+	}
+	return nil
+}
+
+func loadStack(dir, id string, a manifestArtifact, stage, appPrefix string) (Stack, error) {
+	file, _ := a.Properties["templateFile"].(string)
+	if file == "" {
+		file = id + ".template.json"
+	}
+	name, _ := a.Properties["stackName"].(string)
+	if name == "" {
+		name = id
+	}
+	tplPath := filepath.Join(dir, file)
+	tpl, err := ReadTemplate(tplPath)
+	if err != nil {
+		return Stack{}, fmt.Errorf("stack %s: %w", name, err)
+	}
+	if stage == "" {
+		stage = stageFromNames(a.DisplayName, name, appPrefix)
+	}
+	return Stack{Stage: stage, Name: name, ArtifactID: id, DisplayName: a.DisplayName, TemplatePath: tplPath, Template: tpl}, nil
+}
+
+// stageFromNames derives the stage of a stack in a flat assembly: the path
+// prefix of its display name ("staging/bp-staging-data"), else the token after
+// the app prefix in the stack name ("bp-staging-data"), else DefaultStage.
+func stageFromNames(displayName, stackName, appPrefix string) string {
+	if i := strings.LastIndex(displayName, "/"); i > 0 {
+		return displayName[:i]
+	}
+	if appPrefix != "" && strings.HasPrefix(stackName, appPrefix+"-") {
+		rest := strings.TrimPrefix(stackName, appPrefix+"-")
+		if i := strings.Index(rest, "-"); i > 0 {
+			return rest[:i]
+		}
+	}
+	return DefaultStage
+}
+
+// Stages lists the distinct stages of stacks, in order.
+func Stages(stacks []Stack) []string {
+	var out []string
+	for _, s := range stacks {
+		if len(out) == 0 || out[len(out)-1] != s.Stage {
+			out = append(out, s.Stage)
+		}
+	}
+	return out
+}
+
+// ErrNoStage reports a stage that the assembly does not contain.
+var ErrNoStage = errors.New("stage not found in cloud assembly")
+
+// StageStacks returns the stacks of one stage.
+func StageStacks(stacks []Stack, stage string) ([]Stack, error) {
+	var out []Stack
+	for _, s := range stacks {
+		if s.Stage == stage {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: %q (have %s)", ErrNoStage, stage, strings.Join(Stages(stacks), ", "))
+	}
+	return out, nil
+}

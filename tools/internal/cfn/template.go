@@ -1,0 +1,81 @@
+package cfn
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+)
+
+// Template is the part of a CloudFormation template the tools read.
+type Template struct {
+	Parameters map[string]Parameter `json:"Parameters"`
+	Conditions map[string]any       `json:"Conditions"`
+	Resources  map[string]Resource  `json:"Resources"`
+	Outputs    map[string]Output    `json:"Outputs"`
+}
+
+// Parameter is a template parameter.
+type Parameter struct {
+	Type    string `json:"Type"`
+	Default any    `json:"Default"`
+}
+
+// Resource is one template resource.
+type Resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	Metadata   map[string]any `json:"Metadata"`
+	Condition  string         `json:"Condition"`
+}
+
+// Output is a template output, possibly exported for other stacks.
+type Output struct {
+	Value  any `json:"Value"`
+	Export *struct {
+		Name any `json:"Name"`
+	} `json:"Export"`
+}
+
+// ReadTemplate parses a template file.
+func ReadTemplate(path string) (*Template, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read template: %w", err)
+	}
+	var t Template
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, fmt.Errorf("parse template %s: %w", path, err)
+	}
+	if t.Resources == nil {
+		t.Resources = map[string]Resource{}
+	}
+	return &t, nil
+}
+
+// LogicalIDs returns the resource ids, sorted.
+func (t *Template) LogicalIDs() []string {
+	ids := make([]string, 0, len(t.Resources))
+	for id := range t.Resources {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// OfType returns the sorted ids of resources of one type.
+func (t *Template) OfType(typ string) []string {
+	var ids []string
+	for _, id := range t.LogicalIDs() {
+		if t.Resources[id].Type == typ {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// CDKPath returns the construct path CDK records in a resource's metadata.
+func (r Resource) CDKPath() string {
+	p, _ := r.Metadata["aws:cdk:path"].(string)
+	return p
+}
