@@ -116,7 +116,7 @@ variable "worker_version" {
   type        = string
   description = "Version of the worker binary in dist/ (git describe); tagged on the AMI."
   validation {
-    condition     = length(var.worker_version) > 0
+    condition     = var.worker_version != ""
     error_message = "The worker_version must be set (make ami-build passes git describe)."
   }
 }
