@@ -288,7 +288,7 @@ func validates(t *testing.T, tpl template, name string, value cty.Value) bool {
 func TestTemplate_ComfyUIRefMustBePinned(t *testing.T) {
 	tpl := parseTemplate(t)
 	cases := map[string]bool{
-		"0123456789abcdef0123456789abcdef01234567":  true,
+		"0123456789abcdef0123456789abcdef01234567": true,
 		"v0.3.10": true,
 		"master":  false,
 		"main":    false,

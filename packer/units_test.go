@@ -1,0 +1,241 @@
+package packer_test
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/bp/infra/bootcontract"
+	"github.com/bp/infra/packer/internal/bootfiles"
+)
+
+func TestGeneratedFiles_MatchBootcontract(t *testing.T) {
+	for _, f := range bootfiles.Files() {
+		got, err := os.ReadFile(f.Path)
+		if err != nil {
+			t.Errorf("%s: %v (run go run ./packer/cmd/genunits)", f.Path, err)
+			continue
+		}
+		if string(got) != f.Content {
+			t.Errorf("%s is stale or hand-edited; run go run ./packer/cmd/genunits and commit", f.Path)
+		}
+	}
+}
+
+// The stack's user data enables bootcontract.Units(); each must ship in packer/
+// and nothing else may: one source of truth for unit names.
+func TestUnits_EveryContractUnitShipsInPacker(t *testing.T) {
+	for _, u := range bootcontract.Units() {
+		if _, err := os.Stat(filepath.Join("units", u)); err != nil {
+			t.Errorf("unit %s from bootcontract.Units() is not in packer/units: %v", u, err)
+		}
+	}
+	entries, err := os.ReadDir("units")
+	if err != nil {
+		t.Fatalf("read units: %v", err)
+	}
+	for _, e := range entries {
+		if !slices.Contains(bootcontract.Units(), e.Name()) {
+			t.Errorf("packer/units/%s is not in bootcontract.Units()", e.Name())
+		}
+	}
+}
+
+func TestUnits_ComfyUIRunsTheVenvPython(t *testing.T) {
+	u := parseUnit(t, filepath.Join("units", bootcontract.ComfyUIUnit))
+	want := bootcontract.ComfyUIPython + " " + bootcontract.ComfyUIHome + "/main.py --listen " +
+		bootcontract.ComfyUIHost + " --port " + strconv.Itoa(bootcontract.ComfyUIPort)
+	if got := u.one(t, "Service", "ExecStart"); got != want {
+		t.Errorf("ExecStart = %q, want %q", got, want)
+	}
+	if got := u.one(t, "Service", "User"); got != bootcontract.WorkerUser {
+		t.Errorf("User = %q, want %q", got, bootcontract.WorkerUser)
+	}
+	if got := u.one(t, "Service", "Restart"); got != "on-failure" {
+		t.Errorf("Restart = %q, want on-failure", got)
+	}
+	if got := u.one(t, "Service", "WorkingDirectory"); got != bootcontract.ComfyUIHome {
+		t.Errorf("WorkingDirectory = %q, want %q", got, bootcontract.ComfyUIHome)
+	}
+}
+
+func TestUnits_BundleSyncRunsOnceBeforeTheWorker(t *testing.T) {
+	u := parseUnit(t, filepath.Join("units", bootcontract.BundleSyncUnit))
+	checks := map[[2]string]string{
+		{"Service", "Type"}:             "oneshot",
+		{"Service", "RemainAfterExit"}:  "yes",
+		{"Service", "ExecStart"}:        bootcontract.WorkerBinary + " sync-bundle",
+		{"Service", "EnvironmentFile"}:  bootcontract.EnvFile,
+		{"Service", "User"}:             bootcontract.WorkerUser,
+		{"Unit", "ConditionPathExists"}: bootcontract.EnvFile,
+		{"Service", "ProtectSystem"}:    "strict",
+		{"Service", "NoNewPrivileges"}:  "yes",
+	}
+	for k, want := range checks {
+		if got := u.one(t, k[0], k[1]); got != want {
+			t.Errorf("[%s] %s = %q, want %q", k[0], k[1], got, want)
+		}
+	}
+	if !slices.Contains(u.words("Unit", "Before"), bootcontract.WorkerUnit) {
+		t.Errorf("Before= lacks %s", bootcontract.WorkerUnit)
+	}
+	rw := u.words("Service", "ReadWritePaths")
+	for _, p := range []string{bootcontract.ComfyUIModelsDir, bootcontract.WorkerStateDir} {
+		if !slices.Contains(rw, p) {
+			t.Errorf("ReadWritePaths %v lacks %s", rw, p)
+		}
+	}
+}
+
+func TestUnits_WorkerDependsOnComfyUIAndSyncAndDrains(t *testing.T) {
+	u := parseUnit(t, filepath.Join("units", bootcontract.WorkerUnit))
+	checks := map[[2]string]string{
+		{"Service", "ExecStart"}:        bootcontract.WorkerBinary + " run",
+		{"Service", "EnvironmentFile"}:  bootcontract.EnvFile,
+		{"Service", "User"}:             bootcontract.WorkerUser,
+		{"Service", "Restart"}:          "always",
+		{"Service", "KillSignal"}:       "SIGTERM",
+		{"Service", "NoNewPrivileges"}:  "yes",
+		{"Service", "ProtectSystem"}:    "strict",
+		{"Service", "ProtectHome"}:      "yes",
+		{"Service", "PrivateTmp"}:       "yes",
+		{"Service", "ReadWritePaths"}:   bootcontract.WorkerStateDir,
+		{"Unit", "ConditionPathExists"}: bootcontract.EnvFile,
+	}
+	for k, want := range checks {
+		if got := u.one(t, k[0], k[1]); got != want {
+			t.Errorf("[%s] %s = %q, want %q", k[0], k[1], got, want)
+		}
+	}
+	for _, key := range []string{"After", "Requires"} {
+		for _, dep := range []string{bootcontract.ComfyUIUnit, bootcontract.BundleSyncUnit} {
+			if !slices.Contains(u.words("Unit", key), dep) {
+				t.Errorf("%s= lacks %s", key, dep)
+			}
+		}
+	}
+	// The worker drains for 30 s on SIGTERM; systemd must wait longer.
+	stop, err := strconv.Atoi(u.one(t, "Service", "TimeoutStopSec"))
+	if err != nil || stop <= 30 {
+		t.Errorf("TimeoutStopSec = %q, want more than the worker's 30 s drain", u.one(t, "Service", "TimeoutStopSec"))
+	}
+	if _, err := strconv.Atoi(u.one(t, "Service", "RestartSec")); err != nil {
+		t.Errorf("RestartSec must be a number of seconds: %v", err)
+	}
+}
+
+// Every unit can be enabled by the user data: each has an [Install] target.
+func TestUnits_AreEnableable(t *testing.T) {
+	for _, name := range bootcontract.Units() {
+		u := parseUnit(t, filepath.Join("units", name))
+		if got := u.one(t, "Install", "WantedBy"); got != "multi-user.target" {
+			t.Errorf("%s: WantedBy = %q, want multi-user.target", name, got)
+		}
+	}
+}
+
+// verifyRoot builds an OS tree with our units and executables at every
+// ExecStart path, so systemd-analyze verify checks what the AMI will hold.
+func verifyRoot(t *testing.T) string {
+	t.Helper()
+	root := systemRoot(t)
+	for _, name := range bootcontract.Units() {
+		data, err := os.ReadFile(filepath.Join("units", name))
+		if err != nil {
+			t.Fatalf("read unit: %v", err)
+		}
+		writeFile(t, filepath.Join(root, "etc/systemd/system", name), string(data), 0o644)
+	}
+	for _, exe := range []string{bootcontract.WorkerBinary, bootcontract.ComfyUIPython} {
+		writeFile(t, filepath.Join(root, exe), "#!/bin/sh\nexit 0\n", 0o755)
+	}
+	return root
+}
+
+func systemdVerify(t *testing.T, root string, units ...string) result {
+	t.Helper()
+	args := append([]string{"verify", "--man=no", "--root=" + root}, units...)
+	return run(t, nil, "systemd-analyze", args...)
+}
+
+func TestUnits_SystemdAnalyzeVerify(t *testing.T) {
+	requireTool(t, "systemd-analyze")
+
+	t.Run("shipped units pass", func(t *testing.T) {
+		root := verifyRoot(t)
+		if r := systemdVerify(t, root, bootcontract.Units()...); r.err != nil {
+			t.Fatalf("systemd-analyze verify rejected the shipped units: %v\n%s", r.err, r.out)
+		}
+	})
+
+	broken := []struct {
+		name   string
+		unit   string
+		mutate func(string) string
+		root   func(t *testing.T, root string)
+	}{
+		{
+			name: "misspelled ExecStart",
+			unit: bootcontract.WorkerUnit,
+			mutate: func(s string) string {
+				return strings.Replace(s, "ExecStart=", "ExecStrat=", 1)
+			},
+		},
+		{
+			name: "ExecStart binary missing",
+			unit: bootcontract.WorkerUnit,
+			root: func(t *testing.T, root string) {
+				if err := os.Remove(filepath.Join(root, bootcontract.WorkerBinary)); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{
+			name: "relative ExecStart",
+			unit: bootcontract.ComfyUIUnit,
+			mutate: func(s string) string {
+				return strings.Replace(s, "ExecStart="+bootcontract.ComfyUIPython, "ExecStart=venv/bin/python", 1)
+			},
+		},
+		{
+			name: "oneshot with Restart=always",
+			unit: bootcontract.BundleSyncUnit,
+			mutate: func(s string) string {
+				return strings.Replace(s, "RemainAfterExit=yes", "RemainAfterExit=yes\nRestart=always", 1)
+			},
+		},
+		{
+			name: "requires a unit that does not exist",
+			unit: bootcontract.WorkerUnit,
+			mutate: func(s string) string {
+				return strings.Replace(s, "Requires=", "Requires=no-such-thing.service ", 1)
+			},
+		},
+	}
+	for _, b := range broken {
+		t.Run("rejects "+b.name, func(t *testing.T) {
+			root := verifyRoot(t)
+			path := filepath.Join(root, "etc/systemd/system", b.unit)
+			if b.mutate != nil {
+				data, err := os.ReadFile(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				mutated := b.mutate(string(data))
+				if mutated == string(data) {
+					t.Fatal("mutation changed nothing")
+				}
+				writeFile(t, path, mutated, 0o644)
+			}
+			if b.root != nil {
+				b.root(t, root)
+			}
+			if r := systemdVerify(t, root, b.unit); r.err == nil {
+				t.Fatalf("systemd-analyze verify accepted a broken unit (%s):\n%s", b.name, r.out)
+			}
+		})
+	}
+}
