@@ -96,7 +96,7 @@ func estimateInstance(e *stackEstimate, id string, res cfn.Resource) {
 		}
 	}
 	if public && !e.hasEIPFor(id) {
-		e.add("ec2-instance/"+id+"/ipv4", category, id, res.Type, "public IPv4 of "+strings.ToLower(label), p.HoursPerMonth, hoursUnit, p.PublicIPv4)
+		e.add("ec2-instance/"+id+"/ipv4", category, id, res.Type, "public IPv4 of "+label, p.HoursPerMonth, hoursUnit, p.PublicIPv4)
 	}
 	e.addEBS("ec2-instance/"+id+"/ebs", category, id, res.Type, label+" EBS", res.Properties["BlockDeviceMappings"], 1)
 }

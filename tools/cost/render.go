@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -26,7 +27,10 @@ func signedUSD(v float64) string {
 	return usd(v)
 }
 
-func unitPrice(v float64) string { return "$" + strconv.FormatFloat(v, 'f', -1, 64) }
+// unitPrice shows a unit price without float noise (0.2367, not 0.23670000000000002).
+func unitPrice(v float64) string {
+	return "$" + strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+}
 
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
