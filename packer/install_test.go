@@ -1,0 +1,146 @@
+package packer_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/bp/infra/bootcontract"
+)
+
+func statOf(t *testing.T, path string) (os.FileMode, *syscall.Stat_t) {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatalf("stat %s: %v", path, err)
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		t.Fatalf("no owner information for %s", path)
+	}
+	return fi.Mode(), st
+}
+
+func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
+	root := t.TempDir()
+	worker := workerBinary(t)
+	installBootPath(t, root, worker)
+	// A second run (re-provisioning) must converge, not fail.
+	installBootPath(t, root, worker)
+
+	var uid, gid int
+	if isRoot() {
+		entry := passwdEntry(t, root, bootcontract.WorkerUser)
+		uid, gid = atoi(t, entry[2]), atoi(t, entry[3])
+		if uid == 0 || uid >= 1000 {
+			t.Errorf("%s uid = %d, want a system uid (1..999)", bootcontract.WorkerUser, uid)
+		}
+		if entry[6] != "/usr/sbin/nologin" {
+			t.Errorf("%s shell = %q, want /usr/sbin/nologin", bootcontract.WorkerUser, entry[6])
+		}
+		if entry[5] != bootcontract.WorkerStateDir {
+			t.Errorf("%s home = %q, want %s", bootcontract.WorkerUser, entry[5], bootcontract.WorkerStateDir)
+		}
+		if n := strings.Count(readFile(t, filepath.Join(root, "etc/passwd")), "\n"+bootcontract.WorkerUser+":"); n != 1 {
+			t.Errorf("%s appears %d times in passwd after two runs, want 1", bootcontract.WorkerUser, n)
+		}
+	} else {
+		t.Log("not root: ran with --no-chown, owners not checked")
+	}
+
+	checks := []struct {
+		path     string
+		mode     os.FileMode
+		uid, gid int
+		wantDir  bool
+	}{
+		{bootcontract.WorkerBinary, 0o755, 0, 0, false},
+		{bootcontract.WorkerStateDir, 0o700, uid, gid, true},
+		{filepath.Dir(bootcontract.EnvFile), 0o750, 0, gid, true},
+	}
+	for _, u := range bootcontract.Units() {
+		checks = append(checks, struct {
+			path     string
+			mode     os.FileMode
+			uid, gid int
+			wantDir  bool
+		}{"/etc/systemd/system/" + u, 0o644, 0, 0, false})
+	}
+	for _, c := range checks {
+		mode, st := statOf(t, filepath.Join(root, c.path))
+		if mode.IsDir() != c.wantDir {
+			t.Errorf("%s: dir = %v, want %v", c.path, mode.IsDir(), c.wantDir)
+		}
+		if mode.Perm() != c.mode {
+			t.Errorf("%s: mode %o, want %o", c.path, mode.Perm(), c.mode)
+		}
+		if isRoot() && (int(st.Uid) != c.uid || int(st.Gid) != c.gid) {
+			t.Errorf("%s: owner %d:%d, want %d:%d", c.path, st.Uid, st.Gid, c.uid, c.gid)
+		}
+	}
+
+	// The installed binary is the one make worker built, byte for byte.
+	if readFile(t, filepath.Join(root, bootcontract.WorkerBinary)) != readFile(t, worker) {
+		t.Error("installed worker differs from the uploaded binary")
+	}
+	// Units are installed, not enabled: the user data enables them.
+	wants, _ := filepath.Glob(filepath.Join(root, "etc/systemd/system/*.wants/*"))
+	if len(wants) != 0 {
+		t.Errorf("units are enabled in the AMI (%v); the GpuFleet user data enables them after writing %s", wants, bootcontract.EnvFile)
+	}
+}
+
+func TestInstallWorker_RefusesAMissingBinary(t *testing.T) {
+	root := t.TempDir()
+	r := run(t, bootEnv(), script(t, "install-worker.sh"),
+		append([]string{"--root", root, "--binary", filepath.Join(root, "no-such-worker")}, installOpts()...)...)
+	if r.err == nil || !strings.Contains(r.out, "make worker") {
+		t.Fatalf("want a failure that points at make worker, got err=%v\n%s", r.err, r.out)
+	}
+	if _, err := os.Stat(filepath.Join(root, bootcontract.WorkerBinary)); err == nil {
+		t.Error("a worker file was installed anyway")
+	}
+}
+
+func TestInstallWorker_RequiresTheServiceUser(t *testing.T) {
+	if !isRoot() {
+		t.Skip("ownership is only applied as root")
+	}
+	root := t.TempDir()
+	seedAccounts(t, root) // no create-service-user.sh run
+	r := run(t, bootEnv(), script(t, "install-worker.sh"), "--root", root, "--binary", workerBinary(t))
+	if r.err == nil || !strings.Contains(r.out, "create-service-user.sh") {
+		t.Fatalf("want a failure naming create-service-user.sh, got err=%v\n%s", r.err, r.out)
+	}
+}
+
+func TestInstallUnits_RefusesAMissingUnit(t *testing.T) {
+	src := t.TempDir()
+	for _, u := range bootcontract.Units()[:2] {
+		writeFile(t, filepath.Join(src, u), readFile(t, filepath.Join("units", u)), 0o644)
+	}
+	r := run(t, bootEnv(), script(t, "install-units.sh"), "--root", t.TempDir(), "--units-src", src)
+	if r.err == nil || !strings.Contains(r.out, bootcontract.WorkerUnit) {
+		t.Fatalf("want a failure naming %s, got err=%v\n%s", bootcontract.WorkerUnit, r.err, r.out)
+	}
+}
+
+func TestScripts_RequireTheBootEnvironment(t *testing.T) {
+	for _, name := range []string{"install-worker.sh", "install-units.sh", "self-check.sh", "create-service-user.sh"} {
+		r := run(t, []string{"BOOT_UNITS=", "BOOT_WORKER_BINARY=", "BOOT_WORKER_USER="}, script(t, name), "--root", t.TempDir())
+		if r.err == nil {
+			t.Errorf("%s ran without local.boot_env; it must refuse\n%s", name, r.out)
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("read %s: %v", path, err)
+	}
+	return string(data)
+}
