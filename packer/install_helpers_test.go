@@ -74,10 +74,11 @@ func installBootPath(t *testing.T, root, worker string) {
 }
 
 // fakeComfyUI lays out what install-comfyui.sh leaves behind: main.py and a
-// real venv (python3 -m venv), so sys.prefix checks are genuine.
+// real venv (python3 -m venv), so sys.prefix checks are genuine. --copies
+// keeps the interpreter inside the tree, as /usr/bin/python3 is on the AMI.
 func fakeComfyUI(t *testing.T, root string) {
 	t.Helper()
 	requireTool(t, "python3")
 	writeFile(t, filepath.Join(root, bootcontract.ComfyUIHome, "main.py"), "print('comfyui')\n", 0o644)
-	mustRun(t, nil, "python3", "-m", "venv", "--without-pip", filepath.Join(root, bootcontract.ComfyUIVenv))
+	mustRun(t, nil, "python3", "-m", "venv", "--copies", "--without-pip", filepath.Join(root, bootcontract.ComfyUIVenv))
 }
