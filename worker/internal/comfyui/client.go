@@ -31,6 +31,8 @@ func (c *Client) url(path string, q url.Values) string {
 
 // Ping checks /system_stats once.
 func (c *Client) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/system_stats", nil), nil)
 	if err != nil {
 		return err

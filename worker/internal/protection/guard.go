@@ -79,3 +79,11 @@ func (g *Guard) Protected() bool {
 	defer g.mu.Unlock()
 	return g.known && g.state
 }
+
+// Forget makes the state unknown (e.g. a crashed run may have left protection
+// on), so the next Set calls Auto Scaling whatever it asks for.
+func (g *Guard) Forget() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.known = false
+}

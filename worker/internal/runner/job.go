@@ -1,0 +1,184 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bp/infra/worker/internal/backend"
+	"github.com/bp/infra/worker/internal/comfyui"
+	"github.com/bp/infra/worker/internal/lease"
+)
+
+// result of running one job in ComfyUI.
+type result struct {
+	promptID string
+	output   backend.Output
+}
+
+// runJob holds one lease from poll to complete/fail, or until the lease is
+// lost or the worker stops (then shutdown requeues it).
+func (r *Runner) runJob(ctx context.Context, job *backend.Job) {
+	log := r.Log.With("dispatch_id", job.DispatchID.String())
+	log.Info("job leased")
+	r.mu.Lock()
+	r.active, r.promptID = job, ""
+	r.mu.Unlock()
+	r.setRuntimeJob(job)
+
+	// Protect before doing work: scale-in must not kill a running job.
+	pctx, pcancel := context.WithTimeout(ctx, r.Settings.ProtectionTimeout)
+	if err := r.Protection.Set(pctx, true); err != nil && ctx.Err() == nil {
+		log.Error("could not turn scale-in protection on; running the job unprotected", "error", err.Error())
+	}
+	pcancel()
+	r.Metrics.Set(ctx, true)
+
+	jobCtx, cancelJob := context.WithCancelCause(ctx)
+	defer cancelJob(nil)
+	keeper := &lease.Keeper{Interval: r.Settings.HeartbeatInterval, TTL: r.Settings.LeaseTTL, Log: log,
+		Send: func(hctx context.Context) error {
+			return r.Registrar.WithToken(hctx, func(tok string) error {
+				return r.Backend.Heartbeat(hctx, tok, job.Lease(r.Settings.WorkerID))
+			})
+		}}
+	var hb sync.WaitGroup
+	hb.Go(func() {
+		if err := keeper.Run(jobCtx); err != nil {
+			cancelJob(err)
+		}
+	})
+	defer hb.Wait()
+
+	res, err := r.execute(jobCtx, job)
+	switch {
+	case errors.Is(context.Cause(jobCtx), backend.ErrLeaseLost):
+		log.Warn("lease lost: abandoning the job without reporting it", "error", context.Cause(jobCtx).Error())
+		r.interruptComfy()
+		r.finishJob()
+		return
+	case ctx.Err() != nil:
+		// Stopping: the job stays active so shutdown interrupts and requeues it.
+		return
+	case errors.Is(err, errTimeout):
+		r.interruptComfy()
+	}
+	if err == nil {
+		err = r.report(jobCtx, log, "complete", func(tok string) error {
+			return r.Backend.Complete(jobCtx, tok, job.Lease(r.Settings.WorkerID), res.promptID, res.output)
+		})
+		if err == nil {
+			log.Info("job completed", "size", res.output.Size, "mime_type", res.output.MimeType)
+		}
+	} else {
+		msg := failMessage(err)
+		log.Warn("job failed", "error", msg)
+		err = r.report(jobCtx, log, "fail", func(tok string) error {
+			return r.Backend.Fail(jobCtx, tok, job.Lease(r.Settings.WorkerID), msg)
+		})
+	}
+	if err != nil && ctx.Err() != nil {
+		return // stopping mid-report: shutdown requeues (the backend refuses it if the report landed)
+	}
+	r.finishJob()
+}
+
+// report sends complete or fail; a lost lease is logged, not retried.
+func (r *Runner) report(ctx context.Context, log interface {
+	Error(string, ...any)
+}, verb string, call func(tok string) error) error {
+	err := r.Registrar.WithToken(ctx, call)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, backend.ErrLeaseLost):
+		log.Error("backend refused "+verb+": lease already lost", "error", err.Error())
+		return nil
+	default:
+		log.Error(verb+" failed", "error", err.Error())
+		return err
+	}
+}
+
+// finishJob forgets the job; protection stays on until a poll finds no work.
+func (r *Runner) finishJob() {
+	r.mu.Lock()
+	r.active, r.promptID = nil, ""
+	r.mu.Unlock()
+	r.setRuntimeJob(nil)
+}
+
+// execute runs the job in ComfyUI and uploads the output.
+func (r *Runner) execute(ctx context.Context, job *backend.Job) (result, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, r.Settings.JobTimeout,
+		fmt.Errorf("%w after %s", errTimeout, r.Settings.JobTimeout))
+	defer cancel()
+	res, err := r.executeSteps(ctx, job)
+	if err != nil && errors.Is(context.Cause(ctx), errTimeout) {
+		return res, context.Cause(ctx)
+	}
+	return res, err
+}
+
+func (r *Runner) executeSteps(ctx context.Context, job *backend.Job) (result, error) {
+	p, err := loadPayload(ctx, r.Transfer, job)
+	if err != nil {
+		return result{}, err
+	}
+	if err := r.uploadAssets(ctx, p.Assets); err != nil {
+		return result{}, fmt.Errorf("upload input assets: %w", err)
+	}
+	promptID, err := r.Comfy.Submit(ctx, p.workflow(), r.Settings.WorkerID)
+	if err != nil {
+		return result{}, fmt.Errorf("submit prompt: %w", err)
+	}
+	r.mu.Lock()
+	r.promptID = promptID
+	r.mu.Unlock()
+	outs, err := r.Comfy.WaitDone(ctx, promptID, r.Settings.HistoryInterval)
+	if err != nil {
+		return result{promptID: promptID}, err
+	}
+	file, err := outs.Pick(p.outputNode())
+	if err != nil {
+		return result{promptID: promptID}, err
+	}
+	out, err := r.uploadOutput(ctx, job, file)
+	if err != nil {
+		return result{promptID: promptID}, fmt.Errorf("upload output %s: %w", file.Filename, err)
+	}
+	return result{promptID: promptID, output: out}, nil
+}
+
+// interruptComfy stops the active prompt (best effort, a few seconds).
+func (r *Runner) interruptComfy() {
+	r.mu.Lock()
+	id := r.promptID
+	r.mu.Unlock()
+	if id == "" {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := r.Comfy.Interrupt(ctx, id); err != nil {
+		r.Log.Warn("could not interrupt ComfyUI prompt", "prompt_id", id, "error", err.Error())
+		return
+	}
+	r.Log.Info("interrupted ComfyUI prompt", "prompt_id", id)
+}
+
+func failMessage(err error) string {
+	var je *comfyui.JobError
+	msg := err.Error()
+	if errors.As(err, &je) {
+		msg = je.Msg
+	}
+	msg = strings.TrimSpace(msg)
+	if len(msg) > 1000 {
+		msg = msg[:1000] + "..."
+	}
+	return msg
+}
