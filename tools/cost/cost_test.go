@@ -7,6 +7,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -210,4 +212,27 @@ func TestRejectsBadFlags(t *testing.T) {
 	assert.ErrorContains(t, err, "read cloud-assembly manifest")
 	err = run(context.Background(), []string{"--cdk-out", baseOut, "--stage", "qa"}, io.Discard, quietLogger())
 	assert.ErrorIs(t, err, cfn.ErrNoStage)
+}
+
+func TestDiffOfANewStageAddsEverything(t *testing.T) {
+	// A base assembly with only the staging GPU fleet stack.
+	dir := t.TempDir()
+	const id = "stagingbpstaginggpufleet5E6F7A8B"
+	tpl, err := os.ReadFile(filepath.Join(headOut, id+".template.json"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, id+".template.json"), tpl, 0o644))
+	manifest := `{"version":"48.0.0","artifacts":{"` + id + `":{"type":"aws:cloudformation:stack",` +
+		`"properties":{"templateFile":"` + id + `.template.json","stackName":"bp-staging-gpu-fleet"},"displayName":"staging/bp-staging-gpu-fleet"}}}`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644))
+
+	var out bytes.Buffer
+	require.NoError(t, run(context.Background(), []string{"--cdk-out", baseOut, "--diff", dir, "--stage", "production", "--format", "json"}, &out, quietLogger()))
+	var d DiffReport
+	require.NoError(t, json.Unmarshal(out.Bytes(), &d))
+	// production stacks, worked out above: network 3.066+3.65+14.60 = 21.316, data 101.30, fleet 338.671
+	assert.InDelta(t, 21.316+101.30+338.671, d.DeltaUSD, 1e-6)
+	require.Len(t, d.Stages, 1)
+	for _, s := range d.Stages[0].Stacks {
+		assert.Equal(t, changeAdded, s.Change, s.Name)
+	}
 }

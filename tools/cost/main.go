@@ -79,6 +79,10 @@ func run(ctx context.Context, args []string, out io.Writer, logger *slog.Logger)
 		}
 	} else {
 		base, berr := reportFor(ctx, o.diffBase, o, prices)
+		if errors.Is(berr, cfn.ErrNoStage) {
+			// A stage the change adds: everything in it is new.
+			base, berr = Report{Region: head.Region}, nil
+		}
 		if berr != nil {
 			return fmt.Errorf("base assembly: %w", berr)
 		}

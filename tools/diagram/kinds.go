@@ -28,7 +28,7 @@ var (
 	kindRDS        = kind{name: "rds", label: "RDS", shape: "cylinder", rank: 7, props: []string{"DBInstanceIdentifier", "DBClusterIdentifier"}}
 	kindCache      = kind{name: "cache", label: "ElastiCache", shape: "cylinder", rank: 7, props: []string{"ReplicationGroupId", "ClusterName", "ServerlessCacheName"}}
 	kindBucket     = kind{name: "bucket", label: "S3 bucket", shape: "folder", rank: 7, props: []string{"BucketName"}}
-	kindNAT        = kind{name: "nat", label: "NAT", shape: "diamond", rank: 8}
+	kindNAT        = kind{name: "nat", label: "NAT", shape: "house", rank: 8}
 	kindVPC        = kind{name: "vpc", label: "VPC", shape: "tab", rank: 9}
 )
 
