@@ -1,0 +1,60 @@
+# Every target runs offline except `tools` (npm registry), `diff` and `deploy` (AWS).
+SHELL := /bin/bash
+GO ?= go
+TOOLS := $(CURDIR)/.tools/node_modules/.bin
+CDK := $(TOOLS)/cdk
+# The pinned Node 22 from .tools runs both the CDK CLI and the jsii runtime.
+export PATH := $(TOOLS):$(PATH)
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+STAGE ?=
+STAGE_CTX := $(if $(STAGE),-c stage=$(STAGE),)
+
+# mk/*.mk add their targets (and append to LINT_TARGETS) before the rules below read it.
+LINT_TARGETS :=
+-include mk/*.mk
+.PHONY: all tools synth test test-race snapshot lint fmt-check vet diff deploy names clean help
+
+all: synth test
+
+help: ## list targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+tools: $(CDK) ## install the pinned CDK CLI and Node 22 into .tools/
+$(CDK): .tools/package.json .tools/package-lock.json
+	cd .tools && npm ci --no-audit --no-fund
+	@touch $(CDK)
+
+synth: tools ## synthesize every stage (or STAGE=...) into cdk.out, no AWS credentials needed
+	$(CDK) synth --quiet $(STAGE_CTX)
+	@echo "cdk.out written: $$(ls -d cdk.out/assembly-* | xargs -n1 basename | tr '\n' ' ')"
+
+test: tools ## run every test (Go unit, CDK assertions, cdk-nag, snapshots, worker with -race)
+	$(GO) test ./...
+	$(GO) test -race ./worker/...
+
+snapshot: tools ## rewrite the golden templates in test/testdata after a reviewed change
+	UPDATE_SNAPSHOTS=1 $(GO) test ./test/ -run TestSnapshots -count=1
+
+lint: fmt-check vet $(LINT_TARGETS) ## gofmt, go vet and the linters of mk/*.mk
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+names: tools ## list the CI/CD names of STAGE as synthesized (cdk.out/names-<stage>.json)
+	@test -n "$(STAGE)" || (echo "usage: make names STAGE=staging|production" && exit 2)
+	$(GO) run ./tools/names --cdk-out cdk.out --stage $(STAGE)
+
+diff: tools ## cdk diff STAGE=... against the deployed stacks (needs AWS credentials)
+	@test -n "$(STAGE)" || (echo "usage: make diff STAGE=staging|production" && exit 2)
+	$(CDK) diff $(STAGE_CTX) '$(STAGE)/*'
+
+deploy: tools ## cdk deploy STAGE=... in dependency order (needs AWS credentials)
+	@test -n "$(STAGE)" || (echo "usage: make deploy STAGE=staging|production" && exit 2)
+	$(CDK) deploy $(STAGE_CTX) '$(STAGE)/*' --require-approval broadening
+
+clean:
+	rm -rf cdk.out dist
+

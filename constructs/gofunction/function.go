@@ -1,0 +1,78 @@
+package gofunction
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Props describe one Go Lambda function.
+type Props struct {
+	// Package is the module-relative Go package, e.g. "lambdas/dbinit".
+	Package      string
+	FunctionName string
+	Description  string
+	Environment  map[string]string
+	Timeout      awscdk.Duration
+	MemoryMiB    int
+	// LogGroup receives the function's logs; it carries the stage's retention.
+	LogGroup awslogs.ILogGroup
+	// Vpc, Subnets and SecurityGroup place the function in the VPC (optional).
+	Vpc           awsec2.IVpc
+	Subnets       *awsec2.SubnetSelection
+	SecurityGroup awsec2.ISecurityGroup
+}
+
+// Function is a built Go Lambda with its execution role.
+type Function struct {
+	Function awslambda.Function
+	Role     awsiam.IRole
+}
+
+// New compiles Props.Package at synth time and defines the function.
+func New(scope constructs.Construct, id string, p Props) Function {
+	root, err := ModuleRoot()
+	if err != nil {
+		panic(err)
+	}
+	env := map[string]*string{}
+	for k, v := range p.Environment {
+		env[k] = jsii.String(v)
+	}
+	props := &awslambda.FunctionProps{
+		FunctionName:  jsii.String(p.FunctionName),
+		Description:   jsii.String(p.Description),
+		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture:  awslambda.Architecture_ARM_64(),
+		Handler:       jsii.String("bootstrap"),
+		Timeout:       p.Timeout,
+		MemorySize:    jsii.Number(float64(p.MemoryMiB)),
+		Environment:   &env,
+		LogGroup:      p.LogGroup,
+		LoggingFormat: awslambda.LoggingFormat_JSON,
+		Code: awslambda.Code_FromAsset(jsii.String(filepath.Join(root, p.Package)), &awss3assets.AssetOptions{
+			// Hash the binary, not the folder: the handler also compiles in
+			// shared packages outside its own folder.
+			AssetHashType: awscdk.AssetHashType_OUTPUT,
+			Bundling: &awscdk.BundlingOptions{
+				Image: awscdk.DockerImage_FromRegistry(jsii.String("local-go-build-only")),
+				Local: &localGoBuild{moduleRoot: root, pkg: "./" + p.Package},
+			},
+		}),
+	}
+	if p.Vpc != nil {
+		props.Vpc = p.Vpc
+		props.VpcSubnets = p.Subnets
+		props.SecurityGroups = &[]awsec2.ISecurityGroup{p.SecurityGroup}
+		props.AllowPublicSubnet = jsii.Bool(false)
+	}
+	fn := awslambda.NewFunction(scope, jsii.String(id), props)
+	return Function{Function: fn, Role: fn.Role()}
+}

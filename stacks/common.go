@@ -1,0 +1,62 @@
+// Package stacks builds each stage's stacks: Network, Data, Compute, GpuFleet
+// and Observability, in that deploy order, passing typed values between them.
+package stacks
+
+import (
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/bp/infra/config"
+	"github.com/bp/infra/naming"
+)
+
+// newStack creates one stack of a stage with its physical name, env and the
+// Service tag; Project, Stage and Owner come from the stage.
+func newStack(scope constructs.Construct, cfg config.Stage, names naming.Names, kind, description string) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(kind), &awscdk.StackProps{
+		StackName:   jsii.String(names.Stack(kind)),
+		Description: jsii.String(names.Stack(kind) + ": " + description),
+		Env: &awscdk.Environment{
+			Account: jsii.String(cfg.Account),
+			Region:  jsii.String(cfg.Region),
+		},
+		TerminationProtection: jsii.Bool(cfg.IsProduction()),
+	})
+	awscdk.Tags_Of(stack).Add(jsii.String("Service"), jsii.String(kind), nil)
+	return stack
+}
+
+// retentionByDays maps the CloudWatch Logs retentions config accepts to CDK's enum.
+var retentionByDays = map[int]awslogs.RetentionDays{
+	1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS, 5: awslogs.RetentionDays_FIVE_DAYS,
+	7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS, 30: awslogs.RetentionDays_ONE_MONTH,
+	60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS, 120: awslogs.RetentionDays_FOUR_MONTHS,
+	150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS, 365: awslogs.RetentionDays_ONE_YEAR,
+	400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS, 731: awslogs.RetentionDays_TWO_YEARS,
+	1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS, 2192: awslogs.RetentionDays_SIX_YEARS,
+	2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS, 3288: awslogs.RetentionDays_NINE_YEARS,
+	3653: awslogs.RetentionDays_TEN_YEARS,
+}
+
+// retention converts validated days to the CDK enum value; config.Validate has
+// already rejected any other number.
+func retention(days int) awslogs.RetentionDays {
+	r, ok := retentionByDays[days]
+	if !ok {
+		panic("unvalidated log retention")
+	}
+	return r
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,66 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/bp/infra/config"
+	"github.com/bp/infra/naming"
+)
+
+// Stage is one deployment stage: its settings and its stacks in deploy order.
+type Stage struct {
+	Stage   awscdk.Stage
+	Cfg     config.Stage
+	Names   naming.Names
+	Network Network
+}
+
+// Stacks lists the stage's CDK stacks in deploy order.
+func (s Stage) Stacks() []awscdk.Stack {
+	return []awscdk.Stack{s.Network.Stack}
+}
+
+// stackByKind returns the stack of a naming stack kind.
+func (s Stage) stackByKind(kind string) awscdk.Stack {
+	for _, st := range s.Stacks() {
+		if *st.Node().Id() == kind {
+			return st
+		}
+	}
+	panic("no stack of kind " + kind)
+}
+
+// Build adds one awscdk.Stage per configured stage to the app. Each stage is
+// built from its own settings only (review blocker 1).
+func Build(app constructs.Construct, stages []config.Stage) []Stage {
+	out := make([]Stage, 0, len(stages))
+	for _, cfg := range stages {
+		out = append(out, BuildStage(app, cfg))
+	}
+	return out
+}
+
+// BuildStage builds every stack of one stage, tags them and attaches the
+// AwsSolutions checks (App-level aspects do not reach into a Stage).
+func BuildStage(app constructs.Construct, cfg config.Stage) Stage {
+	names := naming.New(cfg.AppPrefix, cfg.Stage)
+	stage := awscdk.NewStage(app, jsii.String(cfg.Stage), &awscdk.StageProps{
+		Env:       &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
+		StageName: jsii.String(cfg.Stage),
+	})
+	for k, v := range map[string]string{"Project": cfg.AppPrefix, "Stage": cfg.Stage, "Owner": cfg.Owner} {
+		awscdk.Tags_Of(stage).Add(jsii.String(k), jsii.String(v), nil)
+	}
+	s := Stage{Stage: stage, Cfg: cfg, Names: names}
+	s.Network = NewNetwork(stage, NetworkProps{Cfg: cfg, Names: names})
+
+	for _, stack := range s.Stacks() {
+		applyLogRetention(stack, cfg.LogRetentionDays, names)
+	}
+	applyNagSuppressions(s)
+	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	return s
+}

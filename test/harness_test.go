@@ -1,0 +1,177 @@
+// Package test holds the assertion, cdk-nag and snapshot tests over the
+// synthesized stages. TestMain builds every app once (one jsii process serves
+// the whole test binary and no construct may be added after the first synth)
+// and caches each stack's template as plain JSON for the tests to read.
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/bp/infra/config"
+	"github.com/bp/infra/stacks"
+)
+
+// built is one synthesized stage with its templates by stack kind.
+type built struct {
+	label     string // stage name, or "staging+<variant>"
+	stage     stacks.Stage
+	templates map[string]Template
+	nag       map[string][]string // stack kind -> unsuppressed AwsSolutions findings
+}
+
+var (
+	// stages are built from cdk.json exactly as `cdk synth` builds them.
+	stages = map[string]*built{}
+	// variants are stages built from modified settings, keyed by a test name.
+	variants = map[string]*built{}
+)
+
+// variantOverrides are extra apps the tests need: a stage that explicitly
+// serves plain HTTP (blocker 3) and a staging stage on NAT instances.
+var variantOverrides = map[string]map[string]any{
+	"http-only":    {"certificateArn": "", "allowHttpOnly": true},
+	"nat-instance": {"network.natKind": "instance"},
+}
+
+func TestMain(m *testing.M) {
+	// Template validation runs once in `make synth`; here it would only add minutes.
+	os.Setenv("CDK_VALIDATION", "false")
+	code := func() int {
+		defer jsii.Close()
+		if err := buildAll(); err != nil {
+			fmt.Fprintln(os.Stderr, "building the app failed:", err)
+			return 1
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func buildAll() error {
+	ctx, err := cdkJSONContext()
+	if err != nil {
+		return err
+	}
+	cfgs, err := config.Load(ctx)
+	if err != nil {
+		return err
+	}
+	app := newApp(ctx)
+	for _, s := range stacks.Build(app, cfgs) {
+		stages[s.Cfg.Stage] = &built{label: s.Cfg.Stage, stage: s}
+	}
+	for name, flat := range variantOverrides {
+		vctx := map[string]any{}
+		for k, v := range ctx {
+			vctx[k] = v
+		}
+		for k, v := range flat {
+			vctx[k] = v
+		}
+		vctx[config.StageKey] = "staging"
+		cfgs, err := config.Load(vctx)
+		if err != nil {
+			return fmt.Errorf("variant %s: %w", name, err)
+		}
+		variants[name] = &built{label: "staging+" + name, stage: stacks.Build(newApp(vctx), cfgs)[0]}
+	}
+	for _, b := range all() {
+		if err := b.synth(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func all() []*built {
+	var out []*built
+	for _, name := range config.StageNames() {
+		out = append(out, stages[name])
+	}
+	for _, name := range sortedKeys(variants) {
+		out = append(out, variants[name])
+	}
+	return out
+}
+
+func newApp(ctx map[string]any) awscdk.App {
+	dir, _ := os.MkdirTemp("", "cdk-test-out-")
+	return awscdk.NewApp(&awscdk.AppProps{
+		AnalyticsReporting: jsii.Bool(false),
+		Outdir:             jsii.String(dir),
+		Context:            &ctx,
+	})
+}
+
+// cdkJSONContext reads the context block of ../cdk.json, the one cdk synth uses.
+func cdkJSONContext() (map[string]any, error) {
+	raw, err := os.ReadFile(filepath.Join("..", "cdk.json"))
+	if err != nil {
+		return nil, err
+	}
+	var file struct {
+		Context map[string]any `json:"context"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		return nil, fmt.Errorf("cdk.json: %w", err)
+	}
+	return file.Context, nil
+}
+
+func (b *built) synth() error {
+	b.templates = map[string]Template{}
+	b.nag = map[string][]string{}
+	for _, stack := range b.stage.Stacks() {
+		kind := *stack.Node().Id()
+		var tpl Template
+		err := recoverPanic(func() {
+			raw := assertions.Template_FromStack(stack, nil).ToJSON()
+			buf, _ := json.Marshal(raw)
+			_ = json.Unmarshal(buf, &tpl)
+		})
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", b.stage.Cfg.Stage, kind, err)
+		}
+		b.templates[kind] = tpl
+		ann := assertions.Annotations_FromStack(stack)
+		match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+		for _, msgs := range []*[]*cxapi.SynthesisMessage{ann.FindError(jsii.String("*"), match), ann.FindWarning(jsii.String("*"), match)} {
+			for _, msg := range *msgs {
+				text := fmt.Sprint(msg.Entry.Data)
+				if i := strings.Index(text, ". "); i > 0 {
+					text = text[:i] // the rule's name; the rest is its generic rationale
+				}
+				b.nag[kind] = append(b.nag[kind], *msg.Id+": "+text)
+			}
+		}
+	}
+	return nil
+}
+
+func recoverPanic(f func()) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	f()
+	return nil
+}
+
+// must runs a CDK assertions call and turns its panic into a test failure.
+func must(t *testing.T, what string, f func()) {
+	t.Helper()
+	if err := recoverPanic(f); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+}
