@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/bp/infra/lambdas/internal/cfnresponse"
+	"github.com/bp/infra/lambdas/internal/fakeaws"
+	"github.com/stretchr/testify/require"
+)
+
+const (
+	masterSecretArn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds-master-AbCdEf"
+	appSecretArn    = "arn:aws:secretsmanager:us-east-1:123456789012:secret:app-user-GhIjKl"
+	stackID         = "arn:aws:cloudformation:us-east-1:123456789012:stack/bp-staging-data/1234"
+)
+
+// harness drives the handler through the whole custom-resource protocol:
+// Secrets Manager fake, the real MariaDB and a fake pre-signed response URL.
+type harness struct {
+	t           *testing.T
+	secrets     *fakeaws.SecretsManager
+	url         *fakeaws.ResponseURL
+	runner      cfnresponse.Runner
+	appUser     string
+	appPassword string
+	requests    int
+}
+
+func newHarness(t *testing.T, appUser string) *harness {
+	t.Helper()
+	h := &harness{t: t, appUser: appUser, appPassword: "App'Pw\\\"-" + appUser}
+	h.secrets = fakeaws.NewSecretsManager(t, map[string]string{
+		masterSecretArn: secretJSON(t, map[string]any{"username": testMasterUser, "password": testMasterPassword,
+			"engine": "mariadb", "host": "db.example.internal", "port": 3306}),
+		appSecretArn: secretJSON(t, map[string]any{"username": appUser, "password": h.appPassword}),
+	})
+	h.url = fakeaws.NewResponseURL(t)
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	hd := newHandler(secretsmanager.NewFromConfig(fakeaws.Config(h.secrets.Server.URL)), log)
+	hd.policy = connectPolicy{DialTimeout: 2 * time.Second, Attempts: 3, Backoff: 50 * time.Millisecond}
+	h.runner = cfnresponse.Runner{Handler: hd.Handle, Log: log,
+		Sender: cfnresponse.Sender{Attempts: 2, Backoff: time.Millisecond}}
+	return h
+}
+
+func secretJSON(t *testing.T, v map[string]any) string {
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// props returns ResourceProperties the way CloudFormation sends them: strings.
+func (h *harness) props(databases ...string) map[string]any {
+	dbs := make([]any, len(databases))
+	for i, d := range databases {
+		dbs[i] = d
+	}
+	return map[string]any{
+		"ServiceToken":    "arn:aws:lambda:us-east-1:123456789012:function:dbinit",
+		"MasterSecretArn": masterSecretArn,
+		"AppSecretArn":    appSecretArn,
+		"Host":            "127.0.0.1",
+		"Port":            strconv.Itoa(testDBPort),
+		"Databases":       dbs,
+		"Charset":         "utf8mb4",
+		"Collation":       "utf8mb4_unicode_ci",
+		"Tls":             "false",
+	}
+}
+
+// run sends one request and returns the decoded response body PUT to the URL.
+func (h *harness) run(requestType, physicalID string, props, old map[string]any) map[string]any {
+	h.t.Helper()
+	h.requests++
+	req := cfnresponse.Request{
+		RequestType: requestType, ResponseURL: h.url.URL(), StackID: stackID,
+		RequestID: "req-" + strconv.Itoa(h.requests), ResourceType: "Custom::DbInit",
+		LogicalResourceID: "DbInit", PhysicalResourceID: physicalID,
+		ResourceProperties: props, OldResourceProperties: old,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	require.NoError(h.t, h.runner.Handle(ctx, req))
+	put := h.url.Last(h.t)
+	require.Equal(h.t, "PUT", put.Method)
+	body := put.Decode(h.t)
+	require.Equal(h.t, req.RequestID, body["RequestId"])
+	require.Equal(h.t, stackID, body["StackId"])
+	require.Equal(h.t, "DbInit", body["LogicalResourceId"])
+	require.Equal(h.t, false, body["NoEcho"])
+	return body
+}
+
+func (h *harness) requireSuccess(body map[string]any) {
+	h.t.Helper()
+	require.Equal(h.t, "SUCCESS", body["Status"], "reason: %v", body["Reason"])
+}
+
+// admin opens a master connection for assertions.
+func admin(t *testing.T) *sql.DB {
+	t.Helper()
+	db, err := openAs(testMasterUser, testMasterPassword, "")
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+type schemaInfo struct{ Charset, Collation string }
+
+func schemas(t *testing.T, prefix string) map[string]schemaInfo {
+	t.Helper()
+	rows, err := admin(t).Query(
+		"SELECT SCHEMA_NAME, DEFAULT_CHARACTER_SET_NAME, DEFAULT_COLLATION_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?",
+		prefix+"%")
+	require.NoError(t, err)
+	defer rows.Close()
+	out := map[string]schemaInfo{}
+	for rows.Next() {
+		var name string
+		var s schemaInfo
+		require.NoError(t, rows.Scan(&name, &s.Charset, &s.Collation))
+		out[name] = s
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+func showGrants(t *testing.T, user string) []string {
+	t.Helper()
+	rows, err := admin(t).Query("SHOW GRANTS FOR '" + user + "'@'%'")
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var g string
+		require.NoError(t, rows.Scan(&g))
+		out = append(out, g)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
+
+// userRow is the account's stored definition (password hash included), to
+// prove a rerun does not rewrite it.
+func userRow(t *testing.T, user string) string {
+	t.Helper()
+	var priv string
+	require.NoError(t, admin(t).QueryRow(
+		"SELECT Priv FROM mysql.global_priv WHERE User = ? AND Host = '%'", user).Scan(&priv))
+	return priv
+}
+
+// asApp opens a connection as the app user.
+func (h *harness) asApp(password string) *sql.DB {
+	h.t.Helper()
+	db, err := openAs(h.appUser, password, "")
+	require.NoError(h.t, err)
+	db.SetMaxOpenConns(1)
+	h.t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func requireAccessDenied(t *testing.T, err error) {
+	t.Helper()
+	require.Error(t, err)
+	require.True(t, strings.Contains(err.Error(), "denied"), "want access denied, got %v", err)
+}
