@@ -1,0 +1,53 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+// The alarm this function acts on.
+const (
+	metricNamespace = "ComfyUI/Workers"
+	metricName      = "QueueDepth"
+	stateAlarm      = "ALARM"
+)
+
+// alarmMessage is the part of a CloudWatch alarm SNS notification we read.
+type alarmMessage struct {
+	AlarmName     string `json:"AlarmName"`
+	NewStateValue string `json:"NewStateValue"`
+	Trigger       struct {
+		MetricName string `json:"MetricName"`
+		Namespace  string `json:"Namespace"`
+		Dimensions []struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"Dimensions"`
+	} `json:"Trigger"`
+}
+
+func parseAlarm(message string) (alarmMessage, error) {
+	var m alarmMessage
+	if err := json.Unmarshal([]byte(message), &m); err != nil {
+		return alarmMessage{}, fmt.Errorf("SNS message is not a CloudWatch alarm JSON: %w", err)
+	}
+	if m.AlarmName == "" || m.NewStateValue == "" {
+		return alarmMessage{}, fmt.Errorf("SNS message lacks AlarmName or NewStateValue")
+	}
+	return m, nil
+}
+
+// dimension returns the value of the named trigger dimension.
+func (m alarmMessage) dimension(name string) (string, bool) {
+	for _, d := range m.Trigger.Dimensions {
+		if d.Name == name {
+			return d.Value, true
+		}
+	}
+	return "", false
+}
+
+// isQueueEmptyAlarm is true for an ALARM transition of a QueueDepth alarm.
+func (m alarmMessage) isQueueEmptyAlarm() bool {
+	return m.NewStateValue == stateAlarm && m.Trigger.Namespace == metricNamespace && m.Trigger.MetricName == metricName
+}
