@@ -15,5 +15,6 @@ locals {
     "BOOT_UNITS=comfyui.service comfyui-bundle-sync.service comfyui-worker.service",
     "BOOT_KEY_MODELS_BUCKET=WORKER_MODELS_BUCKET",
     "BOOT_KEY_REGION=AWS_REGION",
+    "BOOT_KEY_ACTIVE_BUNDLE_PARAM=WORKER_ACTIVE_BUNDLE_PARAM",
   ]
 }

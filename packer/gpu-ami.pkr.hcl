@@ -15,6 +15,8 @@ packer {
 locals {
   # The SSM parameter the GpuFleet stack reads (system-facts section 1).
   ssm_parameter   = "/${var.app}/ami/fleets/${var.stage}/${var.fleet_slug}"
+  # The fleet's active model bundle (system-facts section 7), baked when bundle_id is set.
+  active_bundle_param = "/${var.app}/${var.stage}/fleets/${var.fleet_slug}/active_bundle"
   ami_timestamp   = formatdate("YYYYMMDD-hhmmss", timestamp())
   worker_artifact = "${path.root}/../dist/worker-linux-amd64"
   staging_dir     = "/tmp/packer-gpu-ami"
@@ -144,6 +146,7 @@ build {
       "BUNDLE_ID=${var.bundle_id}",
       "MODELS_BUCKET=${var.models_bucket}",
       "AWS_REGION=${var.region}",
+      "ACTIVE_BUNDLE_PARAM=${local.active_bundle_param}",
     ])
   }
 

@@ -83,7 +83,7 @@ func TestUnits_BundleSyncRunsOnceBeforeTheWorker(t *testing.T) {
 		t.Errorf("Before= lacks %s", bootcontract.WorkerUnit)
 	}
 	rw := u.words("Service", "ReadWritePaths")
-	for _, p := range []string{bootcontract.ComfyUIModelsDir, bootcontract.WorkerStateDir} {
+	for _, p := range []string{bootcontract.ComfyUIHome, bootcontract.WorkerStateDir} {
 		if !slices.Contains(rw, p) {
 			t.Errorf("ReadWritePaths %v lacks %s", rw, p)
 		}

@@ -48,7 +48,7 @@ variable "models_bucket" {
 
 variable "models_prefix" {
   type        = string
-  description = "Key prefix of the bundle manifests in the models bucket; recorded in the ModelsSource tag."
+  description = "Key prefix of the bundle manifests (the worker reads bundles/<id>/manifest.json); recorded in the ModelsSource tag."
   default     = "bundles/"
   validation {
     condition     = can(regex("^([A-Za-z0-9._-]+/)*$", var.models_prefix))
@@ -58,7 +58,7 @@ variable "models_prefix" {
 
 variable "bundle_id" {
   type        = string
-  description = "Model bundle to bake into the AMI; empty bakes none and the first boot syncs the active bundle."
+  description = "Model bundle to bake: must be the fleet's active bundle at build time (the build fails otherwise); empty bakes none."
   default     = ""
   validation {
     condition     = can(regex("^[A-Za-z0-9._-]*$", var.bundle_id))

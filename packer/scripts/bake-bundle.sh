@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Bakes a model bundle into the AMI with the worker's own sync code (one
-# implementation of the manifest format), then records its id in
-# $BOOT_BAKED_BUNDLE_ID_FILE so the boot-time sync is skipped while the fleet's
-# active bundle equals it. An empty BUNDLE_ID bakes nothing.
-# Needs the build instance profile to read the models bucket.
+# Bakes the fleet's active model bundle into the AMI with the worker's own
+# `sync-bundle` (one implementation of the manifest format). The worker reads
+# the active bundle id from SSM, applies it under the models folder and records
+# it in $BOOT_BAKED_BUNDLE_ID_FILE, so the boot-time sync is skipped while the
+# fleet's active bundle stays the same. The build fails when the active bundle
+# is not BUNDLE_ID (self-check.sh compares the recorded id), so an AMI never
+# bakes a bundle nobody asked for. An empty BUNDLE_ID bakes nothing.
+# Needs the build instance profile to read the SSM parameter and the bucket.
 #
-# Env: BUNDLE_ID, MODELS_BUCKET, AWS_REGION, BOOT_WORKER_BINARY, BOOT_WORKER_USER,
-#   BOOT_BAKED_BUNDLE_ID_FILE, BOOT_KEY_MODELS_BUCKET, BOOT_KEY_REGION
+# Env: BUNDLE_ID, MODELS_BUCKET, AWS_REGION, ACTIVE_BUNDLE_PARAM,
+#   BOOT_WORKER_BINARY, BOOT_WORKER_USER, BOOT_BAKED_BUNDLE_ID_FILE,
+#   BOOT_KEY_MODELS_BUCKET, BOOT_KEY_REGION, BOOT_KEY_ACTIVE_BUNDLE_PARAM
 set -euo pipefail
 
 : "${BUNDLE_ID?}"
@@ -18,18 +22,23 @@ if [[ -z "$BUNDLE_ID" ]]; then
 fi
 : "${MODELS_BUCKET:?}"
 : "${AWS_REGION:?}"
+: "${ACTIVE_BUNDLE_PARAM:?}"
 : "${BOOT_WORKER_BINARY:?set by local.boot_env}"
 : "${BOOT_WORKER_USER:?set by local.boot_env}"
 : "${BOOT_KEY_MODELS_BUCKET:?set by local.boot_env}"
 : "${BOOT_KEY_REGION:?set by local.boot_env}"
-if [[ ! "$BUNDLE_ID" =~ ^[A-Za-z0-9._-]+$ ]]; then
-  echo "bake-bundle.sh: BUNDLE_ID '${BUNDLE_ID}' has characters outside [A-Za-z0-9._-]" >&2
+: "${BOOT_KEY_ACTIVE_BUNDLE_PARAM:?set by local.boot_env}"
+
+# As the service user, like comfyui-bundle-sync.service at boot, so the files
+# and the recorded id belong to it.
+runuser -u "$BOOT_WORKER_USER" -- env \
+  "${BOOT_KEY_MODELS_BUCKET}=${MODELS_BUCKET}" \
+  "${BOOT_KEY_REGION}=${AWS_REGION}" \
+  "${BOOT_KEY_ACTIVE_BUNDLE_PARAM}=${ACTIVE_BUNDLE_PARAM}" \
+  "$BOOT_WORKER_BINARY" sync-bundle
+baked="$(cat "$BOOT_BAKED_BUNDLE_ID_FILE")"
+if [[ "$baked" != "$BUNDLE_ID" ]]; then
+  echo "bake-bundle.sh: the active bundle of ${ACTIVE_BUNDLE_PARAM} is '${baked}', not bundle_id '${BUNDLE_ID}'" >&2
   exit 1
 fi
-
-runuser -u "$BOOT_WORKER_USER" -- env \
-  "${BOOT_KEY_MODELS_BUCKET}=${MODELS_BUCKET}" "${BOOT_KEY_REGION}=${AWS_REGION}" \
-  "$BOOT_WORKER_BINARY" sync-bundle --bundle-id "$BUNDLE_ID"
-printf '%s\n' "$BUNDLE_ID" >"$BOOT_BAKED_BUNDLE_ID_FILE"
-chmod 0644 "$BOOT_BAKED_BUNDLE_ID_FILE"
-echo "baked bundle ${BUNDLE_ID}"
+echo "baked bundle ${baked}"

@@ -53,4 +53,10 @@ for dir in "$BOOT_COMFYUI_MODELS_DIR" input output temp user; do
   install -d -m 0755 "$path"
   chown -R "${BOOT_WORKER_USER}:${BOOT_WORKER_USER}" "$path"
 done
+# `worker sync-bundle` records the applied bundle in $BOOT_BAKED_BUNDLE_ID_FILE
+# (written as <file>.tmp, then renamed) directly in the ComfyUI home. Group
+# write lets the service user create it; the sticky bit stops it from deleting
+# or replacing the root-owned code next to it.
+chown "root:${BOOT_WORKER_USER}" "$BOOT_COMFYUI_HOME"
+chmod 1775 "$BOOT_COMFYUI_HOME"
 echo "installed ComfyUI ${head} with venv ${BOOT_COMFYUI_VENV}"

@@ -38,6 +38,7 @@ func BootEnv() []EnvVar {
 		// Names (not values) of env-file keys a build step sets for the worker.
 		{"BOOT_KEY_MODELS_BUCKET", bootcontract.EnvModelsBucket},
 		{"BOOT_KEY_REGION", bootcontract.EnvRegion},
+		{"BOOT_KEY_ACTIVE_BUNDLE_PARAM", bootcontract.EnvActiveBundleParam},
 	}
 }
 

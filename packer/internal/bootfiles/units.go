@@ -135,7 +135,9 @@ func BundleSyncUnit() string {
 			"ProtectSystem=strict",
 			"ProtectHome=yes",
 			"PrivateTmp=yes",
-			"ReadWritePaths=" + bootcontract.ComfyUIModelsDir + " " + bootcontract.WorkerStateDir,
+			// Models land under ComfyUIModelsDir; the applied bundle id is
+			// recorded in BakedBundleIDFile, directly in ComfyUIHome.
+			"ReadWritePaths=" + bootcontract.ComfyUIHome + " " + bootcontract.WorkerStateDir,
 		}},
 		install(),
 	)
