@@ -14,14 +14,18 @@ packer {
 
 locals {
   # The SSM parameter the GpuFleet stack reads (system-facts section 1).
-  ssm_parameter   = "/${var.app}/ami/fleets/${var.stage}/${var.fleet_slug}"
+  ssm_parameter = "/${var.app}/ami/fleets/${var.stage}/${var.fleet_slug}"
+
   # The fleet's active model bundle (system-facts section 7), baked when bundle_id is set.
   active_bundle_param = "/${var.app}/${var.stage}/fleets/${var.fleet_slug}/active_bundle"
+
   ami_timestamp   = formatdate("YYYYMMDD-hhmmss", timestamp())
   worker_artifact = "${path.root}/../dist/worker-linux-amd64"
   staging_dir     = "/tmp/packer-gpu-ami"
+
   # sudo keeps the provisioner's variables; scripts need root for apt and /opt.
   sudo_execute = "chmod +x {{ .Path }}; sudo env {{ .Vars }} {{ .Path }}"
+
   tags = {
     Project       = var.app
     Stage         = var.stage
