@@ -46,7 +46,7 @@ func (r *Registrar) Token(ctx context.Context) (string, error) {
 	}
 	if tok := r.loadPersisted(); tok != "" {
 		r.token = tok
-		r.Log.Info("reusing persisted registration token", "worker_id", r.Request.WorkerID, "file", r.Store.Path)
+		r.Log.Info("reusing persisted registration token", "file", r.Store.Path)
 		return tok, nil
 	}
 	return r.register(ctx)
@@ -106,8 +106,7 @@ func (r *Registrar) register(ctx context.Context) (string, error) {
 	var token string
 	p := r.Retry
 	p.OnRetry = func(attempt int, err error, wait time.Duration) {
-		r.Log.Error("registration failed, will retry", "attempt", attempt, "wait", wait.String(),
-			"worker_id", r.Request.WorkerID, "fleet_slug", r.Request.FleetSlug, "error", err.Error())
+		r.Log.Error("registration failed, will retry", "attempt", attempt, "wait", wait.String(), "error", err.Error())
 	}
 	err := retry.Do(ctx, p, func(ctx context.Context) error {
 		tok, err := r.registerOnce(ctx)
@@ -140,7 +139,7 @@ func (r *Registrar) registerOnce(ctx context.Context) (string, error) {
 			// The token still works from memory; a crash would cost a 409 wait.
 			r.Log.Error("registered but could not persist the token", "file", r.Store.Path, "error", serr.Error())
 		}
-		r.Log.Info("registered with backend", "worker_id", r.Request.WorkerID, "fleet_slug", r.Request.FleetSlug)
+		r.Log.Info("registered with backend")
 		return reg.Token, nil
 	}
 	switch {

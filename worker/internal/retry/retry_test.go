@@ -63,7 +63,7 @@ func TestDoStopsOnPermanentAndMaxAttempts(t *testing.T) {
 
 type hinted struct{ d time.Duration }
 
-func (h hinted) Error() string              { return "slow down" }
+func (h hinted) Error() string             { return "slow down" }
 func (h hinted) RetryAfter() time.Duration { return h.d }
 
 func TestDoHonoursRetryAfterAndContext(t *testing.T) {

@@ -153,14 +153,13 @@ func (r *Runner) executeSteps(ctx context.Context, job *backend.Job) (result, er
 	return result{promptID: promptID, output: out}, nil
 }
 
-// interruptComfy stops the active prompt (best effort, a few seconds).
+// interruptComfy stops the running prompt (best effort, a few seconds).
 func (r *Runner) interruptComfy() {
 	r.mu.Lock()
 	id := r.promptID
 	r.mu.Unlock()
-	if id == "" {
-		return
-	}
+	// With no prompt id yet (submit in flight) interrupt anyway: this worker
+	// runs one prompt at a time, so whatever ComfyUI runs is this job's.
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	if err := r.Comfy.Interrupt(ctx, id); err != nil {
