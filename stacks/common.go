@@ -4,6 +4,7 @@ package stacks
 
 import (
 	"sort"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -60,3 +61,5 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+func itoa(i int) string { return strconv.Itoa(i) }

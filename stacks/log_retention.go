@@ -39,6 +39,6 @@ func applyLogRetention(stack awscdk.Stack, days int, names naming.Names) {
 			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 		})
 		res.AddPropertyOverride(jsii.String("LoggingConfig.LogGroup"), group.LogGroupName())
-		res.AddDependency(group.Node().DefaultChild().(awscdk.CfnResource))
+		res.AddResourceDependency(group.Node().DefaultChild().(awscdk.CfnResource), jsii.String("the log group must exist before the function logs"))
 	}
 }

@@ -95,7 +95,7 @@ func natProvider(n config.Network) awsec2.NatProvider {
 // encryptRootVolume encrypts the NAT instance's root volume, which the NAT
 // provider does not expose.
 func encryptRootVolume(inst awsec2.Instance) {
-	inst.Instance().SetBlockDeviceMappings(&[]*awsec2.CfnInstance_BlockDeviceMappingProperty{{
+	inst.Instance().SetBlockDeviceMappings(&[]interface{}{&awsec2.CfnInstance_BlockDeviceMappingProperty{
 		DeviceName: jsii.String("/dev/xvda"),
 		Ebs: &awsec2.CfnInstance_EbsProperty{
 			Encrypted: jsii.Bool(true), VolumeType: jsii.String("gp3"), VolumeSize: jsii.Number(8), DeleteOnTermination: jsii.Bool(true),

@@ -70,6 +70,9 @@ func newSecurityGroups(stack awscdk.Stack, vpc awsec2.IVpc, cfg config.Stage) Se
 	allow(g.Backend, g.Database, DatabasePort, "Backend to MariaDB")
 	allow(g.Backend, g.Cache, CachePort, "Backend to Redis (TLS)")
 	allow(g.DbInit, g.Database, DatabasePort, "DB-init to MariaDB")
+	// A custom resource answers CloudFormation on a pre-signed S3 URL; without
+	// this the deploy would hang for an hour (the old DB-init had no egress).
+	g.DbInit.AddEgressRule(s3, tcp(HTTPSPort), jsii.String("CloudFormation response URL (pre-signed S3) via the gateway endpoint"), nil)
 
 	// Tasks pull images, read secrets, ship logs and call third-party HTTPS APIs.
 	g.Backend.AddEgressRule(anywhere, tcp(HTTPSPort), jsii.String("HTTPS to AWS APIs, ECR and third-party APIs"), nil)

@@ -12,15 +12,19 @@ import (
 
 // Stage is one deployment stage: its settings and its stacks in deploy order.
 type Stage struct {
-	Stage   awscdk.Stage
-	Cfg     config.Stage
-	Names   naming.Names
-	Network Network
+	Stage         awscdk.Stage
+	Cfg           config.Stage
+	Names         naming.Names
+	Network       Network
+	Data          Data
+	Compute       Compute
+	GpuFleet      GpuFleet
+	Observability Observability
 }
 
 // Stacks lists the stage's CDK stacks in deploy order.
 func (s Stage) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{s.Network.Stack}
+	return []awscdk.Stack{s.Network.Stack, s.Data.Stack, s.Compute.Stack, s.GpuFleet.Stack, s.Observability.Stack}
 }
 
 // stackByKind returns the stack of a naming stack kind.
@@ -56,6 +60,11 @@ func BuildStage(app constructs.Construct, cfg config.Stage) Stage {
 	}
 	s := Stage{Stage: stage, Cfg: cfg, Names: names}
 	s.Network = NewNetwork(stage, NetworkProps{Cfg: cfg, Names: names})
+	s.Data = NewData(stage, DataProps{Cfg: cfg, Names: names, Net: s.Network})
+	s.Compute = NewCompute(stage, ComputeProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
+	s.GpuFleet = NewGpuFleet(stage, GpuFleetProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
+	s.Observability = NewObservability(stage, ObservabilityProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data,
+		Compute: s.Compute, GpuFleet: s.GpuFleet})
 
 	for _, stack := range s.Stacks() {
 		applyLogRetention(stack, cfg.LogRetentionDays, names)

@@ -23,6 +23,7 @@ type Props struct {
 	Timeout      awscdk.Duration
 	MemoryMiB    int
 	// LogGroup receives the function's logs; it carries the stage's retention.
+	// Required: the role may write to this group only.
 	LogGroup awslogs.ILogGroup
 	// Vpc, Subnets and SecurityGroup place the function in the VPC (optional).
 	Vpc           awsec2.IVpc
@@ -46,7 +47,9 @@ func New(scope constructs.Construct, id string, p Props) Function {
 	for k, v := range p.Environment {
 		env[k] = jsii.String(v)
 	}
+	role := newRole(scope, id, p.LogGroup, p.Vpc != nil)
 	props := &awslambda.FunctionProps{
+		Role:          role,
 		FunctionName:  jsii.String(p.FunctionName),
 		Description:   jsii.String(p.Description),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
@@ -74,5 +77,5 @@ func New(scope constructs.Construct, id string, p Props) Function {
 		props.AllowPublicSubnet = jsii.Bool(false)
 	}
 	fn := awslambda.NewFunction(scope, jsii.String(id), props)
-	return Function{Function: fn, Role: fn.Role()}
+	return Function{Function: fn, Role: role}
 }
