@@ -13,6 +13,7 @@ import (
 func TestCreateMakesDatabasesAndUserAndRerunChangesNothing(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_idem")
+	dropDatabases(t, "idem_bp", "idem_pool_1", "idem_pool_2")
 	props := h.props("idem_bp", "idem_pool_1", "idem_pool_2")
 
 	body := h.run("Create", "", props, nil)
@@ -42,6 +43,7 @@ func TestCreateMakesDatabasesAndUserAndRerunChangesNothing(t *testing.T) {
 func TestAppUserCanUseItsDatabasesButNotOthers(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_scope")
+	dropDatabases(t, "scope_bp", "scope_pool", "other_db", "sneaky_db")
 	h.requireSuccess(h.run("Create", "", h.props("scope_bp", "scope_pool"), nil))
 
 	adm := admin(t)
@@ -76,6 +78,7 @@ func TestAppUserCanUseItsDatabasesButNotOthers(t *testing.T) {
 func TestExistingDatabaseWithOtherCharsetIsFixed(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_charset")
+	dropDatabases(t, "charset_legacy")
 	_, err := admin(t).Exec("CREATE DATABASE charset_legacy CHARACTER SET latin1 COLLATE latin1_swedish_ci")
 	require.NoError(t, err)
 
@@ -86,6 +89,7 @@ func TestExistingDatabaseWithOtherCharsetIsFixed(t *testing.T) {
 func TestRotatedAppPasswordIsApplied(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_rotate")
+	dropDatabases(t, "rotate_bp")
 	props := h.props("rotate_bp")
 	first := h.run("Create", "", props, nil)
 	h.requireSuccess(first)
@@ -102,6 +106,7 @@ func TestRotatedAppPasswordIsApplied(t *testing.T) {
 func TestUpdateRemovingDatabaseRevokesAccessButKeepsData(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_revoke")
+	dropDatabases(t, "revoke_keep", "revoke_gone")
 	oldProps := h.props("revoke_keep", "revoke_gone")
 	first := h.run("Create", "", oldProps, nil)
 	h.requireSuccess(first)
@@ -134,6 +139,7 @@ func TestUpdateRemovingDatabaseRevokesAccessButKeepsData(t *testing.T) {
 func TestDeleteIsANoOp(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_delete")
+	dropDatabases(t, "delete_bp")
 	props := h.props("delete_bp")
 	first := h.run("Create", "", props, nil)
 	h.requireSuccess(first)
@@ -217,6 +223,7 @@ func TestMissingSecretFails(t *testing.T) {
 func TestTLSConnectionIsEncrypted(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_tls")
+	dropDatabases(t, "tls_bp")
 	props := h.props("tls_bp")
 	props["Tls"] = "true"
 	h.requireSuccess(h.run("Create", "", props, nil))

@@ -43,6 +43,11 @@ func newHarness(t *testing.T, appUser string) *harness {
 			"engine": "mariadb", "host": "db.example.internal", "port": 3306}),
 		appSecretArn: secretJSON(t, map[string]any{"username": appUser, "password": h.appPassword}),
 	})
+	if testDBSkip == "" && userPattern.MatchString(appUser) {
+		// One server serves the whole binary (and -count=N reruns): start clean.
+		_, err := admin(t).Exec("DROP USER IF EXISTS '" + appUser + "'@'%'")
+		require.NoError(t, err)
+	}
 	h.url = fakeaws.NewResponseURL(t)
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	hd := newHandler(secretsmanager.NewFromConfig(fakeaws.Config(h.secrets.Server.URL)), log)
@@ -112,6 +117,15 @@ func admin(t *testing.T) *sql.DB {
 	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// dropDatabases removes databases a previous run of the same test left.
+func dropDatabases(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		_, err := admin(t).Exec("DROP DATABASE IF EXISTS `" + n + "`")
+		require.NoError(t, err)
+	}
 }
 
 type schemaInfo struct{ Charset, Collation string }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"sort"
@@ -69,9 +70,12 @@ func writeQueryResult(w http.ResponseWriter, action, xmlns string, result any) {
 		// Keep the fields only: the Result element is the wrapper.
 		inner = b[bytes.IndexByte(b, '>')+1 : bytes.LastIndexByte(b, '<')]
 	}
-	w.Header().Set("Content-Type", "text/xml")
-	fmt.Fprintf(w, `<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata></%sResponse>`,
+	body := fmt.Sprintf(`<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>fake-request</RequestId></ResponseMetadata></%sResponse>`,
 		action, xmlns, action, inner, action, action)
+	// A Content-Length like the real endpoints send, instead of chunking.
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	_, _ = io.WriteString(w, body)
 }
 
 // writeQueryError writes the query-protocol error document.
