@@ -33,7 +33,7 @@ type stack struct {
 	tokenFile string
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	s := &stack{
 		backend:   fakes.NewBackend(secret),
@@ -120,7 +120,7 @@ type worker struct {
 	logs   *syncBuffer
 }
 
-func (s *stack) start(t *testing.T, extra ...string) *worker {
+func (s *stack) start(t testing.TB, extra ...string) *worker {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &worker{cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
@@ -140,13 +140,13 @@ func (s *stack) start(t *testing.T, extra ...string) *worker {
 }
 
 // stop cancels the root context (as SIGTERM does) and returns the exit code.
-func (w *worker) stop(t *testing.T) int {
+func (w *worker) stop(t testing.TB) int {
 	t.Helper()
 	w.cancel()
 	return w.wait(t, 10*time.Second)
 }
 
-func (w *worker) wait(t *testing.T, d time.Duration) int {
+func (w *worker) wait(t testing.TB, d time.Duration) int {
 	t.Helper()
 	select {
 	case code := <-w.done:
@@ -159,7 +159,7 @@ func (w *worker) wait(t *testing.T, d time.Duration) int {
 }
 
 // eventually polls cond every 2ms for up to 5s.
-func eventually(t *testing.T, what string, cond func() bool) {
+func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for !cond() {
@@ -189,7 +189,7 @@ func planByTag(plans map[string]fakes.PromptPlan) func(json.RawMessage) fakes.Pr
 	}
 }
 
-func checkLedger(t *testing.T, s *stack) {
+func checkLedger(t testing.TB, s *stack) {
 	t.Helper()
 	if err := s.backend.CheckLedger(false); err != nil {
 		t.Fatal(err)
@@ -198,7 +198,7 @@ func checkLedger(t *testing.T, s *stack) {
 
 // checkProtectionCleared: the last protection call turned it off and the
 // instance is unprotected.
-func checkProtectionCleared(t *testing.T, s *stack) {
+func checkProtectionCleared(t testing.TB, s *stack) {
 	t.Helper()
 	calls := s.asg.Calls()
 	if s.asg.Protected(instanceID) {

@@ -412,3 +412,26 @@ func (b *Backend) serveAsset(w http.ResponseWriter, r *http.Request) {
 	}
 	_, _ = w.Write(data)
 }
+
+// Forget removes a worker and its tokens, as when the backend prunes a worker
+// it has not heard from: its next call gets 401.
+func (b *Backend) Forget(workerID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.workers, workerID)
+	for t, w := range b.tokens {
+		if w == workerID {
+			delete(b.tokens, t)
+		}
+	}
+}
+
+// PreRegister registers a worker out of band (e.g. a previous life of it)
+// and returns its token.
+func (b *Backend) PreRegister(workerID string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	tok := newToken()
+	b.workers[workerID], b.tokens[tok] = tok, workerID
+	return tok
+}
