@@ -58,8 +58,8 @@ func selectedStages(ctx map[string]any) ([]string, error) {
 	}
 	name, isString := raw.(string)
 	if _, known := Preset(name); !isString || !known {
-		return nil, fmt.Errorf("context key %q = %v: unknown stage; known stages: %s (e.g. -c stage=staging)",
-			StageKey, raw, strings.Join(StageNames(), ", "))
+		return nil, fmt.Errorf("context key %q = %q: unknown stage; known stages: %s (e.g. -c stage=staging)",
+			StageKey, fmt.Sprint(raw), strings.Join(StageNames(), ", "))
 	}
 	return []string{name}, nil
 }
@@ -233,6 +233,9 @@ func merge(path string, base, override any, t reflect.Type) (any, []error) {
 // scalar accepts JSON values and the strings -c passes for them.
 func scalar(v any, kind reflect.Kind) (any, error) {
 	s, isStr := v.(string)
+	if i, isInt := v.(int); isInt { // contexts built in Go rather than decoded from JSON
+		v = float64(i)
+	}
 	switch kind {
 	case reflect.String:
 		if isStr {

@@ -31,6 +31,7 @@ func basePreset(stage string) Stage {
 			IsolatedSubnetMask: 24,
 			NatKind:            "gateway",
 			NatInstanceType:    "t4g.nano",
+			S3PrefixListID:     "pl-63a5400a", // com.amazonaws.us-east-1.s3
 		},
 		Database: Database{
 			EngineVersion:         "10.11.15",

@@ -54,6 +54,9 @@ type Network struct {
 	NatKind            string `json:"natKind"`
 	NatInstanceType    string `json:"natInstanceType"`
 	InterfaceEndpoints bool   `json:"interfaceEndpoints"`
+	// S3PrefixListID is the region's AWS-managed prefix list of S3
+	// (com.amazonaws.<region>.s3), kept in config so synthesis needs no lookup.
+	S3PrefixListID string `json:"s3PrefixListId"`
 }
 
 // Database is the RDS MariaDB instance and what DB-init creates in it.
@@ -173,3 +176,26 @@ type Alarms struct {
 	CloudFrontGbPerDay      int     `json:"cloudFrontGbPerDay"`
 	CloudFront5xxPercent    int     `json:"cloudFront5xxPercent"`
 }
+
+// ServesHTTPS reports whether the ALB terminates TLS; the GPU workers' egress
+// and the API base URL follow it (review blocker 3).
+func (s Stage) ServesHTTPS() bool { return s.CertificateArn != "" }
+
+// ListenerPort is the port the ALB serves the app on.
+func (s Stage) ListenerPort() int {
+	if s.ServesHTTPS() {
+		return 443
+	}
+	return 80
+}
+
+// APIBaseURL is where the frontend and the GPU workers reach the backend.
+func (s Stage) APIBaseURL() string {
+	if s.ServesHTTPS() {
+		return "https://" + s.DomainName
+	}
+	return "http://" + s.DomainName
+}
+
+// IsProduction reports the stage with production-only rules.
+func (s Stage) IsProduction() bool { return s.Stage == "production" }

@@ -46,6 +46,7 @@ var (
 	reImageTag    = regexp.MustCompile(`^[0-9a-f]{7,40}$`)
 	reAmiID       = regexp.MustCompile(`^ami-[0-9a-f]{8,17}$`)
 	reSSMParam    = regexp.MustCompile(`^/[A-Za-z0-9_./-]+$`)
+	rePrefixList  = regexp.MustCompile(`^pl-[0-9a-f]{8,17}$`)
 	reCron        = regexp.MustCompile(`^\S+ \S+ \S+ \S+ \S+$`)
 	logRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 	logLevels     = []string{"debug", "info", "notice", "warning", "error", "critical"}
@@ -149,6 +150,7 @@ func validateNetwork(p *problems, n Network, azCount int, prod bool) {
 	p.check(n.NatKind == "gateway" || n.NatKind == "instance", "network.natKind", n.NatKind, "must be gateway or instance", "set network.natKind=gateway")
 	p.check(!(prod && n.NatKind == "instance"), "network.natKind", n.NatKind, "NAT instances are a single point of failure, for non-production stages only", "use network.natKind=gateway in production")
 	p.check(n.NatCount >= 1 && n.NatCount <= azCount, "network.natCount", n.NatCount, fmt.Sprintf("must be 1 to the number of zones (%d)", azCount), "set network.natCount")
+	p.check(rePrefixList.MatchString(n.S3PrefixListID), "network.s3PrefixListId", n.S3PrefixListID, "is not a prefix list id", "use the id of com.amazonaws.<region>.s3 (aws ec2 describe-managed-prefix-lists)")
 	p.check(reInstance.MatchString(n.NatInstanceType), "network.natInstanceType", n.NatInstanceType, "is not an EC2 instance type", "e.g. network.natInstanceType=t4g.nano")
 }
 
