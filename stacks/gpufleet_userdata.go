@@ -1,0 +1,68 @@
+package stacks
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/bp/infra/bootcontract"
+)
+
+// workerEnv is the content of bootcontract.EnvFile for one fleet, keyed by
+// bootcontract.EnvKeys(). Values may be CDK tokens (ARNs, bucket names).
+func workerEnv(p GpuFleetProps, f Fleet) map[string]string {
+	return map[string]string{
+		bootcontract.EnvAPIBaseURL:        p.Cfg.APIBaseURL(),
+		bootcontract.EnvStage:             p.Cfg.Stage,
+		bootcontract.EnvFleetSlug:         f.Slug,
+		bootcontract.EnvASGName:           f.AsgName,
+		bootcontract.EnvFleetSecretARN:    *p.Data.FleetSecret.SecretArn(),
+		bootcontract.EnvRegion:            p.Cfg.Region,
+		bootcontract.EnvModelsBucket:      *p.Data.ModelsBucket.BucketName(),
+		bootcontract.EnvActiveBundleParam: p.Names.ActiveBundleParameter(f.Slug),
+		bootcontract.EnvLogLevel:          workerLogLevel(p.Cfg.LogLevel),
+		bootcontract.EnvMetricsEnabled:    "true",
+	}
+}
+
+// workerLogLevel maps the stage's Laravel log level to the four levels the
+// worker accepts (debug, info, warn, error).
+func workerLogLevel(level string) string {
+	switch level {
+	case "debug":
+		return "debug"
+	case "warning":
+		return "warn"
+	case "error", "critical":
+		return "error"
+	}
+	return "info" // info, notice
+}
+
+// workerUserData is the whole boot script: write the worker's environment
+// file and start the units baked into the AMI. Everything else (ComfyUI in its
+// venv, the worker binary, bundle sync, fetching the fleet secret) is the
+// AMI's and the worker's job, so this never runs python or pip (blocker 7)
+// and never holds the secret itself, only its ARN.
+func workerUserData(env map[string]string) string {
+	var b strings.Builder
+	dir := path.Dir(bootcontract.EnvFile)
+	tmp := bootcontract.EnvFile + ".tmp"
+	group := bootcontract.WorkerUser
+	fmt.Fprintf(&b, "#!/bin/bash\nset -euo pipefail\n")
+	fmt.Fprintf(&b, "install -d -m 0750 -o root -g %s %s\n", group, dir)
+	fmt.Fprintf(&b, "install -m 0640 -o root -g %s /dev/null %s\n", group, tmp)
+	fmt.Fprintf(&b, "cat > %s <<'WORKER_ENV'\n", tmp)
+	for _, k := range bootcontract.EnvKeys() {
+		v, ok := env[k]
+		if !ok {
+			panic("worker env lacks " + k) // a bootcontract key added without a value
+		}
+		fmt.Fprintf(&b, "%s=%s\n", k, v)
+	}
+	b.WriteString("WORKER_ENV\n")
+	fmt.Fprintf(&b, "mv -f %s %s\n", tmp, bootcontract.EnvFile)
+	fmt.Fprintf(&b, "systemctl daemon-reload\n")
+	fmt.Fprintf(&b, "systemctl enable --now %s\n", strings.Join(bootcontract.Units(), " "))
+	return b.String()
+}
