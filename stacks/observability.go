@@ -2,9 +2,13 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/bp/infra/config"
+	"github.com/bp/infra/constructs/alarms"
 	"github.com/bp/infra/naming"
 )
 
@@ -19,13 +23,52 @@ type ObservabilityProps struct {
 	GpuFleet GpuFleet
 }
 
-// Observability holds the stage's alarms, dashboard and budget.
+// Observability holds the stage's alarms, dashboard and budget. Alerts go to
+// the Network stack's topic, so this stack only reads the others.
 type Observability struct {
-	Stack awscdk.Stack
+	Stack     awscdk.Stack
+	Alarms    []awscloudwatch.Alarm
+	Dashboard awscloudwatch.Dashboard
+	Budget    awsbudgets.CfnBudget
+	// LaunchFailures forwards the GPU fleets' failed launches to the topic.
+	LaunchFailures awsevents.CfnRule
 }
 
 // NewObservability builds the Observability stack.
 func NewObservability(scope constructs.Construct, p ObservabilityProps) Observability {
 	stack := newStack(scope, p.Cfg, p.Names, naming.Observability, "alarms, dashboard and budget")
-	return Observability{Stack: stack}
+	// Deploy order network -> data -> compute -> gpu-fleet -> observability,
+	// also for the stacks this one only reads by name.
+	for _, other := range []awscdk.Stack{p.Net.Stack, p.Data.Stack, p.Compute.Stack, p.GpuFleet.Stack} {
+		if other != nil {
+			stack.AddStackDependency(other, nil)
+		}
+	}
+	o := &obs{stack: stack, p: p, notify: alarms.Notifier{Topic: p.Net.AlertsTopic}, a: p.Cfg.Alarms}
+	o.webAlarms()
+	o.dataAlarms()
+	o.fleetAlarms()
+	o.costAlarms()
+	out := Observability{Stack: stack, Alarms: o.alarms}
+	out.LaunchFailures = o.launchFailureRule()
+	out.Dashboard = o.dashboard()
+	out.Budget = o.budget()
+	return out
+}
+
+// obs carries what every part of the stack needs while it is built.
+type obs struct {
+	stack  awscdk.Stack
+	p      ObservabilityProps
+	notify alarms.Notifier
+	a      config.Alarms
+	alarms []awscloudwatch.Alarm
+}
+
+// alarm adds one stage-scoped alarm; id doubles as the name suffix.
+func (o *obs) alarm(id string, s alarms.Spec) awscloudwatch.Alarm {
+	s.Name = o.p.Names.Alarm(id)
+	al := o.notify.New(o.stack, "Alarm-"+id, s)
+	o.alarms = append(o.alarms, al)
+	return al
 }

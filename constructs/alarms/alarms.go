@@ -1,0 +1,73 @@
+// Package alarms builds the stage's CloudWatch alarms one way: a stage-scoped
+// name, a one-line runbook in the description, an explicit missing-data rule
+// and the alerts topic as both ALARM and OK action, so no alarm can be created
+// that nobody hears.
+package alarms
+
+import (
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// MaxMetricsPerAlarm is CloudWatch's limit of metrics in one metric-math alarm.
+const MaxMetricsPerAlarm = 10
+
+// Spec is one alarm. Every field but DatapointsToAlarm is required.
+type Spec struct {
+	Name       string // physical, stage-scoped name (naming.Alarm)
+	Summary    string // what the alarm means, e.g. "ALB 5xx >= 50 in 5 min"
+	Runbook    string // the first thing on-call does
+	Metric     awscloudwatch.IMetric
+	Threshold  float64
+	Comparison awscloudwatch.ComparisonOperator
+	Periods    int // evaluation periods
+	// DatapointsToAlarm of Periods must breach; 0 means all of them.
+	DatapointsToAlarm int
+	Missing           awscloudwatch.TreatMissingData
+}
+
+// Notifier creates alarms that notify one topic.
+type Notifier struct {
+	Topic awssns.ITopic
+}
+
+// New creates the alarm of spec below scope under construct id.
+func (n Notifier) New(scope constructs.Construct, id string, s Spec) awscloudwatch.Alarm {
+	for field, missing := range map[string]bool{
+		"Name": s.Name == "", "Summary": s.Summary == "", "Runbook": s.Runbook == "", "Metric": s.Metric == nil,
+		"Comparison": s.Comparison == "", "Missing": s.Missing == "", "Periods": s.Periods < 1,
+	} {
+		if missing {
+			panic("alarms: " + id + ": Spec." + field + " is required")
+		}
+	}
+	dp := s.DatapointsToAlarm
+	if dp == 0 {
+		dp = s.Periods
+	}
+	alarm := awscloudwatch.NewAlarm(scope, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(s.Name),
+		AlarmDescription:   jsii.String(Description(s.Summary, s.Runbook)),
+		Metric:             s.Metric,
+		Threshold:          jsii.Number(s.Threshold),
+		ComparisonOperator: s.Comparison,
+		EvaluationPeriods:  jsii.Number(float64(s.Periods)),
+		DatapointsToAlarm:  jsii.Number(float64(dp)),
+		TreatMissingData:   s.Missing,
+	})
+	action := awscloudwatchactions.NewSnsAction(n.Topic)
+	alarm.AddAlarmAction(action)
+	alarm.AddOkAction(action)
+	return alarm
+}
+
+// Description is the one-line alarm description: summary, then runbook.
+func Description(summary, runbook string) string {
+	line := summary + ". Runbook: " + runbook
+	return strings.Join(strings.Fields(line), " ")
+}

@@ -1,0 +1,30 @@
+package test
+
+import "testing"
+
+// TestLogRetentionEverywhere: every log group of every stack has the stage's
+// retention, and every Lambda function (ours and CDK's custom-resource
+// providers) logs to such a group instead of an implicit, never-expiring one.
+func TestLogRetentionEverywhere(t *testing.T) {
+	for _, b := range all() {
+		days := float64(b.stage.Cfg.LogRetentionDays)
+		groups, functions := 0, 0
+		for _, kind := range sortedKeys(b.templates) {
+			for _, g := range b.templates[kind].Resources("AWS::Logs::LogGroup") {
+				groups++
+				if num(g.Props["RetentionInDays"]) != days {
+					t.Errorf("%s/%s: log group %s (%s) RetentionInDays = %v, want %v", b.label, kind, g.LogicalID, str(g.Props["LogGroupName"]), g.Props["RetentionInDays"], days)
+				}
+			}
+			for _, fn := range b.templates[kind].Resources("AWS::Lambda::Function") {
+				functions++
+				if get(fn.Props, "LoggingConfig.LogGroup") == nil {
+					t.Errorf("%s/%s: Lambda %s has no LoggingConfig.LogGroup (it would create a log group without retention)", b.label, kind, fn.LogicalID)
+				}
+			}
+		}
+		if groups == 0 || functions == 0 {
+			t.Errorf("%s: found %d log groups and %d functions; the walk is broken", b.label, groups, functions)
+		}
+	}
+}
