@@ -85,9 +85,53 @@ func dataSuppressions() []suppression {
 	return out
 }
 
-func computeSuppressions() []suppression { return nil }
+func computeSuppressions() []suppression {
+	var out []suppression
+	for _, task := range []string{"BackendTask", "FrontendTask"} {
+		out = append(out,
+			suppression{stack: "compute", path: task + "/Resource", rule: "AwsSolutions-ECS2",
+				reason: "Only non-secret settings are plain environment, by the app's contract (system-facts section 5); every secret is an ECS secret from Secrets Manager (tested by TestBlocker5)."},
+			suppression{stack: "compute", path: task + "/ExecutionRole/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+				reason: "ecr:GetAuthorizationToken has no resource-level permissions; image pulls and secret reads are scoped to the stage's repositories and secrets."},
+			suppression{stack: "compute", path: task + "/TaskRole/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+				reason: "ECS Exec's ssmmessages channel actions and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the ComfyUI/Workers namespace by condition."},
+		)
+	}
+	out = append(out, suppression{stack: "compute", path: "BackendTask/TaskRole/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5",
+		appliesTo: []string{"Resource::<ComfyLogsBucket4D605A1A.Arn>/*", "Resource::<MediaBucketBCBB02BA.Arn>/*", "Resource::<ModelsBucketA3610ED4.Arn>/*"},
+		reason:    "The app reads and writes any object of its own media, models and ComfyUI-logs buckets (user uploads, model assets, job logs), with object actions only."})
+	return out
+}
 
-func gpuFleetSuppressions() []suppression { return nil }
+func gpuFleetSuppressions() []suppression {
+	// Every per-fleet construct lives below "Fleets/<slug>"; the suppressions
+	// below name that subtree because slugs come from config.
+	const fleets = "Fleets"
+	describeStar := "autoscaling:DescribeAutoScalingGroups has no resource-level permissions, so it needs *. "
+	tagged := "The write actions on * are limited by conditions to ASGs tagged Stage=<this stage> and FleetSlug in this stage's fleets (ASG ARNs carry a random id unknown at synth); the handler also checks the Stage tag before acting."
+	out := []suppression{
+		{stack: "gpu-fleet", path: fleets, rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: "GPU worker role: cloudwatch:PutMetricData has no resource-level permissions and is limited to the ComfyUI/Workers namespace by condition; " +
+				"autoscaling:SetInstanceProtection is limited to the fleet's own ASG by its Stage and FleetSlug tags (the ASG ARN carries a random id); " +
+				"the Session Manager channel actions (ssm:UpdateInstanceInformation, ssmmessages:*Channel, ec2messages:*) support no resource scoping. No SSH."},
+		{stack: "gpu-fleet", path: fleets, rule: "AwsSolutions-IAM5",
+			appliesTo: []string{"Resource::<ModelsBucketA3610ED4.Arn>/assets/*", "Resource::<ModelsBucketA3610ED4.Arn>/bundles/*"},
+			reason:    "GPU workers read (s3:GetObject only) the content-addressed model assets and bundle manifests of the models bucket; which objects a job needs is known only at run time. Nothing else in the bucket is readable."},
+		{stack: "gpu-fleet", path: fleets, rule: "AwsSolutions-AS3",
+			reason: "Launch and terminate errors notify the alerts topic; routine launch/terminate events of a fleet that scales 0 -> N -> 0 all day would page people for nothing and are visible in the ASG activity history and group metrics."},
+		{stack: "gpu-fleet", path: fleets, rule: "CdkNagValidationFailure", appliesTo: []string{"AwsSolutions-EC26"},
+			reason: "EC26 cannot resolve the launch template of a mixed-instances ASG; the launch template's only volume is an encrypted gp3 root volume, asserted by TestGpuFleetLaunchTemplate."},
+		{stack: "gpu-fleet", path: scaleToZeroFunctionID + "Role/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: describeStar + "autoscaling:SetDesiredCapacity: " + tagged},
+		{stack: "gpu-fleet", path: reaperFunctionID + "Role/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: describeStar + "cloudwatch:GetMetricData has no resource-level permissions (read-only). autoscaling:SetInstanceProtection: " + tagged},
+		{stack: "gpu-fleet", path: reaperFunctionID + "Role/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Action::kms:GenerateDataKey*"},
+			reason: "Publishing to the KMS-encrypted alerts topic needs the kms:GenerateDataKey* family; the grant is on the alerts topic's key only (CDK Topic.grantPublish)."},
+		{stack: "gpu-fleet", path: protectionReleaseFunction + "Role/DefaultPolicy/Resource", rule: "AwsSolutions-IAM5", appliesTo: []string{"Resource::*"},
+			reason: describeStar + "autoscaling:SetInstanceProtection (cleared only on stack deletion): " + tagged},
+	}
+	return out
+}
 
 func observabilitySuppressions() []suppression { return nil }
 
