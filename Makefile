@@ -7,9 +7,12 @@ CDK := $(TOOLS)/cdk
 export PATH := $(TOOLS):$(PATH)
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 STAGE ?=
+# CI passes CDK_APPROVAL=never: the GitHub environment's reviewers are the gate there.
+CDK_APPROVAL ?= broadening
 STAGE_CTX := $(if $(STAGE),-c stage=$(STAGE),)
 
 # mk/*.mk add their targets (and append to LINT_TARGETS) before the rules below read it.
+.DEFAULT_GOAL := all
 LINT_TARGETS :=
 -include mk/*.mk
 .PHONY: all tools synth test test-race snapshot lint fmt-check vet diff deploy names clean help
@@ -43,9 +46,10 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-names: tools ## list the CI/CD names of STAGE as synthesized (cdk.out/names-<stage>.json)
+names: ## list the CI/CD names of STAGE as synthesized (cdk.out/names-<stage>.json) and check them against the contract
 	@test -n "$(STAGE)" || (echo "usage: make names STAGE=staging|production" && exit 2)
-	$(GO) run ./tools/names --cdk-out cdk.out --stage $(STAGE)
+	@test -f cdk.out/manifest.json || $(MAKE) synth
+	$(GO) run ./tools/names --cdk-out cdk.out --stage $(STAGE) >/dev/null
 
 diff: tools ## cdk diff STAGE=... against the deployed stacks (needs AWS credentials)
 	@test -n "$(STAGE)" || (echo "usage: make diff STAGE=staging|production" && exit 2)
@@ -53,7 +57,7 @@ diff: tools ## cdk diff STAGE=... against the deployed stacks (needs AWS credent
 
 deploy: tools ## cdk deploy STAGE=... in dependency order (needs AWS credentials)
 	@test -n "$(STAGE)" || (echo "usage: make deploy STAGE=staging|production" && exit 2)
-	$(CDK) deploy $(STAGE_CTX) '$(STAGE)/*' --require-approval broadening
+	$(CDK) deploy $(STAGE_CTX) '$(STAGE)/*' --require-approval $(CDK_APPROVAL)
 
 clean:
 	rm -rf cdk.out dist

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -97,6 +98,12 @@ func addDatabase(stack awscdk.Stack, p DataProps, d *Data) {
 	}
 	d.Database = instance
 	d.DbMasterSecret = instance.Secret()
+	// The attachment adds host, port and engine to the app user's secret, so
+	// ECS can inject *_DB_HOST from it like the user name and password.
+	d.DbAppSecret = awssecretsmanager.NewSecretTargetAttachment(stack, jsii.String("DbAppSecretAttachment"), &awssecretsmanager.SecretTargetAttachmentProps{
+		Secret: d.DbAppSecret,
+		Target: instance,
+	})
 }
 
 // majorVersion turns "10.11.15" into "10.11".

@@ -44,8 +44,6 @@ var variantOverrides = map[string]map[string]any{
 }
 
 func TestMain(m *testing.M) {
-	// Template validation runs once in `make synth`; here it would only add minutes.
-	os.Setenv("CDK_VALIDATION", "false")
 	code := func() int {
 		defer jsii.Close()
 		if err := buildAll(); err != nil {
@@ -108,8 +106,10 @@ func newApp(ctx map[string]any) awscdk.App {
 	dir, _ := os.MkdirTemp("", "cdk-test-out-")
 	return awscdk.NewApp(&awscdk.AppProps{
 		AnalyticsReporting: jsii.Bool(false),
-		Outdir:             jsii.String(dir),
-		Context:            &ctx,
+		// The template validator runs once, as errors, in `make synth`.
+		BuiltinCloudFormationValidation: jsii.Bool(false),
+		Outdir:                          jsii.String(dir),
+		Context:                         &ctx,
 	})
 }
 
@@ -140,22 +140,32 @@ func (b *built) synth() error {
 			_ = json.Unmarshal(buf, &tpl)
 		})
 		if err != nil {
-			return fmt.Errorf("%s/%s: %w", b.stage.Cfg.Stage, kind, err)
+			return fmt.Errorf("%s/%s: %w", b.label, kind, err)
 		}
 		b.templates[kind] = tpl
-		ann := assertions.Annotations_FromStack(stack)
-		match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-		for _, msgs := range []*[]*cxapi.SynthesisMessage{ann.FindError(jsii.String("*"), match), ann.FindWarning(jsii.String("*"), match)} {
-			for _, msg := range *msgs {
-				text := fmt.Sprint(msg.Entry.Data)
-				if i := strings.Index(text, ". "); i > 0 {
-					text = text[:i] // the rule's name; the rest is its generic rationale
-				}
-				b.nag[kind] = append(b.nag[kind], *msg.Id+": "+text)
-			}
+		err = recoverPanic(func() { b.nag[kind] = nagFindings(stack) })
+		if err != nil {
+			return fmt.Errorf("%s/%s: %w", b.label, kind, err)
 		}
 	}
 	return nil
+}
+
+// nagFindings lists the unsuppressed AwsSolutions errors and warnings of a stack.
+func nagFindings(stack awscdk.Stack) []string {
+	var out []string
+	ann := assertions.Annotations_FromStack(stack)
+	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
+	for _, msgs := range []*[]*cxapi.SynthesisMessage{ann.FindError(jsii.String("*"), match), ann.FindWarning(jsii.String("*"), match)} {
+		for _, msg := range *msgs {
+			text := fmt.Sprint(msg.Entry.Data)
+			if i := strings.Index(text, ". "); i > 0 {
+				text = text[:i] // the rule's name; the rest is its generic rationale
+			}
+			out = append(out, *msg.Id+": "+text)
+		}
+	}
+	return out
 }
 
 func recoverPanic(f func()) (err error) {

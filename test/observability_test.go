@@ -44,6 +44,9 @@ func expectedAlarms(b *built) map[string]expectedAlarm {
 		n.Alarm("cdn-bytes"):                    {float64(a.CloudFrontGbPerDay) * gib / 24, "AWS/CloudFront"},
 		n.Alarm("cdn-5xx-rate"):                 {float64(a.CloudFront5xxPercent), "AWS/CloudFront"},
 	}
+	for _, fn := range []string{"scale-to-zero-errors", "reaper-errors", "protection-release-errors"} {
+		out[n.Alarm(fn)] = expectedAlarm{1, "AWS/Lambda"}
+	}
 	for i := 1; i <= cfg.Network.NatCount; i++ {
 		ns := "AWS/NATGateway"
 		if cfg.Network.NatKind == "instance" {
@@ -451,6 +454,34 @@ func TestObservabilityDeploysLast(t *testing.T) {
 					t.Errorf("%s: %s depends on observability", b.label, kind)
 				}
 			}
+		}
+	}
+}
+
+// TestAlarmInputsArePublished: the stuck-fleet alarm needs the fleet ASG's
+// group metrics and the tasks-below-desired alarms need Container Insights;
+// without them those alarms would never see data.
+func TestAlarmInputsArePublished(t *testing.T) {
+	for _, b := range all() {
+		for _, f := range b.stage.Cfg.Fleets {
+			asgs := b.templates["gpu-fleet"].Where("AWS::AutoScaling::AutoScalingGroup", "AutoScalingGroupName", b.stage.Names.FleetAsg(f.Slug))
+			if len(asgs) != 1 {
+				t.Errorf("%s: want one ASG %s, found %d", b.label, b.stage.Names.FleetAsg(f.Slug), len(asgs))
+				continue
+			}
+			mc, _ := asgs[0].Props["MetricsCollection"].([]any)
+			ok := false
+			for _, c := range mc {
+				metrics, listed := get(c, "Metrics").([]any)
+				ok = ok || get(c, "Granularity") == "1Minute" && (!listed || slices.Contains(metrics, any("GroupInServiceInstances")))
+			}
+			if !ok {
+				t.Errorf("%s: ASG %s does not publish GroupInServiceInstances: %s", b.label, f.Slug, str(mc))
+			}
+		}
+		cluster := b.templates["compute"].Where("AWS::ECS::Cluster", "ClusterName", b.stage.Names.Cluster())
+		if len(cluster) != 1 || !strings.Contains(str(cluster[0].Props["ClusterSettings"]), `{"Name":"containerInsights","Value":"enabled"}`) {
+			t.Errorf("%s: cluster %s without Container Insights", b.label, b.stage.Names.Cluster())
 		}
 	}
 }

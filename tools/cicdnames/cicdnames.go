@@ -1,0 +1,216 @@
+// Package cicdnames reads, from synthesized templates, every name of
+// system-facts section 1 that CI/CD, the backend and the AMI pipeline rely on,
+// and states that contract independently of the naming package, so a rename
+// in code cannot silently break the pipeline.
+package cicdnames
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// Names are the contract names of one stage.
+type Names struct {
+	Cluster           string              `json:"cluster"`
+	Services          []string            `json:"services"`
+	TaskFamilies      []string            `json:"taskFamilies"`
+	Containers        map[string][]string `json:"containers"` // family -> container names
+	ContainerPorts    map[string]int      `json:"containerPorts"`
+	Commands          map[string]string   `json:"commands"` // container -> command
+	EcrRepositories   []string            `json:"ecrRepositories"`
+	ImageTags         map[string]string   `json:"imageTags"` // container -> tag
+	AmiParameters     []string            `json:"amiParameters"`
+	MetricsNamespaces []string            `json:"metricsNamespaces"`
+}
+
+// Contract is system-facts section 1 for app prefix and stage, written out
+// literally. Only the default (moving) image tags are stated; a pinned
+// -c imageTag=<sha7> replaces "latest".
+func Contract(app, stage string, fleetSlugs []string) Names {
+	p := app + "-" + stage
+	var amis []string
+	for _, slug := range fleetSlugs {
+		amis = append(amis, fmt.Sprintf("/%s/ami/fleets/%s/%s", app, stage, slug))
+	}
+	sort.Strings(amis)
+	return Names{
+		Cluster:      p,
+		Services:     []string{p + "-backend", p + "-frontend"},
+		TaskFamilies: []string{p + "-backend", p + "-frontend"},
+		Containers: map[string][]string{
+			p + "-backend":  {"nginx", "php-fpm", "queue-worker", "scheduler"},
+			p + "-frontend": {"nextjs"},
+		},
+		ContainerPorts: map[string]int{"nginx": 80, "php-fpm": 9000, "nextjs": 3000},
+		Commands: map[string]string{
+			"scheduler":    "php artisan schedule:work",
+			"queue-worker": "php artisan queue:work --sleep=3 --tries=3 --max-time=3600",
+		},
+		EcrRepositories:   []string{app + "-backend-" + stage, app + "-frontend-" + stage},
+		ImageTags:         map[string]string{"nginx": "nginx-latest", "php-fpm": "php-latest", "scheduler": "php-latest", "queue-worker": "php-latest", "nextjs": "latest"},
+		AmiParameters:     amis,
+		MetricsNamespaces: []string{"ComfyUI/Workers"},
+	}
+}
+
+// contractContainers are the containers the contract names; a task may carry
+// helpers (e.g. an init container) beside them.
+var contractContainers = map[string]bool{"nginx": true, "php-fpm": true, "scheduler": true, "queue-worker": true, "nextjs": true}
+
+var (
+	amiParam  = regexp.MustCompile(`/[A-Za-z0-9_-]+/ami/fleets/[A-Za-z0-9_-]+/[a-z0-9-]+`)
+	imageTagR = regexp.MustCompile(`:([A-Za-z0-9._-]+)$`)
+)
+
+// Extract reads the names from one stage's templates (any number of stacks).
+func Extract(templates []map[string]any) Names {
+	n := Names{Containers: map[string][]string{}, ContainerPorts: map[string]int{}, Commands: map[string]string{}, ImageTags: map[string]string{}}
+	amis := map[string]bool{}
+	namespaces := map[string]bool{}
+	for _, tpl := range templates {
+		res, _ := tpl["Resources"].(map[string]any)
+		for _, id := range sortedKeys(res) {
+			r, _ := res[id].(map[string]any)
+			props, _ := r["Properties"].(map[string]any)
+			switch r["Type"] {
+			case "AWS::ECS::Cluster":
+				n.Cluster = str(props["ClusterName"])
+			case "AWS::ECS::Service":
+				n.Services = append(n.Services, str(props["ServiceName"]))
+			case "AWS::ECR::Repository":
+				n.EcrRepositories = append(n.EcrRepositories, str(props["RepositoryName"]))
+			case "AWS::ECS::TaskDefinition":
+				family := str(props["Family"])
+				n.TaskFamilies = append(n.TaskFamilies, family)
+				defs, _ := props["ContainerDefinitions"].([]any)
+				for _, d := range defs {
+					c, _ := d.(map[string]any)
+					name := str(c["Name"])
+					if !contractContainers[name] {
+						continue
+					}
+					n.Containers[family] = append(n.Containers[family], name)
+					if ports, _ := c["PortMappings"].([]any); len(ports) > 0 {
+						pm, _ := ports[0].(map[string]any)
+						if f, ok := pm["ContainerPort"].(float64); ok {
+							n.ContainerPorts[name] = int(f)
+						}
+					}
+					if cmd, ok := c["Command"].([]any); ok {
+						n.Commands[name] = joinStrings(cmd)
+					}
+					if m := imageTagR.FindStringSubmatch(flatten(c["Image"])); m != nil {
+						n.ImageTags[name] = m[1]
+					}
+				}
+				sort.Strings(n.Containers[family])
+			}
+			raw, _ := json.Marshal(r)
+			for _, m := range amiParam.FindAllString(string(raw), -1) {
+				amis[m] = true
+			}
+			if strings.Contains(string(raw), `"cloudwatch:namespace":"`) {
+				for _, part := range strings.Split(string(raw), `"cloudwatch:namespace":"`)[1:] {
+					namespaces[part[:strings.Index(part, `"`)]] = true
+				}
+			}
+		}
+	}
+	sort.Strings(n.Services)
+	sort.Strings(n.TaskFamilies)
+	sort.Strings(n.EcrRepositories)
+	n.AmiParameters = sortedKeys(amis)
+	n.MetricsNamespaces = sortedKeys(namespaces)
+	return n
+}
+
+// Diff lists every way got differs from want.
+func Diff(want, got Names) []string {
+	w, _ := json.MarshalIndent(want, "", "  ")
+	g, _ := json.MarshalIndent(got, "", "  ")
+	if string(w) == string(g) {
+		return nil
+	}
+	var wm, gm map[string]any
+	_ = json.Unmarshal(w, &wm)
+	_ = json.Unmarshal(g, &gm)
+	var out []string
+	for _, k := range sortedKeys(wm) {
+		wj, _ := json.Marshal(wm[k])
+		gj, _ := json.Marshal(gm[k])
+		if string(wj) != string(gj) {
+			out = append(out, fmt.Sprintf("%s: want %s, synthesized %s", k, wj, gj))
+		}
+	}
+	return out
+}
+
+// flatten renders an image reference, joining Fn::Join parts.
+func flatten(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case map[string]any:
+		if j, ok := x["Fn::Join"].([]any); ok && len(j) == 2 {
+			parts, _ := j[1].([]any)
+			var b strings.Builder
+			for _, p := range parts {
+				b.WriteString(flatten(p))
+			}
+			return b.String()
+		}
+		return "<token>"
+	}
+	return ""
+}
+
+func joinStrings(list []any) string {
+	var parts []string
+	for _, p := range list {
+		parts = append(parts, str(p))
+	}
+	return strings.Join(parts, " ")
+}
+
+func str(v any) string {
+	if s, ok := v.(string); ok {
+		return s
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// FleetSlugs reads the FleetSlug tags of the GPU fleets' Auto Scaling groups.
+func FleetSlugs(templates []map[string]any) []string {
+	slugs := map[string]bool{}
+	for _, tpl := range templates {
+		res, _ := tpl["Resources"].(map[string]any)
+		for _, r := range res {
+			rm, _ := r.(map[string]any)
+			if rm["Type"] != "AWS::AutoScaling::AutoScalingGroup" {
+				continue
+			}
+			props, _ := rm["Properties"].(map[string]any)
+			tags, _ := props["Tags"].([]any)
+			for _, t := range tags {
+				tm, _ := t.(map[string]any)
+				if tm["Key"] == "FleetSlug" {
+					slugs[str(tm["Value"])] = true
+				}
+			}
+		}
+	}
+	return sortedKeys(slugs)
+}
