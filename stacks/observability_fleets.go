@@ -17,21 +17,11 @@ type watchedFleet struct {
 	asgName string
 }
 
-// fleets lists the stage's fleets from config, so every fleet is watched even
-// before (or without) the GpuFleet stack exposing it; the ASG name comes from
-// the GpuFleet stack when it has one, else from naming.
+// fleets lists the fleets the GpuFleet stack built, with their ASG names.
 func (o *obs) fleets() []watchedFleet {
-	built := map[string]string{}
+	out := make([]watchedFleet, 0, len(o.p.GpuFleet.Fleets))
 	for _, f := range o.p.GpuFleet.Fleets {
-		built[f.Cfg.Slug] = f.AsgName
-	}
-	out := make([]watchedFleet, 0, len(o.p.Cfg.Fleets))
-	for _, f := range o.p.Cfg.Fleets {
-		name := built[f.Slug]
-		if name == "" {
-			name = o.p.Names.FleetAsg(f.Slug)
-		}
-		out = append(out, watchedFleet{cfg: f, asgName: name})
+		out = append(out, watchedFleet{cfg: f.Cfg, asgName: f.AsgName})
 	}
 	return out
 }
@@ -69,6 +59,28 @@ func (o *obs) fleetAlarms() {
 			Metric:  w("SpotInterruptionCount", "Sum", 15), Threshold: float64(a.SpotInterruptionCount), Comparison: gte, Periods: 1, Missing: notBreaching,
 		})
 		o.stuckFleetAlarm(f)
+	}
+	o.fleetFunctionAlarms()
+}
+
+// fleetFunctionAlarms watch the Lambdas that take fleets back to zero: when
+// they fail, instances stay up and the stuck alarm is the next thing to fire.
+func (o *obs) fleetFunctionAlarms() {
+	g := o.p.GpuFleet
+	for _, fn := range []struct{ id, name, runbook string }{
+		{"scale-to-zero-errors", g.ScaleToZeroFunctionName, "fleets will not scale to zero: read the function's log group, check its Stage-tag check and autoscaling permissions"},
+		{"reaper-errors", g.ReaperFunctionName, "stale scale-in protection is not cleared: read the function's log group; clear protection by hand if a fleet is stuck"},
+		{"protection-release-errors", g.ProtectionReleaseFunctionName, "a fleet ASG deletion may hang on protected instances: read the function's log group, clear protection by hand"},
+	} {
+		if fn.name == "" {
+			continue
+		}
+		o.alarm(fn.id, alarms.Spec{
+			Summary:   "Lambda " + fn.name + " failed in the last 5 min",
+			Runbook:   fn.runbook,
+			Metric:    metric("AWS/Lambda", "Errors", map[string]*string{"FunctionName": jsii.String(fn.name)}, "Sum", minutes(5)),
+			Threshold: 1, Comparison: gte, Periods: 1, Missing: notBreaching,
+		})
 	}
 }
 
