@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -19,15 +20,36 @@ type localGoBuild struct {
 	pkg        string // e.g. ./lambdas/dbinit
 }
 
+// built remembers each package's binary for the life of the process: every
+// stage bundles the same handlers, and one build serves them all.
+var (
+	builtMu sync.Mutex
+	built   = map[string][]byte{}
+)
+
 // TryBundle implements awscdk.ILocalBundling.
 func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	cmd := exec.Command("go", BuildArgs(filepath.Join(*outputDir, "bootstrap"), b.pkg)...)
+	target := filepath.Join(*outputDir, "bootstrap")
+	builtMu.Lock()
+	defer builtMu.Unlock()
+	if bin, ok := built[b.pkg]; ok {
+		if err := os.WriteFile(target, bin, 0o755); err != nil {
+			panic(fmt.Sprintf("writing %s: %v", target, err))
+		}
+		return jsii.Bool(true)
+	}
+	cmd := exec.Command("go", BuildArgs(target, b.pkg)...)
 	cmd.Dir = b.moduleRoot
 	cmd.Env = append(os.Environ(), BuildEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		// A failed build must fail synthesis loudly, never fall back to Docker.
 		panic(fmt.Sprintf("go build %s for Lambda failed: %v\n%s", b.pkg, err, out))
 	}
+	bin, err := os.ReadFile(target)
+	if err != nil {
+		panic(fmt.Sprintf("reading %s: %v", target, err))
+	}
+	built[b.pkg] = bin
 	return jsii.Bool(true)
 }
 

@@ -1,0 +1,44 @@
+package gofunction
+
+import (
+	"bytes"
+	"debug/elf"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestBundleBuildsStaticArm64OnceAndReuses: the local bundler produces a
+// static linux/arm64 bootstrap and serves later stages from the first build.
+func TestBundleBuildsStaticArm64OnceAndReuses(t *testing.T) {
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &localGoBuild{moduleRoot: root, pkg: "./lambdas/scaletozero"}
+	first, second := t.TempDir(), t.TempDir()
+	for _, dir := range []string{first, second} {
+		d := dir
+		if ok := b.TryBundle(&d, nil); ok == nil || !*ok {
+			t.Fatal("bundling reported failure")
+		}
+	}
+	a, _ := os.ReadFile(filepath.Join(first, "bootstrap"))
+	c, _ := os.ReadFile(filepath.Join(second, "bootstrap"))
+	if len(a) == 0 || !bytes.Equal(a, c) {
+		t.Fatal("second bundle differs from the first")
+	}
+	f, err := elf.Open(filepath.Join(first, "bootstrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if f.Machine != elf.EM_AARCH64 {
+		t.Errorf("machine = %v, want arm64", f.Machine)
+	}
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Errorf("binary needs a dynamic loader; Lambda's provided.al2023 wants a static one")
+		}
+	}
+}
