@@ -40,9 +40,7 @@ func NewObservability(scope constructs.Construct, p ObservabilityProps) Observab
 	// Deploy order network -> data -> compute -> gpu-fleet -> observability,
 	// also for the stacks this one only reads by name.
 	for _, other := range []awscdk.Stack{p.Net.Stack, p.Data.Stack, p.Compute.Stack, p.GpuFleet.Stack} {
-		if other != nil {
-			stack.AddStackDependency(other, nil)
-		}
+		stack.AddStackDependency(other, nil)
 	}
 	o := &obs{stack: stack, p: p, notify: alarms.Notifier{Topic: p.Net.AlertsTopic}, a: p.Cfg.Alarms}
 	o.webAlarms()

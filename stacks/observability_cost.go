@@ -82,7 +82,7 @@ func (o *obs) logsAlarms() {
 
 func (o *obs) cloudFrontAlarms() {
 	cdn := o.p.Data.MediaCdn
-	if cdn == nil || o.p.Cfg.Region != cloudFrontMetricsRegion {
+	if o.p.Cfg.Region != cloudFrontMetricsRegion {
 		return
 	}
 	a := o.a

@@ -25,9 +25,7 @@ func (o *obs) dashboard() awscloudwatch.Dashboard {
 		Title: jsii.String(o.p.Names.Prefix() + " alarms"), Alarms: &alarmRefs, Width: jsii.Number(24), Height: jsii.Number(4),
 	}))
 	for _, row := range [][]awscloudwatch.IWidget{o.albRow(), o.ecsRow(), o.dataRow(), o.costRow()} {
-		if len(row) > 0 {
-			d.AddWidgets(row...)
-		}
+		d.AddWidgets(row...)
 	}
 	for _, f := range o.fleets() {
 		d.AddWidgets(o.fleetRow(f)...)
@@ -46,11 +44,7 @@ func graph(title string, width int, left []awscloudwatch.IMetric, right ...awscl
 func ms(m ...awscloudwatch.IMetric) []awscloudwatch.IMetric { return m }
 
 func (o *obs) albRow() []awscloudwatch.IWidget {
-	alb := o.p.Compute.Alb
-	if alb == nil {
-		return nil
-	}
-	m, five := alb.Metrics(), minutes(5)
+	m, five := o.p.Compute.Alb.Metrics(), minutes(5)
 	sum := &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}
 	return []awscloudwatch.IWidget{
 		graph("ALB requests", 8, ms(m.RequestCount(sum))),
@@ -64,9 +58,6 @@ func (o *obs) albRow() []awscloudwatch.IWidget {
 func (o *obs) ecsRow() []awscloudwatch.IWidget {
 	var cpu, mem, tasks []awscloudwatch.IMetric
 	for _, svc := range []awsecs.FargateService{o.p.Compute.Backend, o.p.Compute.Frontend} {
-		if svc == nil {
-			continue
-		}
 		cpu = append(cpu, svc.MetricCpuUtilization(nil))
 		mem = append(mem, svc.MetricMemoryUtilization(nil))
 		dims := map[string]*string{"ClusterName": svc.Cluster().ClusterName(), "ServiceName": svc.ServiceName()}
@@ -74,31 +65,24 @@ func (o *obs) ecsRow() []awscloudwatch.IWidget {
 			metric("ECS/ContainerInsights", "RunningTaskCount", dims, "Average", minutes(1)),
 			metric("ECS/ContainerInsights", "DesiredTaskCount", dims, "Average", minutes(1)))
 	}
-	if len(cpu) == 0 {
-		return nil
-	}
 	return []awscloudwatch.IWidget{graph("ECS CPU %", 8, cpu), graph("ECS memory %", 8, mem), graph("ECS running vs desired tasks", 8, tasks)}
 }
 
 func (o *obs) dataRow() []awscloudwatch.IWidget {
-	var row []awscloudwatch.IWidget
-	if db := o.p.Data.Database; db != nil {
-		row = append(row,
-			graph("RDS CPU %", 4, ms(db.MetricCPUUtilization(nil))),
-			graph("RDS free storage", 4, ms(db.MetricFreeStorageSpace(nil))),
-			graph("RDS connections", 4, ms(db.MetricDatabaseConnections(nil))))
+	db := o.p.Data.Database
+	var cpu, mem, ev []awscloudwatch.IMetric
+	for _, n := range cacheNodeIDs(o.p.Data.CacheID, o.p.Cfg.Cache.Replicas) {
+		dims := map[string]*string{"CacheClusterId": jsii.String(n)}
+		cpu = append(cpu, metric("AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", minutes(5)))
+		mem = append(mem, metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Average", minutes(5)))
+		ev = append(ev, metric("AWS/ElastiCache", "Evictions", dims, "Sum", minutes(5)))
 	}
-	if o.p.Data.CacheID != "" {
-		var cpu, mem, ev []awscloudwatch.IMetric
-		for _, n := range cacheNodeIDs(o.p.Data.CacheID, o.p.Cfg.Cache.Replicas) {
-			dims := map[string]*string{"CacheClusterId": jsii.String(n)}
-			cpu = append(cpu, metric("AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", minutes(5)))
-			mem = append(mem, metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Average", minutes(5)))
-			ev = append(ev, metric("AWS/ElastiCache", "Evictions", dims, "Sum", minutes(5)))
-		}
-		row = append(row, graph("cache engine CPU %", 4, cpu), graph("cache memory %", 4, mem), graph("cache evictions", 4, ev))
+	return []awscloudwatch.IWidget{
+		graph("RDS CPU %", 4, ms(db.MetricCPUUtilization(nil))),
+		graph("RDS free storage", 4, ms(db.MetricFreeStorageSpace(nil))),
+		graph("RDS connections", 4, ms(db.MetricDatabaseConnections(nil))),
+		graph("cache engine CPU %", 4, cpu), graph("cache memory %", 4, mem), graph("cache evictions", 4, ev),
 	}
-	return row
 }
 
 // costRow shows the bytes behind the review's cost hotspots.
@@ -119,7 +103,7 @@ func (o *obs) costRow() []awscloudwatch.IWidget {
 		logs = append(logs, metric("AWS/Logs", "IncomingBytes", map[string]*string{"LogGroupName": g}, "Sum", hour))
 	}
 	row := []awscloudwatch.IWidget{graph("NAT bytes per hour", 8, nat), graph("CloudWatch Logs bytes ingested per hour, by group", 8, logs)}
-	if cdn := o.p.Data.MediaCdn; cdn != nil && o.p.Cfg.Region == cloudFrontMetricsRegion {
+	if cdn := o.p.Data.MediaCdn; o.p.Cfg.Region == cloudFrontMetricsRegion {
 		dims := map[string]*string{"DistributionId": cdn.DistributionId(), "Region": jsii.String("Global")}
 		row = append(row, graph("media CDN bytes per hour (left), 5xx % (right)", 8,
 			ms(metric("AWS/CloudFront", "BytesDownloaded", dims, "Sum", hour)),

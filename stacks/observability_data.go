@@ -14,37 +14,32 @@ const rdsCpuCriticalPercent = 95
 
 // dataAlarms watch RDS and the cache.
 func (o *obs) dataAlarms() {
-	a, five := o.a, minutes(5)
-	if db := o.p.Data.Database; db != nil {
-		o.alarm("rds-cpu", alarms.Spec{
-			Summary:   fmt.Sprintf("RDS CPU >= %d%% for 15 min", a.RdsCpuPercent),
-			Runbook:   "find the heavy queries in the slow query log (/aws/rds/instance/.../slowquery); consider a larger instanceClass",
-			Metric:    db.MetricCPUUtilization(&awscloudwatch.MetricOptions{Period: five}),
-			Threshold: float64(a.RdsCpuPercent), Comparison: gte, Periods: 3, Missing: notBreaching,
-		})
-		o.alarm("rds-cpu-critical", alarms.Spec{
-			Summary:   fmt.Sprintf("RDS CPU >= %d%% for 10 min (critical)", rdsCpuCriticalPercent),
-			Runbook:   "the database is saturated: kill runaway queries (SHOW PROCESSLIST), pause the queue workers, then scale the instance",
-			Metric:    db.MetricCPUUtilization(&awscloudwatch.MetricOptions{Period: five}),
-			Threshold: rdsCpuCriticalPercent, Comparison: gte, Periods: 2, Missing: notBreaching,
-		})
-		// No data means the instance is stopped or gone: page on it once, here.
-		o.alarm("rds-free-storage", alarms.Spec{
-			Summary:   fmt.Sprintf("RDS free storage < %d GiB", a.RdsFreeStorageGb),
-			Runbook:   "storage autoscaling is capped at maxAllocatedStorageGb: find what grew (tenant pools, logs tables), then raise the cap in config",
-			Metric:    db.MetricFreeStorageSpace(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Minimum")}),
-			Threshold: float64(a.RdsFreeStorageGb) * gib, Comparison: lt, Periods: 1, Missing: breaching,
-		})
-		o.alarm("rds-connections", alarms.Spec{
-			Summary:   fmt.Sprintf("RDS connections >= %d for 15 min (max_connections %d)", a.RdsConnections, o.p.Cfg.Database.MaxConnections),
-			Runbook:   "count php-fpm workers x tasks plus queue workers; look for leaked connections, scale tasks down or raise maxConnections",
-			Metric:    db.MetricDatabaseConnections(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}),
-			Threshold: float64(a.RdsConnections), Comparison: gte, Periods: 3, Missing: notBreaching,
-		})
-	}
-	if o.p.Data.CacheID == "" {
-		return
-	}
+	a, five, db := o.a, minutes(5), o.p.Data.Database
+	o.alarm("rds-cpu", alarms.Spec{
+		Summary:   fmt.Sprintf("RDS CPU >= %d%% for 15 min", a.RdsCpuPercent),
+		Runbook:   "find the heavy queries in the slow query log (/aws/rds/instance/.../slowquery); consider a larger instanceClass",
+		Metric:    db.MetricCPUUtilization(&awscloudwatch.MetricOptions{Period: five}),
+		Threshold: float64(a.RdsCpuPercent), Comparison: gte, Periods: 3, Missing: notBreaching,
+	})
+	o.alarm("rds-cpu-critical", alarms.Spec{
+		Summary:   fmt.Sprintf("RDS CPU >= %d%% for 10 min (critical)", rdsCpuCriticalPercent),
+		Runbook:   "the database is saturated: kill runaway queries (SHOW PROCESSLIST), pause the queue workers, then scale the instance",
+		Metric:    db.MetricCPUUtilization(&awscloudwatch.MetricOptions{Period: five}),
+		Threshold: rdsCpuCriticalPercent, Comparison: gte, Periods: 2, Missing: notBreaching,
+	})
+	// No data means the instance is stopped or gone: page on it once, here.
+	o.alarm("rds-free-storage", alarms.Spec{
+		Summary:   fmt.Sprintf("RDS free storage < %d GiB", a.RdsFreeStorageGb),
+		Runbook:   "storage autoscaling is capped at maxAllocatedStorageGb: find what grew (tenant pools, logs tables), then raise the cap in config",
+		Metric:    db.MetricFreeStorageSpace(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Minimum")}),
+		Threshold: float64(a.RdsFreeStorageGb) * gib, Comparison: lt, Periods: 1, Missing: breaching,
+	})
+	o.alarm("rds-connections", alarms.Spec{
+		Summary:   fmt.Sprintf("RDS connections >= %d for 15 min (max_connections %d)", a.RdsConnections, o.p.Cfg.Database.MaxConnections),
+		Runbook:   "count php-fpm workers x tasks plus queue workers; look for leaked connections, scale tasks down or raise maxConnections",
+		Metric:    db.MetricDatabaseConnections(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Maximum")}),
+		Threshold: float64(a.RdsConnections), Comparison: gte, Periods: 3, Missing: notBreaching,
+	})
 	nodes := cacheNodeIDs(o.p.Data.CacheID, o.p.Cfg.Cache.Replicas)
 	perNode := func(name, stat string) []awscloudwatch.IMetric {
 		var ms []awscloudwatch.IMetric

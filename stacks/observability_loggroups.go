@@ -28,9 +28,6 @@ func (o *obs) stageLogGroups() []*string {
 		out = append(out, name)
 	}
 	for _, stack := range []awscdk.Stack{o.p.Net.Stack, o.p.Data.Stack, o.p.Compute.Stack, o.p.GpuFleet.Stack} {
-		if stack == nil {
-			continue
-		}
 		for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 			if !*awscdk.CfnResource_IsCfnResource(c) {
 				continue
