@@ -8,7 +8,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -192,19 +191,17 @@ func (c *Config) validateCommon() error {
 	return errors.Join(errs...)
 }
 
-// validateAPIURL requires https, except for a loopback host (local runs
-// against fakes): the fleet's security group allows only 443 out.
+// validateAPIURL accepts the scheme the ALB serves: https normally, http only
+// where the stage explicitly allows plain HTTP (the stack writes the URL and
+// opens the matching port; a worker that insisted on https there would
+// recreate review blocker 3 from the other side).
 func validateAPIURL(v string) error {
 	u, err := url.Parse(v)
 	if v == "" || err != nil || u.Host == "" {
 		return problem(bootcontract.EnvAPIBaseURL, v, "set the backend base URL, e.g. https://api.example.com")
 	}
-	if u.Scheme == "https" {
-		return nil
+	if u.Scheme != "https" && u.Scheme != "http" {
+		return problem(bootcontract.EnvAPIBaseURL, v, "use https:// (or http:// for a stage that serves plain HTTP)")
 	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); u.Scheme == "http" && (host == "localhost" || (ip != nil && ip.IsLoopback())) {
-		return nil
-	}
-	return problem(bootcontract.EnvAPIBaseURL, v, "use https:// (plain http is allowed only for localhost)")
+	return nil
 }

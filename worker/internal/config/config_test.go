@@ -48,7 +48,7 @@ func TestValidConfigPasses(t *testing.T) {
 
 func TestAllProblemsReportedAtOnceWithKeyValueAndFix(t *testing.T) {
 	env := validEnv()
-	env[bootcontract.EnvAPIBaseURL] = "http://api.example.com"
+	env[bootcontract.EnvAPIBaseURL] = "ftp://api.example.com"
 	env[bootcontract.EnvStage] = "prod"
 	env[bootcontract.EnvRegion] = "useast"
 	env[bootcontract.EnvMetricsEnabled] = "yes"
@@ -59,7 +59,7 @@ func TestAllProblemsReportedAtOnceWithKeyValueAndFix(t *testing.T) {
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		`WORKER_API_BASE_URL="http://api.example.com": use https://`,
+		`WORKER_API_BASE_URL="ftp://api.example.com": use https://`,
 		`WORKER_STAGE="prod": set it to staging or production`,
 		`AWS_REGION="useast"`,
 		`WORKER_METRICS_ENABLED="yes": use true or false`,
@@ -102,5 +102,15 @@ func TestParseEnvFile(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
+	}
+}
+
+// TestPlainHTTPFollowsAnHTTPOnlyStage: a stage that explicitly serves plain
+// HTTP writes an http:// base URL; the worker must accept it (blocker 3).
+func TestPlainHTTPFollowsAnHTTPOnlyStage(t *testing.T) {
+	env := validEnv()
+	env[bootcontract.EnvAPIBaseURL] = "http://staging.example.com"
+	if err := load(t, env).ValidateRun(); err != nil {
+		t.Fatalf("http:// base URL rejected: %v", err)
 	}
 }

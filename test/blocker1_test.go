@@ -1,0 +1,205 @@
+package test
+
+import (
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/bp/infra/config"
+)
+
+// differingFields lists the dotted paths of every field whose preset value
+// differs between staging and production.
+func differingFields(a, b reflect.Value, prefix string, out *[]string) {
+	switch a.Kind() {
+	case reflect.Struct:
+		for i := 0; i < a.NumField(); i++ {
+			name := strings.Split(a.Type().Field(i).Tag.Get("json"), ",")[0]
+			differingFields(a.Field(i), b.Field(i), join(prefix, name), out)
+		}
+	case reflect.Slice:
+		if a.Len() != b.Len() {
+			*out = append(*out, prefix)
+			return
+		}
+		for i := 0; i < a.Len(); i++ {
+			differingFields(a.Index(i), b.Index(i), fmt.Sprintf("%s[%d]", prefix, i), out)
+		}
+	default:
+		if !reflect.DeepEqual(a.Interface(), b.Interface()) {
+			*out = append(*out, prefix)
+		}
+	}
+}
+
+func join(prefix, name string) string {
+	if prefix == "" {
+		return name
+	}
+	return prefix + "." + name
+}
+
+// stageCheck asserts that one setting reached a stage's templates.
+type stageCheck func(t *testing.T, b *built)
+
+func service(b *built, svc string) Resource {
+	return b.templates["compute"].Where("AWS::ECS::Service", "ServiceName", b.stage.Names.Service(svc))[0]
+}
+
+func taskDef(b *built, svc string) Resource {
+	return b.templates["compute"].Where("AWS::ECS::TaskDefinition", "Family", b.stage.Names.Service(svc))[0]
+}
+
+func scalingTarget(b *built, svc string) Resource {
+	for _, r := range b.templates["compute"].Resources("AWS::ApplicationAutoScaling::ScalableTarget") {
+		if strings.Contains(strings.ToLower(r.LogicalID), svc) {
+			return r
+		}
+	}
+	return Resource{}
+}
+
+func scalingPolicy(b *built, svc string) Resource {
+	for _, r := range b.templates["compute"].Resources("AWS::ApplicationAutoScaling::ScalingPolicy") {
+		if strings.Contains(strings.ToLower(r.LogicalID), svc) {
+			return r
+		}
+	}
+	return Resource{}
+}
+
+func expect(t *testing.T, b *built, what string, got, want any) {
+	t.Helper()
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("%s: %s = %v in the template, config says %v", b.label, what, got, want)
+	}
+}
+
+func serviceChecks(svc string, sizes func(config.Stage) config.Service) map[string]stageCheck {
+	return map[string]stageCheck{
+		svc + ".cpu": func(t *testing.T, b *built) {
+			expect(t, b, svc+" cpu", taskDef(b, svc).Props["Cpu"], sizes(b.stage.Cfg).Cpu)
+		},
+		svc + ".memoryMiB": func(t *testing.T, b *built) {
+			expect(t, b, svc+" memory", taskDef(b, svc).Props["Memory"], sizes(b.stage.Cfg).MemoryMiB)
+		},
+		svc + ".desiredCount": func(t *testing.T, b *built) {
+			expect(t, b, svc+" desired", num(service(b, svc).Props["DesiredCount"]), float64(sizes(b.stage.Cfg).DesiredCount))
+		},
+		svc + ".minCount": func(t *testing.T, b *built) {
+			expect(t, b, svc+" min", num(scalingTarget(b, svc).Props["MinCapacity"]), float64(sizes(b.stage.Cfg).MinCount))
+		},
+		svc + ".maxCount": func(t *testing.T, b *built) {
+			expect(t, b, svc+" max", num(scalingTarget(b, svc).Props["MaxCapacity"]), float64(sizes(b.stage.Cfg).MaxCount))
+		},
+		svc + ".cpuTargetPercent": func(t *testing.T, b *built) {
+			expect(t, b, svc+" cpu target", num(get(scalingPolicy(b, svc).Props, "TargetTrackingScalingPolicyConfiguration.TargetValue")),
+				float64(sizes(b.stage.Cfg).CpuTargetPercent))
+		},
+	}
+}
+
+// presetChecks maps every setting that differs between the presets to the
+// template evidence that each stage used its own value.
+func presetChecks() map[string]stageCheck {
+	checks := map[string]stageCheck{
+		"stage": func(t *testing.T, b *built) {
+			expect(t, b, "cluster name", b.templates["compute"].One(t, "AWS::ECS::Cluster").Props["ClusterName"], "bp-"+b.stage.Cfg.Stage)
+		},
+		"logRetentionDays": func(t *testing.T, b *built) {
+			for kind, tpl := range b.templates {
+				for _, lg := range tpl.Resources("AWS::Logs::LogGroup") {
+					expect(t, b, kind+"/"+lg.LogicalID+" retention", num(lg.Props["RetentionInDays"]), float64(b.stage.Cfg.LogRetentionDays))
+				}
+			}
+		},
+		"logLevel": func(t *testing.T, b *built) {
+			php := container(t, b.templates["compute"], b.stage.Names.Service("backend"), "php-fpm")
+			expect(t, b, "LOG_LEVEL", envNames(php, "Environment")["LOG_LEVEL"], b.stage.Cfg.LogLevel)
+		},
+		"network.natCount": func(t *testing.T, b *built) {
+			expect(t, b, "NAT gateways", len(b.templates["network"].Resources("AWS::EC2::NatGateway")), b.stage.Cfg.Network.NatCount)
+		},
+		"network.interfaceEndpoints": func(t *testing.T, b *built) {
+			n := len(b.templates["network"].Where("AWS::EC2::VPCEndpoint", "VpcEndpointType", "Interface"))
+			expect(t, b, "interface endpoints present", n > 0, b.stage.Cfg.Network.InterfaceEndpoints)
+		},
+		"database.instanceClass": func(t *testing.T, b *built) {
+			expect(t, b, "RDS class", b.templates["data"].One(t, "AWS::RDS::DBInstance").Props["DBInstanceClass"], b.stage.Cfg.Database.InstanceClass)
+		},
+		"database.multiAz": func(t *testing.T, b *built) {
+			expect(t, b, "Multi-AZ", b.templates["data"].One(t, "AWS::RDS::DBInstance").Props["MultiAZ"], b.stage.Cfg.Database.MultiAz)
+		},
+		"database.deletionProtection": func(t *testing.T, b *built) {
+			expect(t, b, "deletion protection", b.templates["data"].One(t, "AWS::RDS::DBInstance").Props["DeletionProtection"], b.stage.Cfg.Database.DeletionProtection)
+		},
+		"database.removalPolicy": func(t *testing.T, b *built) {
+			want := map[string]string{"snapshot": "Snapshot", "retain": "Retain"}[b.stage.Cfg.Database.RemovalPolicy]
+			expect(t, b, "RDS DeletionPolicy", b.templates["data"].One(t, "AWS::RDS::DBInstance").Raw["DeletionPolicy"], want)
+		},
+		"cache.nodeType": func(t *testing.T, b *built) {
+			expect(t, b, "cache node", b.templates["data"].One(t, "AWS::ElastiCache::ReplicationGroup").Props["CacheNodeType"], b.stage.Cfg.Cache.NodeType)
+		},
+		"cache.replicas": func(t *testing.T, b *built) {
+			expect(t, b, "cache nodes", num(b.templates["data"].One(t, "AWS::ElastiCache::ReplicationGroup").Props["NumCacheClusters"]), float64(b.stage.Cfg.Cache.Replicas+1))
+		},
+		"cluster.fargateSpotWeight": func(t *testing.T, b *built) {
+			expect(t, b, "Spot weight", strings.Contains(str(service(b, "backend").Props["CapacityProviderStrategy"]),
+				fmt.Sprintf(`"CapacityProvider":"FARGATE_SPOT","Weight":%d`, b.stage.Cfg.Cluster.FargateSpotWeight)), true)
+		},
+		"cluster.fargateBase": func(t *testing.T, b *built) {
+			expect(t, b, "Fargate base", strings.Contains(str(service(b, "backend").Props["CapacityProviderStrategy"]),
+				fmt.Sprintf(`"Base":%d`, b.stage.Cfg.Cluster.FargateBase)), true)
+		},
+		"fleets[0].maxSize": func(t *testing.T, b *built) {
+			asg := b.templates["gpu-fleet"].One(t, "AWS::AutoScaling::AutoScalingGroup")
+			expect(t, b, "GPU fleet max", asg.Props["MaxSize"], fmt.Sprint(b.stage.Cfg.Fleets[0].MaxSize))
+		},
+		"fleetSchedule.nightlyScaleToZero": func(t *testing.T, b *built) {
+			n := len(b.templates["gpu-fleet"].Resources("AWS::AutoScaling::ScheduledAction"))
+			expect(t, b, "nightly scale-to-zero", n > 0, b.stage.Cfg.FleetSchedule.NightlyScaleToZero)
+		},
+		"monthlyBudgetUsd": func(t *testing.T, b *built) {
+			budget := b.templates["observability"].One(t, "AWS::Budgets::Budget")
+			expect(t, b, "budget", num(get(budget.Props, "Budget.BudgetLimit.Amount")), float64(b.stage.Cfg.MonthlyBudgetUsd))
+		},
+	}
+	for k, v := range serviceChecks("backend", func(c config.Stage) config.Service { return c.Backend }) {
+		checks[k] = v
+	}
+	for k, v := range serviceChecks("frontend", func(c config.Stage) config.Service { return c.Frontend }) {
+		checks[k] = v
+	}
+	for k, v := range alarmThresholdChecks() {
+		checks[k] = v
+	}
+	return checks
+}
+
+// TestBlocker1_EachStageIsBuiltFromItsOwnSettings: for every setting whose
+// preset differs between staging and production, each stage's templates carry
+// that stage's value (the old app built production from staging's settings).
+// A new differing preset without a check here fails the test.
+func TestBlocker1_EachStageIsBuiltFromItsOwnSettings(t *testing.T) {
+	staging, _ := config.Preset("staging")
+	production, _ := config.Preset("production")
+	var fields []string
+	differingFields(reflect.ValueOf(staging), reflect.ValueOf(production), "", &fields)
+	sort.Strings(fields)
+	if len(fields) < 10 {
+		t.Fatalf("only %d differing presets found: %v", len(fields), fields)
+	}
+	checks := presetChecks()
+	for _, f := range fields {
+		check, ok := checks[f]
+		if !ok {
+			t.Errorf("preset %q differs between stages but no template check proves each stage uses its own value; add one to presetChecks", f)
+			continue
+		}
+		for _, name := range []string{"staging", "production"} {
+			check(t, stages[name])
+		}
+	}
+}
