@@ -117,12 +117,13 @@ func reaperIdleMinutes(fleets []Fleet) int {
 // idle window, and reports each case to the alerts topic.
 func addReaper(stack awscdk.Stack, p GpuFleetProps, fleets []Fleet) string {
 	type entry struct {
-		Slug    string `json:"slug"`
-		ASGName string `json:"asgName"`
+		Slug             string `json:"slug"`
+		ASGName          string `json:"asgName"`
+		IdleLimitMinutes int    `json:"idleLimitMinutes"`
 	}
 	list := make([]entry, 0, len(fleets))
 	for _, f := range fleets {
-		list = append(list, entry{Slug: f.Slug, ASGName: f.AsgName})
+		list = append(list, entry{Slug: f.Slug, ASGName: f.AsgName, IdleLimitMinutes: max(ReaperMinIdleMinutes, f.Cfg.ProtectedIdleLimitMinutes)})
 	}
 	fn := fleetFunction(stack, p, reaperFunctionID, "lambdas/reaper", "fleet-reaper",
 		"Clears stale scale-in protection of idle "+p.Cfg.Stage+" GPU fleets", awscdk.Duration_Minutes(jsii.Number(2)),

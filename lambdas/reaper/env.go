@@ -10,6 +10,16 @@ import (
 type fleet struct {
 	Slug    string `json:"slug"`
 	ASGName string `json:"asgName"`
+	// IdleLimitMinutes is this fleet's window; 0 means IDLE_LIMIT_MINUTES.
+	IdleLimitMinutes int `json:"idleLimitMinutes,omitempty"`
+}
+
+// idleMinutes is the idle window of one fleet.
+func (e environment) idleMinutes(f fleet) int {
+	if f.IdleLimitMinutes > 0 {
+		return f.IdleLimitMinutes
+	}
+	return e.IdleMinutes
 }
 
 // environment is the function's configuration.
@@ -55,6 +65,9 @@ func loadEnv(getenv func(string) string) (environment, error) {
 	for i, f := range env.Fleets {
 		if f.Slug == "" || f.ASGName == "" {
 			return environment{}, fmt.Errorf("FLEETS[%d] needs slug and asgName", i)
+		}
+		if f.IdleLimitMinutes != 0 && (f.IdleLimitMinutes < 5 || f.IdleLimitMinutes > 1440) {
+			return environment{}, fmt.Errorf("FLEETS[%d].idleLimitMinutes %d must be from 5 to 1440", i, f.IdleLimitMinutes)
 		}
 	}
 	return env, nil

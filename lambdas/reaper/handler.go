@@ -30,11 +30,10 @@ type handler struct {
 // failures are returned together so the invocation shows as failed.
 func (h *handler) Handle(ctx context.Context, _ events.CloudWatchEvent) error {
 	end := h.now().UTC().Truncate(time.Minute)
-	start := end.Add(-time.Duration(h.env.IdleMinutes) * time.Minute)
 	var errs []error
 	for _, f := range h.env.Fleets {
 		log := h.log.With("stage", h.env.Stage, "fleetSlug", f.Slug, "asg", f.ASGName)
-		if err := h.reapFleet(ctx, log, f, start, end); err != nil {
+		if err := h.reapFleet(ctx, log, f, end); err != nil {
 			log.Error("reaper failed for fleet", "error", err.Error())
 			errs = append(errs, fmt.Errorf("fleet %s: %w", f.Slug, err))
 		}
@@ -42,12 +41,14 @@ func (h *handler) Handle(ctx context.Context, _ events.CloudWatchEvent) error {
 	return errors.Join(errs...)
 }
 
-func (h *handler) reapFleet(ctx context.Context, log *slog.Logger, f fleet, start, end time.Time) error {
+func (h *handler) reapFleet(ctx context.Context, log *slog.Logger, f fleet, end time.Time) error {
+	idle := h.env.idleMinutes(f)
+	start := end.Add(-time.Duration(idle) * time.Minute)
 	values, err := queueDepthMaxima(ctx, h.metrics, h.env.MetricNamespace, h.env.Stage, f.Slug, start, end)
 	if err != nil {
 		return err
 	}
-	v := evaluateWindow(values, h.env.IdleMinutes)
+	v := evaluateWindow(values, idle)
 	if !v.Idle {
 		log.Info("fleet not idle; leaving protection alone", "reason", v.Reason)
 		return nil

@@ -86,7 +86,7 @@ func TestClearsOnlyProtectedInstancesOfIdleFleets(t *testing.T) {
 			group("asg-busy", "staging", instances("i-busy", 2, "InService", true)),
 			group("asg-sparse", "staging", instances("i-sparse", 1, "InService", true)),
 		},
-		fleet{"gpu-idle", "asg-idle"}, fleet{"gpu-busy", "asg-busy"}, fleet{"gpu-sparse", "asg-sparse"})
+		fleet{Slug: "gpu-idle", ASGName: "asg-idle"}, fleet{Slug: "gpu-busy", ASGName: "asg-busy"}, fleet{Slug: "gpu-sparse", ASGName: "asg-sparse"})
 	f.series("gpu-idle", zeros(30))
 	busy := zeros(30)
 	busy[3] = 1 // one leased job 26 minutes ago
@@ -113,7 +113,7 @@ func TestClearsOnlyProtectedInstancesOfIdleFleets(t *testing.T) {
 }
 
 func TestQueriesQueueDepthMaximumPerMinuteOverTheWindow(t *testing.T) {
-	f := newFixture(t, []fakeaws.Group{group("asg-a", "staging")}, fleet{"gpu-a", "asg-a"})
+	f := newFixture(t, []fakeaws.Group{group("asg-a", "staging")}, fleet{Slug: "gpu-a", ASGName: "asg-a"})
 	require.NoError(t, f.h.Handle(t.Context(), events.CloudWatchEvent{}))
 	q := f.cw.Queries()
 	require.Len(t, q, 1)
@@ -129,7 +129,7 @@ func TestQueriesQueueDepthMaximumPerMinuteOverTheWindow(t *testing.T) {
 
 func TestLargeFleetIsClearedInBatchesOf50(t *testing.T) {
 	f := newFixture(t, []fakeaws.Group{group("asg-big", "staging", instances("i-big", 120, "InService", true))},
-		fleet{"gpu-big", "asg-big"})
+		fleet{Slug: "gpu-big", ASGName: "asg-big"})
 	f.series("gpu-big", zeros(24)) // exactly 80%
 	require.NoError(t, f.h.Handle(t.Context(), events.CloudWatchEvent{}))
 	assert.Empty(t, protectedIDs(t, f, "asg-big"))
@@ -151,7 +151,7 @@ func TestOtherStageGroupIsNeverTouchedAndOtherFleetsContinue(t *testing.T) {
 			group("asg-cwfail", "staging", instances("i-cw", 1, "InService", true)),
 			group("asg-ok", "staging", instances("i-ok", 1, "InService", true)),
 		},
-		fleet{"gpu-prod", "asg-prod"}, fleet{"gpu-cwfail", "asg-cwfail"}, fleet{"gpu-ok", "asg-ok"})
+		fleet{Slug: "gpu-prod", ASGName: "asg-prod"}, fleet{Slug: "gpu-cwfail", ASGName: "asg-cwfail"}, fleet{Slug: "gpu-ok", ASGName: "asg-ok"})
 	f.series("gpu-prod", zeros(30))
 	f.cw.FailFor(map[string]string{"FleetSlug": "gpu-cwfail", "Stage": "staging"}, "InternalServiceFault")
 	f.series("gpu-ok", zeros(30))
@@ -171,7 +171,7 @@ func TestOtherStageGroupIsNeverTouchedAndOtherFleetsContinue(t *testing.T) {
 }
 
 func TestIdleFleetWithoutProtectionPublishesNothing(t *testing.T) {
-	f := newFixture(t, []fakeaws.Group{group("asg-a", "staging", instances("i-a", 2, "InService", false))}, fleet{"gpu-a", "asg-a"})
+	f := newFixture(t, []fakeaws.Group{group("asg-a", "staging", instances("i-a", 2, "InService", false))}, fleet{Slug: "gpu-a", ASGName: "asg-a"})
 	f.series("gpu-a", zeros(30))
 	require.NoError(t, f.h.Handle(t.Context(), events.CloudWatchEvent{}))
 	assert.Empty(t, f.asg.CallsNamed("SetInstanceProtection"))
@@ -179,7 +179,7 @@ func TestIdleFleetWithoutProtectionPublishesNothing(t *testing.T) {
 }
 
 func TestPublishFailureIsReported(t *testing.T) {
-	f := newFixture(t, []fakeaws.Group{group("asg-a", "staging", instances("i-a", 1, "InService", true))}, fleet{"gpu-a", "asg-a"})
+	f := newFixture(t, []fakeaws.Group{group("asg-a", "staging", instances("i-a", 1, "InService", true))}, fleet{Slug: "gpu-a", ASGName: "asg-a"})
 	f.series("gpu-a", zeros(30))
 	f.sns.Fail("AuthorizationError")
 	err := f.h.Handle(t.Context(), events.CloudWatchEvent{})
@@ -203,7 +203,7 @@ func TestLoadEnv(t *testing.T) {
 	})
 	require.NoError(t, err)
 	assert.Equal(t, environment{Stage: "staging", AlertTopicArn: alertTopic, MetricNamespace: "ComfyUI/Workers",
-		IdleMinutes: 30, Fleets: []fleet{{"gpu-default", "asg-staging-gpu-default"}}}, env)
+		IdleMinutes: 30, Fleets: []fleet{{Slug: "gpu-default", ASGName: "asg-staging-gpu-default"}}}, env)
 
 	for want, vars := range map[string]map[string]string{
 		"STAGE is required":           {"ALERT_TOPIC_ARN": "x", "FLEETS": "[]"},
@@ -214,4 +214,19 @@ func TestLoadEnv(t *testing.T) {
 		_, err := loadEnv(func(k string) string { return vars[k] })
 		assert.ErrorContains(t, err, want)
 	}
+}
+
+// TestPerFleetIdleWindow: each fleet is judged over its own configured window.
+func TestPerFleetIdleWindow(t *testing.T) {
+	env, err := loadEnv(func(k string) string {
+		return map[string]string{"STAGE": "staging", "ALERT_TOPIC_ARN": alertTopic, "IDLE_LIMIT_MINUTES": "30",
+			"FLEETS": `[{"slug":"a","asgName":"asg-a","idleLimitMinutes":45},{"slug":"b","asgName":"asg-b"}]`}[k]
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 45, env.idleMinutes(env.Fleets[0]))
+	assert.Equal(t, 30, env.idleMinutes(env.Fleets[1]))
+	_, err = loadEnv(func(k string) string {
+		return map[string]string{"STAGE": "s", "ALERT_TOPIC_ARN": "x", "FLEETS": `[{"slug":"a","asgName":"b","idleLimitMinutes":2}]`}[k]
+	})
+	assert.ErrorContains(t, err, "idleLimitMinutes")
 }
