@@ -141,6 +141,23 @@ func TestSecurityGroupsAllowOnlyRealFlows(t *testing.T) {
 	}
 }
 
+// TestAlertsKeyLetsPublishersEncrypt: every publisher of the encrypted topic,
+// including Auto Scaling's service-linked role (fleet launch errors), may use its key.
+func TestAlertsKeyLetsPublishersEncrypt(t *testing.T) {
+	b := stages["staging"]
+	var policy string
+	for _, k := range b.templates["network"].Resources("AWS::KMS::Key") {
+		if strings.Contains(k.LogicalID, "Alerts") {
+			policy = str(k.Props["KeyPolicy"])
+		}
+	}
+	for _, want := range []string{"cloudwatch.amazonaws.com", "events.amazonaws.com", "budgets.amazonaws.com", "AWSServiceRoleForAutoScaling", "kms:GenerateDataKey*"} {
+		if !strings.Contains(policy, want) {
+			t.Errorf("alerts key policy lacks %s", want)
+		}
+	}
+}
+
 // TestAlertsTopicIsEncryptedAndStageScoped.
 func TestAlertsTopicIsEncryptedAndStageScoped(t *testing.T) {
 	for _, name := range []string{"staging", "production"} {

@@ -62,6 +62,20 @@ func New(scope constructs.Construct, id string, p Props) Alerts {
 			Conditions: cond,
 		}), nil)
 	}
+	// EC2 Auto Scaling publishes launch errors with its service-linked role,
+	// which needs the key too. Naming that role as a principal would fail in
+	// an account where it does not exist yet, so match it by condition.
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("EncryptAutoScalingNotifications"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewAnyPrincipal()},
+		Actions:    jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{
+			"kms:CallerAccount": account,
+			"aws:PrincipalArn": awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), awscdk.Aws_PARTITION(), jsii.String(":iam::"), account,
+				jsii.String(":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling")}),
+		}},
+	}), nil)
 	if p.Email != "" {
 		topic.AddSubscription(awssnssubscriptions.NewEmailSubscription(jsii.String(p.Email), nil))
 	}
