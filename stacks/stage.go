@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -55,6 +57,10 @@ func BuildStage(app constructs.Construct, cfg config.Stage) Stage {
 		Env:       &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)},
 		StageName: jsii.String(cfg.Stage),
 	})
+	// The VPC checks its zones against the stack's zones, which CDK would look
+	// up with AWS credentials. Answer that lookup from config: synthesis stays
+	// offline and deterministic.
+	stage.Node().SetContext(jsii.String(fmt.Sprintf("availability-zones:account=%s:region=%s", cfg.Account, cfg.Region)), cfg.AvailabilityZones)
 	for k, v := range map[string]string{"Project": cfg.AppPrefix, "Stage": cfg.Stage, "Owner": cfg.Owner} {
 		awscdk.Tags_Of(stage).Add(jsii.String(k), jsii.String(v), nil)
 	}
