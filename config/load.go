@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,7 +77,7 @@ func stageOverrides(ctx map[string]any) (map[string]map[string]any, []error) {
 		return out, []error{fmt.Errorf("context key %q: want an object of stage name -> settings, got %T; fix cdk.json", StagesKey, raw)}
 	}
 	var errs []error
-	for _, name := range sortedKeys(all) {
+	for _, name := range slices.Sorted(maps.Keys(all)) {
 		if _, known := Preset(name); !known {
 			errs = append(errs, fmt.Errorf("context key %q: unknown stage; known stages: %s; rename or remove it in cdk.json",
 				StagesKey+"."+name, strings.Join(StageNames(), ", ")))
@@ -103,7 +105,7 @@ func cdkOwnKey(k string) bool {
 func flatOverrides(ctx map[string]any, selected []string) (map[string]any, []error) {
 	nested := map[string]any{}
 	var errs []error
-	for _, k := range sortedKeys(ctx) {
+	for _, k := range slices.Sorted(maps.Keys(ctx)) {
 		if k == StageKey || k == StagesKey || cdkOwnKey(k) {
 			continue
 		}
@@ -189,11 +191,11 @@ func merge(path string, base, override any, t reflect.Type) (any, []error) {
 		}
 		fields := jsonFields(t)
 		var errs []error
-		for _, k := range sortedKeys(ov) {
+		for _, k := range slices.Sorted(maps.Keys(ov)) {
 			f, known := fields[k]
 			if !known {
 				errs = append(errs, fmt.Errorf("context key %q: not a setting; known keys here: %s",
-					join(path, k), strings.Join(sortedKeys(fields), ", ")))
+					join(path, k), strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
 				continue
 			}
 			v, e := merge(join(path, k), out[k], ov[k], f)

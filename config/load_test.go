@@ -167,7 +167,9 @@ func TestLoadErrors(t *testing.T) {
 		{"HTTP only never in production", func() map[string]any {
 			return with(exampleContext(), "stage", "production", "certificateArn", "", "allowHttpOnly", "true")
 		}, []string{"allowHttpOnly", "production must serve HTTPS"}},
-		{"bad email", func() map[string]any { return with(exampleContext(), "stage", "staging", "alertEmail", "ops at example") },
+		{"bad email", func() map[string]any {
+			return with(exampleContext(), "stage", "staging", "alertEmail", "ops at example")
+		},
 			[]string{"alertEmail", "not a plain email"}},
 		{"subnets must fit", func() map[string]any {
 			return with(exampleContext(), "stage", "staging", "network.vpcCidr", "10.0.0.0/21")
@@ -175,7 +177,9 @@ func TestLoadErrors(t *testing.T) {
 		{"subnet mask range", func() map[string]any {
 			return with(exampleContext(), "stage", "staging", "network.privateSubnetMask", "30")
 		}, []string{"network.privateSubnetMask", "at most /28"}},
-		{"bad cidr", func() map[string]any { return with(exampleContext(), "stage", "staging", "network.vpcCidr", "10.0.0.1/16") },
+		{"bad cidr", func() map[string]any {
+			return with(exampleContext(), "stage", "staging", "network.vpcCidr", "10.0.0.1/16")
+		},
 			[]string{"network.vpcCidr", "not an IPv4 network CIDR"}},
 		{"NAT instance never in production", func() map[string]any {
 			return with(exampleContext(), "stage", "production", "network.natKind", "instance")

@@ -1,7 +1,5 @@
 package config
 
-import "sort"
-
 // StageNames lists the known stages in deploy-review order.
 func StageNames() []string { return []string{"staging", "production"} }
 
@@ -138,13 +136,4 @@ func DefaultFleet() Fleet {
 		OnDemandPercent:           0,
 		ProtectedIdleLimitMinutes: 30,
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

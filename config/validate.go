@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"net/netip"
 	"regexp"
@@ -135,7 +136,7 @@ func validateNetwork(p *problems, n Network, azCount int, prod bool) {
 	p.check(vpc.Bits() >= 16 && vpc.Bits() <= 24, "network.vpcCidr", n.VpcCidr, "VPC size must be /16 to /24", "use a /16 to /24 CIDR")
 	masks := map[string]int{"network.publicSubnetMask": n.PublicSubnetMask, "network.privateSubnetMask": n.PrivateSubnetMask, "network.isolatedSubnetMask": n.IsolatedSubnetMask}
 	need := 0
-	for _, key := range sortedKeys(masks) {
+	for _, key := range slices.Sorted(maps.Keys(masks)) {
 		m := masks[key]
 		if m <= vpc.Bits() || m > 28 {
 			p.add(key, m, fmt.Sprintf("must be longer than the VPC's /%d and at most /28", vpc.Bits()), "choose a prefix length in that range")
@@ -268,7 +269,7 @@ func validateAlarms(p *problems, a Alarms) {
 		"natGbPerHour": a.NatGbPerHour, "logsGbPerDay": a.LogsGbPerDay, "cloudFrontGbPerDay": a.CloudFrontGbPerDay,
 		"cloudFront5xxPercent": a.CloudFront5xxPercent,
 	}
-	for _, k := range sortedKeys(ints) {
+	for _, k := range slices.Sorted(maps.Keys(ints)) {
 		p.check(ints[k] >= 1, "alarms."+k, ints[k], "alarm thresholds must be positive", "set alarms."+k+" >= 1")
 	}
 	p.check(a.Alb5xxCritical > a.Alb5xxWarning, "alarms.alb5xxCritical", a.Alb5xxCritical, "must be above alb5xxWarning", "raise alarms.alb5xxCritical")

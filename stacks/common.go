@@ -3,7 +3,6 @@
 package stacks
 
 import (
-	"sort"
 	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -51,15 +50,6 @@ func retention(days int) awslogs.RetentionDays {
 		panic("unvalidated log retention")
 	}
 	return r
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -27,7 +29,7 @@ func addComputeOutputs(stack awscdk.Stack, p ComputeProps, c Compute) {
 		"MigrationContainer":   jsii.String(PhpFpmContainer),
 		"MigrationCommands":    jsii.String(strings.Join([]string{"php artisan migrate --force", "php artisan tenancy:pools-migrate"}, " && ")),
 	}
-	for _, k := range sortedKeys(outputs) {
+	for _, k := range slices.Sorted(maps.Keys(outputs)) {
 		awscdk.NewCfnOutput(stack, jsii.String(k), &awscdk.CfnOutputProps{Value: outputs[k]})
 	}
 }

@@ -1,6 +1,9 @@
 package stacks
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -121,7 +124,7 @@ func addFleetScaling(scope constructs.Construct, p GpuFleetProps, f Fleet, stz a
 	// With no instance in service yet the whole queue counts (no divide by zero).
 	stat := func(id string, m awscloudwatch.Metric) *awsautoscaling.CfnScalingPolicy_TargetTrackingMetricDataQueryProperty {
 		dims := []*awsautoscaling.CfnScalingPolicy_MetricDimensionProperty{}
-		for _, k := range sortedKeys(*m.Dimensions()) {
+		for _, k := range slices.Sorted(maps.Keys(*m.Dimensions())) {
 			dims = append(dims, &awsautoscaling.CfnScalingPolicy_MetricDimensionProperty{Name: jsii.String(k), Value: jsii.String((*m.Dimensions())[k].(string))})
 		}
 		return &awsautoscaling.CfnScalingPolicy_TargetTrackingMetricDataQueryProperty{

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -62,7 +64,7 @@ func dataSuppressions() []suppression {
 		"DbAppSecret/Resource":     "ECS injects the app user's password at task start; rotation is a runbook (rotate, DB-init re-syncs the user, then force a new deployment).",
 		"Database/Secret/Resource": "The master password is used only by DB-init; rotating it on a schedule would race DB-init during deploys. Rotated by runbook.",
 	}
-	for _, path := range sortedKeys(rotation) {
+	for _, path := range slices.Sorted(maps.Keys(rotation)) {
 		out = append(out, suppression{stack: "data", path: path, rule: "AwsSolutions-SMG4", reason: rotation[path]})
 	}
 	noCustomCdnDomain := func(s Stage) bool { return s.Cfg.Media.CdnDomainName == "" }

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -139,7 +141,7 @@ func interfaceEndpoints() map[string]awsec2.InterfaceVpcEndpointAwsService {
 
 func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc, sg awsec2.ISecurityGroup) {
 	eps := interfaceEndpoints()
-	for _, id := range sortedKeys(eps) {
+	for _, id := range slices.Sorted(maps.Keys(eps)) {
 		awsec2.NewInterfaceVpcEndpoint(stack, jsii.String(id+"Endpoint"), &awsec2.InterfaceVpcEndpointProps{
 			Vpc:               vpc,
 			Service:           eps[id],

@@ -7,8 +7,10 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,7 +98,7 @@ func all() []*built {
 	for _, name := range config.StageNames() {
 		out = append(out, stages[name])
 	}
-	for _, name := range sortedKeys(variants) {
+	for _, name := range slices.Sorted(maps.Keys(variants)) {
 		out = append(out, variants[name])
 	}
 	return out

@@ -1,6 +1,10 @@
 package test
 
-import "testing"
+import (
+	"maps"
+	"slices"
+	"testing"
+)
 
 // TestLogRetentionEverywhere: every log group of every stack has the stage's
 // retention, and every Lambda function (ours and CDK's custom-resource
@@ -9,7 +13,7 @@ func TestLogRetentionEverywhere(t *testing.T) {
 	for _, b := range all() {
 		days := float64(b.stage.Cfg.LogRetentionDays)
 		groups, functions := 0, 0
-		for _, kind := range sortedKeys(b.templates) {
+		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
 			for _, g := range b.templates[kind].Resources("AWS::Logs::LogGroup") {
 				groups++
 				if num(g.Props["RetentionInDays"]) != days {

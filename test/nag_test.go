@@ -1,6 +1,8 @@
 package test
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -9,7 +11,7 @@ import (
 // any stack of any stage; suppressions live in stacks/nag_suppressions.go.
 func TestCdkNagClean(t *testing.T) {
 	for _, b := range all() {
-		for _, kind := range sortedKeys(b.templates) {
+		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
 			if findings := b.nag[kind]; len(findings) > 0 {
 				t.Errorf("%s/%s: %d unsuppressed cdk-nag findings:\n  %s", b.label, kind, len(findings), strings.Join(findings, "\n  "))
 			}

@@ -2,6 +2,8 @@ package test
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -81,7 +83,7 @@ func alertsTopicImport(t *testing.T, b *built) any {
 		t.Fatalf("%s: want one topic %s in the network stack, found %d", b.label, topicName, len(topics))
 	}
 	outputs, _ := net["Outputs"].(map[string]any)
-	for _, id := range sortedKeys(outputs) {
+	for _, id := range slices.Sorted(maps.Keys(outputs)) {
 		if equalJSON(get(outputs[id], "Value"), map[string]any{"Ref": topics[0].LogicalID}) {
 			return map[string]any{"Fn::ImportValue": get(outputs[id], "Export.Name")}
 		}

@@ -2,9 +2,11 @@ package test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -28,7 +30,7 @@ func TestSnapshots(t *testing.T) {
 	update := os.Getenv("UPDATE_SNAPSHOTS") == "1"
 	for _, name := range []string{"staging", "production"} {
 		b := stages[name]
-		for _, kind := range sortedKeys(b.templates) {
+		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
 			path := filepath.Join("testdata", name, kind+".json")
 			got := snapshot(b.templates[kind])
 			if update {

@@ -3,7 +3,8 @@ package test
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -23,7 +24,7 @@ type Resource struct {
 func (t Template) Resources(typ string) []Resource {
 	res, _ := t["Resources"].(map[string]any)
 	var out []Resource
-	for _, id := range sortedKeys(res) {
+	for _, id := range slices.Sorted(maps.Keys(res)) {
 		r, _ := res[id].(map[string]any)
 		if typ != "" && r["Type"] != typ {
 			continue
@@ -113,7 +114,7 @@ func walk(path string, v any, f func(path string, v any)) {
 	f(path, v)
 	switch node := v.(type) {
 	case map[string]any:
-		for _, k := range sortedKeys(node) {
+		for _, k := range slices.Sorted(maps.Keys(node)) {
 			walk(path+"."+k, node[k], f)
 		}
 	case []any:
@@ -121,13 +122,4 @@ func walk(path string, v any, f func(path string, v any)) {
 			walk(fmt.Sprintf("%s.%d", path, i), item, f)
 		}
 	}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -4,23 +4,14 @@
 package main
 
 import (
-	"context"
-	"os"
-
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/bp/infra/lambdas/internal/boot"
 	"github.com/bp/infra/lambdas/internal/cfnresponse"
-	"github.com/bp/infra/lambdas/internal/logjson"
 )
 
 func main() {
-	log := logjson.Default()
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		log.Error("load AWS config", "error", err.Error())
-		os.Exit(1)
-	}
+	log, cfg := boot.AWS()
 	h := &handler{asg: autoscaling.NewFromConfig(cfg), log: log}
 	lambda.Start(cfnresponse.Runner{Handler: h.Handle, Log: log}.Handle)
 }

@@ -4,26 +4,18 @@
 package main
 
 import (
-	"context"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	"github.com/bp/infra/lambdas/internal/logjson"
+	"github.com/bp/infra/lambdas/internal/boot"
 )
 
 func main() {
-	log := logjson.Default()
+	log, cfg := boot.AWS()
 	env, err := loadEnv(os.Getenv)
 	if err != nil {
-		log.Error("invalid environment", "error", err.Error())
-		os.Exit(1)
-	}
-	cfg, err := config.LoadDefaultConfig(context.Background())
-	if err != nil {
-		log.Error("load AWS config", "error", err.Error())
-		os.Exit(1)
+		boot.Fail(log, "invalid environment", err)
 	}
 	h := &handler{env: env, asg: autoscaling.NewFromConfig(cfg), log: log}
 	lambda.Start(h.Handle)

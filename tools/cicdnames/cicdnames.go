@@ -7,7 +7,9 @@ package cicdnames
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -72,7 +74,7 @@ func Extract(templates []map[string]any) Names {
 	namespaces := map[string]bool{}
 	for _, tpl := range templates {
 		res, _ := tpl["Resources"].(map[string]any)
-		for _, id := range sortedKeys(res) {
+		for _, id := range slices.Sorted(maps.Keys(res)) {
 			r, _ := res[id].(map[string]any)
 			props, _ := r["Properties"].(map[string]any)
 			switch r["Type"] {
@@ -122,8 +124,8 @@ func Extract(templates []map[string]any) Names {
 	sort.Strings(n.Services)
 	sort.Strings(n.TaskFamilies)
 	sort.Strings(n.EcrRepositories)
-	n.AmiParameters = sortedKeys(amis)
-	n.MetricsNamespaces = sortedKeys(namespaces)
+	n.AmiParameters = slices.Sorted(maps.Keys(amis))
+	n.MetricsNamespaces = slices.Sorted(maps.Keys(namespaces))
 	return n
 }
 
@@ -138,7 +140,7 @@ func Diff(want, got Names) []string {
 	_ = json.Unmarshal(w, &wm)
 	_ = json.Unmarshal(g, &gm)
 	var out []string
-	for _, k := range sortedKeys(wm) {
+	for _, k := range slices.Sorted(maps.Keys(wm)) {
 		wj, _ := json.Marshal(wm[k])
 		gj, _ := json.Marshal(gm[k])
 		if string(wj) != string(gj) {
@@ -183,15 +185,6 @@ func str(v any) string {
 	return string(b)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // FleetSlugs reads the FleetSlug tags of the GPU fleets' Auto Scaling groups.
 func FleetSlugs(templates []map[string]any) []string {
 	slugs := map[string]bool{}
@@ -212,5 +205,5 @@ func FleetSlugs(templates []map[string]any) []string {
 			}
 		}
 	}
-	return sortedKeys(slugs)
+	return slices.Sorted(maps.Keys(slugs))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"slices"
 
 	"github.com/bp/infra/tools/internal/cfn"
@@ -35,9 +36,9 @@ func buildReport(stacks []cfn.Stack, p *Prices) Report {
 			usage[st.Stage][u.Item] = merged
 		}
 	}
-	for _, name := range sortedKeys(byStage) {
+	for _, name := range slices.Sorted(maps.Keys(byStage)) {
 		sr := byStage[name]
-		for _, item := range sortedKeys(usage[name]) {
+		for _, item := range slices.Sorted(maps.Keys(usage[name])) {
 			sr.UsagePrices = append(sr.UsagePrices, usage[name][item])
 		}
 		r.Stages = append(r.Stages, *sr)

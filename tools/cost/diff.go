@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -146,7 +148,7 @@ func unionKeys[V any](a, b map[string]V) []string {
 	for k := range b {
 		m[k] = true
 	}
-	return sortedKeys(m)
+	return slices.Sorted(maps.Keys(m))
 }
 
 // writeDiffTable prints what the change adds or removes per month.

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/bp/infra/tools/internal/cfn"
@@ -58,7 +60,7 @@ func estimateECSService(e *stackEstimate, id string, res cfn.Resource) {
 		e.unpriced(key, "fargate", id, res.Type, "Fargate service "+name, "capacity provider strategy has no weight to place all tasks")
 		return
 	}
-	for _, p := range sortedKeys(shares) {
+	for _, p := range slices.Sorted(maps.Keys(shares)) {
 		if p != providerFargate && p != providerFargateSpot {
 			e.note(id, "service %s places %s tasks on capacity provider %s: priced with its instances", name, fmtQty(shares[p]), p)
 		}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -87,7 +89,7 @@ func buildDiagram(stage string, stacks []cfn.Stack) Diagram {
 		nodes[nid] = Node{ID: nid, Stack: stack, Label: fmt.Sprintf("%s\\n%d", kindAlarms.label, n), Shape: kindAlarms.shape, Kind: kindAlarms.name}
 	}
 	edges := g.edges()
-	for _, id := range sortedKeys(nodes) {
+	for _, id := range slices.Sorted(maps.Keys(nodes)) {
 		d.Nodes = append(d.Nodes, nodes[id])
 	}
 	sort.Slice(d.Nodes, func(i, j int) bool {
@@ -106,7 +108,7 @@ func index(stacks []cfn.Stack) (map[string][]nodeKey, map[string][]nodeKey) {
 	exports, ssm := map[string][]nodeKey{}, map[string][]nodeKey{}
 	for _, st := range stacks {
 		t := st.Template
-		for _, name := range sortedKeys(t.Outputs) {
+		for _, name := range slices.Sorted(maps.Keys(t.Outputs)) {
 			o := t.Outputs[name]
 			if o.Export == nil {
 				continue
@@ -344,13 +346,4 @@ func nodeID(stack, id string) string {
 		}
 	}
 	return b.String()
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

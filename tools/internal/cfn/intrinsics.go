@@ -2,8 +2,9 @@ package cfn
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -293,14 +294,5 @@ func CollectRefs(v any) Refs {
 		}
 	}
 	walk(v)
-	return Refs{IDs: sortedKeys(ids), Imports: sortedKeys(imports), SSM: sortedKeys(ssm)}
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
+	return Refs{IDs: slices.Sorted(maps.Keys(ids)), Imports: slices.Sorted(maps.Keys(imports)), SSM: slices.Sorted(maps.Keys(ssm))}
 }
