@@ -44,12 +44,20 @@ func join(prefix, name string) string {
 // stageCheck asserts that one setting reached a stage's templates.
 type stageCheck func(t *testing.T, b *built)
 
+// first returns the first resource, or an empty one that fails every check.
+func first(rs []Resource) Resource {
+	if len(rs) == 0 {
+		return Resource{Props: map[string]any{}, Raw: map[string]any{}}
+	}
+	return rs[0]
+}
+
 func service(b *built, svc string) Resource {
-	return b.templates["compute"].Where("AWS::ECS::Service", "ServiceName", b.stage.Names.Service(svc))[0]
+	return first(b.templates["compute"].Where("AWS::ECS::Service", "ServiceName", b.stage.Names.Service(svc)))
 }
 
 func taskDef(b *built, svc string) Resource {
-	return b.templates["compute"].Where("AWS::ECS::TaskDefinition", "Family", b.stage.Names.Service(svc))[0]
+	return first(b.templates["compute"].Where("AWS::ECS::TaskDefinition", "Family", b.stage.Names.Service(svc)))
 }
 
 func scalingTarget(b *built, svc string) Resource {
