@@ -160,17 +160,19 @@ func (c *ComfyUI) serveHistory(w http.ResponseWriter, r *http.Request) {
 	default:
 		entry["status"] = map[string]any{"status_str": "success", "completed": true, "messages": []any{}}
 		entry["outputs"] = map[string]any{"9": map[string]any{
-			"images": []any{map[string]string{"filename": p.plan.filename(), "subfolder": "", "type": "output"}},
+			"images": []any{map[string]string{"filename": p.plan.filename(id), "subfolder": "", "type": "output"}},
 		}, "10": map[string]any{"text": []string{"not a file"}}}
 	}
 	_ = json.NewEncoder(w).Encode(map[string]any{id: entry})
 }
 
-func (p PromptPlan) filename() string {
+// filename is the output file of prompt id: unique per prompt, as ComfyUI's
+// counter makes it, so /view serves each prompt its own output.
+func (p PromptPlan) filename(id string) string {
 	if p.Filename != "" {
 		return p.Filename
 	}
-	return "out_00001_.png"
+	return "out_" + id + "_.png"
 }
 
 func (c *ComfyUI) serveView(w http.ResponseWriter, r *http.Request) {
@@ -178,8 +180,8 @@ func (c *ComfyUI) serveView(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	c.viewCount++
 	var plan *PromptPlan
-	for _, p := range c.prompts {
-		if p.plan.filename() == name {
+	for id, p := range c.prompts {
+		if p.plan.filename(id) == name {
 			plan = &p.plan
 		}
 	}
