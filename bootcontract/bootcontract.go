@@ -26,6 +26,24 @@ const (
 	BakedBundleIDFile = "/opt/comfyui/.baked-bundle-id"
 )
 
+// Log files. The units append stdout and stderr here (the worker logs JSON;
+// bundle sync is the worker binary too, so it shares the worker's file); the
+// CloudWatch agent ships them to the fleet's log group, one stream per
+// instance and file. LogDir belongs to WorkerUser.
+const (
+	LogDir         = "/var/log/comfyui-worker"
+	WorkerLogFile  = "/var/log/comfyui-worker/worker.log"
+	ComfyUILogFile = "/var/log/comfyui-worker/comfyui.log"
+)
+
+// Amazon CloudWatch agent: installed in the AMI (not started), configured and
+// started by the GpuFleet user data, which writes CloudWatchAgentConfig.
+const (
+	CloudWatchAgentBinary = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent"
+	CloudWatchAgentCtl    = "/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent-ctl"
+	CloudWatchAgentConfig = "/etc/comfyui-worker/cloudwatch-agent.json"
+)
+
 // EnvFile is written by the GpuFleet user data and read by the worker units
 // (systemd EnvironmentFile=).
 const EnvFile = "/etc/comfyui-worker/worker.env"

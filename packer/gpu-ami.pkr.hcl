@@ -1,5 +1,6 @@
 # GPU AMI for the ComfyUI worker fleets: Ubuntu 22.04, NVIDIA driver and CUDA,
-# ComfyUI in its own venv, the Go worker in /opt/worker, systemd units.
+# ComfyUI in its own venv, the Go worker in /opt/worker, systemd units, and the
+# CloudWatch agent that ships the units' log files (started by the user data).
 # Paths and unit names come from bootcontract via bootcontract.gen.pkr.hcl.
 
 packer {
@@ -22,6 +23,11 @@ locals {
   ami_timestamp   = formatdate("YYYYMMDD-hhmmss", timestamp())
   worker_artifact = "${path.root}/../dist/worker-linux-amd64"
   staging_dir     = "/tmp/packer-gpu-ami"
+
+  # Official download of the CloudWatch agent and the fingerprint of its
+  # signing key (docs: "Verify the signature of the CloudWatch agent package").
+  cloudwatch_agent_base_url        = "https://amazoncloudwatch-agent.s3.amazonaws.com"
+  cloudwatch_agent_key_fingerprint = "937616F3450B7D806CBD9725D58167303B789C72"
 
   # sudo keeps the provisioner's variables; scripts need root for apt and /opt.
   sudo_execute = "chmod +x {{ .Path }}; sudo env {{ .Vars }} {{ .Path }}"
@@ -141,6 +147,27 @@ build {
     execute_command  = local.sudo_execute
     script           = "${path.root}/scripts/install-units.sh"
     environment_vars = concat(local.boot_env, ["UNITS_SRC=${local.staging_dir}/units"])
+  }
+
+  provisioner "file" {
+    source      = "${path.root}/logrotate/comfyui-worker"
+    destination = "${local.staging_dir}/comfyui-worker"
+  }
+
+  provisioner "shell" {
+    execute_command  = local.sudo_execute
+    script           = "${path.root}/scripts/install-logging.sh"
+    environment_vars = concat(local.boot_env, ["LOGROTATE_SRC=${local.staging_dir}/comfyui-worker"])
+  }
+
+  provisioner "shell" {
+    execute_command = local.sudo_execute
+    script          = "${path.root}/scripts/install-cloudwatch-agent.sh"
+    environment_vars = concat(local.boot_env, [
+      "CLOUDWATCH_AGENT_VERSION=${var.cloudwatch_agent_version}",
+      "CLOUDWATCH_AGENT_BASE_URL=${local.cloudwatch_agent_base_url}",
+      "CLOUDWATCH_AGENT_KEY_FINGERPRINT=${local.cloudwatch_agent_key_fingerprint}",
+    ])
   }
 
   provisioner "shell" {

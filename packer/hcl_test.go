@@ -118,7 +118,7 @@ func TestTemplate_ProvisionerOrder(t *testing.T) {
 		}
 	}
 	want := []string{"install-nvidia.sh", "create-service-user.sh", "install-comfyui.sh",
-		"install-worker.sh", "install-units.sh", "bake-bundle.sh", "self-check.sh"}
+		"install-worker.sh", "install-units.sh", "install-logging.sh", "install-cloudwatch-agent.sh", "bake-bundle.sh", "self-check.sh"}
 	if !equalStrings(scripts, want) {
 		t.Fatalf("script order = %v, want %v", scripts, want)
 	}
@@ -132,6 +132,9 @@ func TestTemplate_ProvisionerOrder(t *testing.T) {
 	}
 	before("upload:worker-linux-amd64", "script:install-worker.sh")
 	before("upload:units", "script:install-units.sh")
+	before("upload:comfyui-worker", "script:install-logging.sh")
+	// The log folder needs the service user; the self-check needs the agent.
+	before("script:create-service-user.sh", "script:install-logging.sh")
 	before("script:install-comfyui.sh", "upload:worker-linux-amd64")
 
 	reboot := -1
@@ -209,6 +212,17 @@ func TestTemplate_InstallPathsComeFromBootcontract(t *testing.T) {
 	src := evalString(t, ctx, upload.Body, "source")
 	if filepath.ToSlash(filepath.Clean(src)) != "../dist/worker-linux-amd64" {
 		t.Errorf("worker upload source = %q, want make worker's dist/worker-linux-amd64", src)
+	}
+
+	// The generated logrotate config lands where install-logging.sh reads it.
+	lr := steps[stepIndex(steps, "upload:"+filepath.Base(bootfiles.LogrotateFile))].block
+	if got := filepath.ToSlash(filepath.Clean(evalString(t, ctx, lr.Body, "source"))); got != bootfiles.LogrotateFile {
+		t.Errorf("logrotate upload source = %q, want the generated %s", got, bootfiles.LogrotateFile)
+	}
+	logging := steps[stepIndex(steps, "script:install-logging.sh")].block
+	v, _ = logging.Body.Attributes["environment_vars"].Expr.Value(ctx)
+	if want := "LOGROTATE_SRC=" + evalString(t, ctx, lr.Body, "destination"); !slices.Contains(stringList(t, v), want) {
+		t.Errorf("install-logging.sh does not get %s", want)
 	}
 }
 
@@ -324,6 +338,8 @@ func TestTemplate_OtherValidations(t *testing.T) {
 		{"bundle_id", "", true}, {"bundle_id", "b-2026.01", true}, {"bundle_id", "../x", false},
 		{"models_prefix", "bundles/", true}, {"models_prefix", "bundles", false},
 		{"worker_version", "", false}, {"worker_version", "v1.2.3", true},
+		{"cloudwatch_agent_version", "1.300064.1b1344", true}, {"cloudwatch_agent_version", "latest", false},
+		{"cloudwatch_agent_version", "1.300064.1", false}, {"cloudwatch_agent_version", "../1.2.3b4", false},
 	}
 	for _, c := range cases {
 		if got := validates(t, tpl, c.variable, cty.StringVal(c.value)); got != c.want {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bp/infra/bootcontract"
+	"github.com/bp/infra/packer/internal/bootfiles"
 )
 
 // seedAccounts gives a temporary root the account files useradd --root edits,
@@ -71,6 +72,20 @@ func installBootPath(t *testing.T, root, worker string) {
 		t.Fatal(err)
 	}
 	mustRun(t, env, script(t, "install-units.sh"), "--root", root, "--units-src", units)
+	logrotate, err := filepath.Abs(bootfiles.LogrotateFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, env, script(t, "install-logging.sh"), append([]string{"--root", root, "--logrotate", logrotate}, installOpts()...)...)
+}
+
+// fakeCloudWatchAgent stands in for what install-cloudwatch-agent.sh installs
+// from the real package (tested on its own in cloudwatch_agent_test.go).
+func fakeCloudWatchAgent(t *testing.T, root string) {
+	t.Helper()
+	for _, exe := range []string{bootcontract.CloudWatchAgentBinary, bootcontract.CloudWatchAgentCtl} {
+		writeFile(t, filepath.Join(root, exe), "#!/bin/sh\nexit 0\n", 0o755)
+	}
 }
 
 // fakeComfyUI lays out what install-comfyui.sh leaves behind: main.py and a

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bp/infra/bootcontract"
+	"github.com/bp/infra/packer/internal/bootfiles"
 )
 
 func statOf(t *testing.T, path string) (os.FileMode, *syscall.Stat_t) {
@@ -59,6 +60,8 @@ func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
 		{bootcontract.WorkerBinary, 0o755, 0, 0, false},
 		{bootcontract.WorkerStateDir, 0o700, uid, gid, true},
 		{filepath.Dir(bootcontract.EnvFile), 0o750, 0, gid, true},
+		{bootcontract.LogDir, 0o750, uid, gid, true},
+		{"/etc/logrotate.d/" + filepath.Base(bootfiles.LogrotateFile), 0o644, 0, 0, false},
 	}
 	for _, u := range bootcontract.Units() {
 		checks = append(checks, struct {
@@ -81,6 +84,9 @@ func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
 		}
 	}
 
+	if readFile(t, filepath.Join(root, "etc/logrotate.d", filepath.Base(bootfiles.LogrotateFile))) != bootfiles.Logrotate() {
+		t.Error("installed logrotate config differs from the generated one")
+	}
 	// The installed binary is the one make worker built, byte for byte.
 	if readFile(t, filepath.Join(root, bootcontract.WorkerBinary)) != readFile(t, worker) {
 		t.Error("installed worker differs from the uploaded binary")
@@ -128,8 +134,9 @@ func TestInstallUnits_RefusesAMissingUnit(t *testing.T) {
 }
 
 func TestScripts_RequireTheBootEnvironment(t *testing.T) {
-	for _, name := range []string{"install-worker.sh", "install-units.sh", "self-check.sh", "create-service-user.sh"} {
-		r := run(t, []string{"BOOT_UNITS=", "BOOT_WORKER_BINARY=", "BOOT_WORKER_USER="}, script(t, name), "--root", t.TempDir())
+	for _, name := range []string{"install-worker.sh", "install-units.sh", "self-check.sh", "create-service-user.sh",
+		"install-logging.sh", "install-cloudwatch-agent.sh"} {
+		r := run(t, []string{"BOOT_UNITS=", "BOOT_WORKER_BINARY=", "BOOT_WORKER_USER=", "BOOT_LOG_DIR=", "BOOT_CLOUDWATCH_AGENT_BINARY="}, script(t, name), "--root", t.TempDir())
 		if r.err == nil {
 			t.Errorf("%s ran without local.boot_env; it must refuse\n%s", name, r.out)
 		}
@@ -143,4 +150,13 @@ func readFile(t *testing.T, path string) string {
 		t.Fatalf("read %s: %v", path, err)
 	}
 	return string(data)
+}
+
+func TestInstallLogging_RefusesAMissingConfig(t *testing.T) {
+	root := t.TempDir()
+	r := run(t, bootEnv(), script(t, "install-logging.sh"),
+		append([]string{"--root", root, "--logrotate", filepath.Join(root, "no-such-config")}, installOpts()...)...)
+	if r.err == nil || !strings.Contains(r.out, "logrotate config") {
+		t.Fatalf("want a failure naming the logrotate config, got err=%v\n%s", r.err, r.out)
+	}
 }

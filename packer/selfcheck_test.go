@@ -17,6 +17,7 @@ func healthyRoot(t *testing.T) string {
 	root := systemRoot(t)
 	installBootPath(t, root, workerBinary(t))
 	fakeComfyUI(t, root)
+	fakeCloudWatchAgent(t, root)
 	return root
 }
 
@@ -31,7 +32,8 @@ func TestSelfCheck_PassesOnAHealthyImage(t *testing.T) {
 	if r.err != nil {
 		t.Fatalf("self-check failed on a healthy tree: %v\n%s", r.err, r.out)
 	}
-	for _, want := range []string{"worker binary", "venv python", "systemd-analyze verify", "worker check --offline"} {
+	for _, want := range []string{"worker binary", "venv python", "systemd-analyze verify", "worker check --offline",
+		"log folder " + bootcontract.LogDir, "logrotate config", "CloudWatch agent " + bootcontract.CloudWatchAgentBinary} {
 		if !strings.Contains(r.out, "self-check ok: "+want) {
 			t.Errorf("self-check did not report %q:\n%s", want, r.out)
 		}
@@ -110,6 +112,35 @@ func TestSelfCheck_FailsTheBuild(t *testing.T) {
 				must(t, os.Symlink("/etc/systemd/system/"+bootcontract.WorkerUnit, filepath.Join(wants, bootcontract.WorkerUnit)))
 			},
 			message: "is enabled in the AMI",
+		},
+		{
+			name: "CloudWatch agent missing",
+			breakIt: func(t *testing.T, root string) {
+				must(t, os.RemoveAll(filepath.Join(root, filepath.Dir(bootcontract.CloudWatchAgentBinary))))
+			},
+			message: "CloudWatch agent " + bootcontract.CloudWatchAgentBinary + " is missing",
+		},
+		{
+			name: "log folder missing",
+			breakIt: func(t *testing.T, root string) {
+				must(t, os.RemoveAll(filepath.Join(root, bootcontract.LogDir)))
+			},
+			message: "log folder " + bootcontract.LogDir + " is missing",
+		},
+		{
+			name: "no logrotate config",
+			breakIt: func(t *testing.T, root string) {
+				must(t, os.RemoveAll(filepath.Join(root, "etc/logrotate.d")))
+			},
+			message: "no logrotate config",
+		},
+		{
+			name: "a unit logs to the journal only",
+			breakIt: func(t *testing.T, root string) {
+				editFile(t, filepath.Join(root, "etc/systemd/system", bootcontract.WorkerUnit),
+					"StandardOutput=append:", "StandardOutput=journal\n#")
+			},
+			message: bootcontract.WorkerUnit + " does not append its output to " + bootcontract.LogDir,
 		},
 		{
 			name:    "baked bundle id differs",

@@ -83,7 +83,7 @@ func TestUnits_BundleSyncRunsOnceBeforeTheWorker(t *testing.T) {
 		t.Errorf("Before= lacks %s", bootcontract.WorkerUnit)
 	}
 	rw := u.words("Service", "ReadWritePaths")
-	for _, p := range []string{bootcontract.ComfyUIHome, bootcontract.WorkerStateDir} {
+	for _, p := range []string{bootcontract.ComfyUIHome, bootcontract.WorkerStateDir, bootcontract.LogDir} {
 		if !slices.Contains(rw, p) {
 			t.Errorf("ReadWritePaths %v lacks %s", rw, p)
 		}
@@ -102,13 +102,15 @@ func TestUnits_WorkerDependsOnComfyUIAndSyncAndDrains(t *testing.T) {
 		{"Service", "ProtectSystem"}:    "strict",
 		{"Service", "ProtectHome"}:      "yes",
 		{"Service", "PrivateTmp"}:       "yes",
-		{"Service", "ReadWritePaths"}:   bootcontract.WorkerStateDir,
 		{"Unit", "ConditionPathExists"}: bootcontract.EnvFile,
 	}
 	for k, want := range checks {
 		if got := u.one(t, k[0], k[1]); got != want {
 			t.Errorf("[%s] %s = %q, want %q", k[0], k[1], got, want)
 		}
+	}
+	if rw := u.words("Service", "ReadWritePaths"); !slices.Equal(rw, []string{bootcontract.WorkerStateDir, bootcontract.LogDir}) {
+		t.Errorf("ReadWritePaths = %v, want only %s and %s", rw, bootcontract.WorkerStateDir, bootcontract.LogDir)
 	}
 	for _, key := range []string{"After", "Requires"} {
 		for _, dep := range []string{bootcontract.ComfyUIUnit, bootcontract.BundleSyncUnit} {
@@ -124,6 +126,36 @@ func TestUnits_WorkerDependsOnComfyUIAndSyncAndDrains(t *testing.T) {
 	}
 	if _, err := strconv.Atoi(u.one(t, "Service", "RestartSec")); err != nil {
 		t.Errorf("RestartSec must be a number of seconds: %v", err)
+	}
+}
+
+// Every unit appends stdout and stderr to its file in bootcontract.LogDir,
+// which the CloudWatch agent ships; bundle sync is the worker binary, so it
+// shares the worker's file.
+func TestUnits_AppendTheirOutputToTheShippedLogFiles(t *testing.T) {
+	want := map[string]string{
+		bootcontract.ComfyUIUnit:    bootcontract.ComfyUILogFile,
+		bootcontract.BundleSyncUnit: bootcontract.WorkerLogFile,
+		bootcontract.WorkerUnit:     bootcontract.WorkerLogFile,
+	}
+	for _, name := range bootcontract.Units() {
+		file, ok := want[name]
+		if !ok {
+			t.Fatalf("no log file expected for %s; extend this test", name)
+		}
+		if filepath.Dir(file) != bootcontract.LogDir {
+			t.Errorf("%s is outside %s", file, bootcontract.LogDir)
+		}
+		u := parseUnit(t, filepath.Join("units", name))
+		for _, key := range []string{"StandardOutput", "StandardError"} {
+			if got := u.one(t, "Service", key); got != "append:"+file {
+				t.Errorf("%s: %s = %q, want append:%s", name, key, got, file)
+			}
+		}
+		// Under ProtectSystem=strict /var/log is read-only unless listed.
+		if u.one(t, "Service", "ProtectSystem") == "strict" && !slices.Contains(u.words("Service", "ReadWritePaths"), bootcontract.LogDir) {
+			t.Errorf("%s: ReadWritePaths lacks %s", name, bootcontract.LogDir)
+		}
 	}
 }
 

@@ -120,3 +120,13 @@ variable "worker_version" {
     error_message = "The worker_version must be set (make ami-build passes git describe)."
   }
 }
+
+variable "cloudwatch_agent_version" {
+  type        = string
+  description = "Amazon CloudWatch agent build to install (S3 folder ubuntu/amd64/<version>/), e.g. 1.300064.1b1344; never latest."
+  default     = "1.300064.1b1344"
+  validation {
+    condition     = can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+b[0-9]+$", var.cloudwatch_agent_version))
+    error_message = "The cloudwatch_agent_version is a pinned build like 1.300064.1b1344, not latest."
+  }
+}

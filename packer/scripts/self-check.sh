@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build-time self-check: fails the Packer build when the boot path the GpuFleet
 # user data relies on is incomplete: worker binary, venv python, units, unit
-# syntax (systemd-analyze verify), `worker check --offline`, and (on the GPU
+# syntax (systemd-analyze verify), `worker check --offline`, the log folder,
+# logrotate and the CloudWatch agent, and (on the GPU
 # build instance) the pinned driver, CUDA and torch's view of the GPU.
 # Every check runs; all failures are reported, then the script exits 1.
 #
@@ -28,6 +29,9 @@ done
 : "${BOOT_COMFYUI_PYTHON:?set by local.boot_env}"
 : "${BOOT_BAKED_BUNDLE_ID_FILE:?set by local.boot_env}"
 : "${BOOT_UNITS:?set by local.boot_env}"
+: "${BOOT_LOG_DIR:?set by local.boot_env}"
+: "${BOOT_CLOUDWATCH_AGENT_BINARY:?set by local.boot_env}"
+: "${BOOT_CLOUDWATCH_AGENT_CTL:?set by local.boot_env}"
 
 prefix="${root%/}"
 unit_dir="${prefix}/etc/systemd/system"
@@ -87,6 +91,30 @@ for unit in "${units[@]:1}"; do
   if [[ -f "${unit_dir}/${unit}" ]] && ! grep -q "^ExecStart=${BOOT_WORKER_BINARY}\( \|$\)" "${unit_dir}/${unit}"; then
     fail "${unit} does not run ${BOOT_WORKER_BINARY}"
   fi
+done
+
+# 3b. Logs: every unit appends to the log folder, which the service user owns,
+# logrotate rotates, and the CloudWatch agent (started by the user data) ships.
+for unit in "${units[@]}"; do
+  if [[ -f "${unit_dir}/${unit}" ]] && ! grep -q "^StandardOutput=append:${BOOT_LOG_DIR}/" "${unit_dir}/${unit}"; then
+    fail "${unit} does not append its output to ${BOOT_LOG_DIR}"
+  fi
+done
+log_dir="${prefix}${BOOT_LOG_DIR}"
+if [[ -d "$log_dir" ]]; then
+  want_uid="$(awk -F: -v u="$BOOT_WORKER_USER" '$1 == u { print $3 }' "${prefix}/etc/passwd" 2>/dev/null || true)"
+  got_uid="$(stat -c '%u' "$log_dir")"
+  if [[ -n "$want_uid" && "$got_uid" != "$want_uid" ]]; then
+    fail "log folder ${BOOT_LOG_DIR} is owned by uid ${got_uid}, want ${BOOT_WORKER_USER} (${want_uid})"
+  else
+    pass "log folder ${BOOT_LOG_DIR}"
+  fi
+else
+  fail "log folder ${BOOT_LOG_DIR} is missing"
+fi
+if grep -qs "^${BOOT_LOG_DIR}/" "${prefix}"/etc/logrotate.d/*; then pass "logrotate config for ${BOOT_LOG_DIR}"; else fail "no logrotate config in /etc/logrotate.d rotates ${BOOT_LOG_DIR}"; fi
+for exe in "$BOOT_CLOUDWATCH_AGENT_BINARY" "$BOOT_CLOUDWATCH_AGENT_CTL"; do
+  if [[ -x "${prefix}${exe}" ]]; then pass "CloudWatch agent ${exe}"; else fail "CloudWatch agent ${exe} is missing or not executable"; fi
 done
 
 # 4. systemd's own parser on the installed units (needs the ExecStart binaries).

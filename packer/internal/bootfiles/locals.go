@@ -35,6 +35,9 @@ func BootEnv() []EnvVar {
 		{"BOOT_COMFYUI_MODELS_DIR", bootcontract.ComfyUIModelsDir},
 		{"BOOT_BAKED_BUNDLE_ID_FILE", bootcontract.BakedBundleIDFile},
 		{"BOOT_UNITS", strings.Join(bootcontract.Units(), " ")},
+		{"BOOT_LOG_DIR", bootcontract.LogDir},
+		{"BOOT_CLOUDWATCH_AGENT_BINARY", bootcontract.CloudWatchAgentBinary},
+		{"BOOT_CLOUDWATCH_AGENT_CTL", bootcontract.CloudWatchAgentCtl},
 		// Names (not values) of env-file keys a build step sets for the worker.
 		{"BOOT_KEY_MODELS_BUCKET", bootcontract.EnvModelsBucket},
 		{"BOOT_KEY_REGION", bootcontract.EnvRegion},

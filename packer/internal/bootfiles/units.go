@@ -34,6 +34,7 @@ func Files() []File {
 		{Path: "units/" + bootcontract.ComfyUIUnit, Content: ComfyUIUnit()},
 		{Path: "units/" + bootcontract.BundleSyncUnit, Content: BundleSyncUnit()},
 		{Path: "units/" + bootcontract.WorkerUnit, Content: WorkerUnit()},
+		{Path: LogrotateFile, Content: Logrotate()},
 		{Path: BootLocalsFile, Content: BootLocals()},
 	}
 }
@@ -101,6 +102,8 @@ func ComfyUIUnit() string {
 			"Environment=XDG_CACHE_HOME=/var/cache/" + ComfyUICacheDir,
 			"Environment=HF_HOME=/var/cache/" + ComfyUICacheDir + "/huggingface",
 			"ExecStart=" + ComfyUIExecStart(),
+			"StandardOutput=append:" + bootcontract.ComfyUILogFile,
+			"StandardError=append:" + bootcontract.ComfyUILogFile,
 			"Restart=on-failure",
 			"RestartSec=5",
 			"NoNewPrivileges=yes",
@@ -130,6 +133,8 @@ func BundleSyncUnit() string {
 			"Group=" + u,
 			"EnvironmentFile=" + bootcontract.EnvFile,
 			"ExecStart=" + BundleSyncExecStart(),
+			"StandardOutput=append:" + bootcontract.WorkerLogFile,
+			"StandardError=append:" + bootcontract.WorkerLogFile,
 			"TimeoutStartSec=" + BundleSyncTimeout,
 			"NoNewPrivileges=yes",
 			"ProtectSystem=strict",
@@ -137,7 +142,7 @@ func BundleSyncUnit() string {
 			"PrivateTmp=yes",
 			// Models land under ComfyUIModelsDir; the applied bundle id is
 			// recorded in BakedBundleIDFile, directly in ComfyUIHome.
-			"ReadWritePaths=" + bootcontract.ComfyUIHome + " " + bootcontract.WorkerStateDir,
+			"ReadWritePaths=" + bootcontract.ComfyUIHome + " " + bootcontract.WorkerStateDir + " " + bootcontract.LogDir,
 		}},
 		install(),
 	)
@@ -162,6 +167,8 @@ func WorkerUnit() string {
 			"Group=" + u,
 			"EnvironmentFile=" + bootcontract.EnvFile,
 			"ExecStart=" + WorkerExecStart(),
+			"StandardOutput=append:" + bootcontract.WorkerLogFile,
+			"StandardError=append:" + bootcontract.WorkerLogFile,
 			"Restart=always",
 			"RestartSec=5",
 			"KillSignal=SIGTERM",
@@ -170,7 +177,7 @@ func WorkerUnit() string {
 			"ProtectSystem=strict",
 			"ProtectHome=yes",
 			"PrivateTmp=yes",
-			"ReadWritePaths=" + bootcontract.WorkerStateDir,
+			"ReadWritePaths=" + bootcontract.WorkerStateDir + " " + bootcontract.LogDir,
 		}},
 		install(),
 	)
