@@ -94,7 +94,7 @@ func newLaunchTemplate(scope constructs.Construct, p GpuFleetProps, f Fleet, rol
 	return awsec2.NewLaunchTemplate(scope, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
 		LaunchTemplateName:       jsii.String(f.LaunchTemplateName),
 		MachineImage:             fleetMachineImage(p, f),
-		UserData:                 awsec2.UserData_Custom(jsii.String(workerUserData(workerEnv(p, f)))),
+		UserData:                 awsec2.UserData_Custom(jsii.String(workerUserData(workerEnv(p, f), f.WorkerLogGroupName))),
 		Role:                     role,
 		SecurityGroup:            p.Net.SecurityGroups.GpuWorker,
 		AssociatePublicIpAddress: jsii.Bool(false),

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
 	"path"
 	"strings"
@@ -39,12 +40,43 @@ func workerLogLevel(level string) string {
 	return "info" // info, notice
 }
 
+// Log stream names per instance; the agent fills in {instance_id}.
+const (
+	WorkerLogStream  = "{instance_id}/worker"
+	ComfyUILogStream = "{instance_id}/comfyui"
+)
+
+// cloudWatchAgentConfig ships the AMI units' log files to the fleet's log
+// group (the one the worker role may write to), one stream per instance and
+// file. Logs only: no metrics section, so the agent needs no more IAM.
+func cloudWatchAgentConfig(logGroup string) string {
+	type file struct {
+		FilePath      string `json:"file_path"`
+		LogGroupName  string `json:"log_group_name"`
+		LogStreamName string `json:"log_stream_name"`
+		Timezone      string `json:"timezone"`
+	}
+	cfg := map[string]any{"logs": map[string]any{"logs_collected": map[string]any{"files": map[string]any{
+		"collect_list": []file{
+			{bootcontract.WorkerLogFile, logGroup, WorkerLogStream, "UTC"},
+			{bootcontract.ComfyUILogFile, logGroup, ComfyUILogStream, "UTC"},
+		},
+	}}}}
+	out, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		panic("marshal CloudWatch agent config: " + err.Error()) // static types: cannot fail
+	}
+	return string(out)
+}
+
 // workerUserData is the whole boot script: write the worker's environment
-// file and start the units baked into the AMI. Everything else (ComfyUI in its
-// venv, the worker binary, bundle sync, fetching the fleet secret) is the
-// AMI's and the worker's job, so this never runs python or pip (blocker 7)
-// and never holds the secret itself, only its ARN.
-func workerUserData(env map[string]string) string {
+// file and the CloudWatch agent config, start the units baked into the AMI,
+// then the agent. Everything else (ComfyUI in its venv, the worker binary,
+// bundle sync, fetching the fleet secret) is the AMI's and the worker's job,
+// so this never runs python or pip (blocker 7) and never holds the secret
+// itself, only its ARN. The agent starts last so a logging fault never holds
+// up the worker; it reads new files from their start, so no line is lost.
+func workerUserData(env map[string]string, logGroup string) string {
 	var b strings.Builder
 	dir := path.Dir(bootcontract.EnvFile)
 	tmp := bootcontract.EnvFile + ".tmp"
@@ -62,7 +94,9 @@ func workerUserData(env map[string]string) string {
 	}
 	b.WriteString("WORKER_ENV\n")
 	fmt.Fprintf(&b, "mv -f %s %s\n", tmp, bootcontract.EnvFile)
+	fmt.Fprintf(&b, "cat > %s <<'CLOUDWATCH_AGENT'\n%s\nCLOUDWATCH_AGENT\n", bootcontract.CloudWatchAgentConfig, cloudWatchAgentConfig(logGroup))
 	fmt.Fprintf(&b, "systemctl daemon-reload\n")
 	fmt.Fprintf(&b, "systemctl enable --now %s\n", strings.Join(bootcontract.Units(), " "))
+	fmt.Fprintf(&b, "%s -a fetch-config -m ec2 -s -c file:%s\n", bootcontract.CloudWatchAgentCtl, bootcontract.CloudWatchAgentConfig)
 	return b.String()
 }

@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -269,7 +270,8 @@ var bannedInUserData = regexp.MustCompile(`\b(python[0-9.]*|pip[0-9.]*|venv|acti
 func TestGpuFleetUserDataBlocker7(t *testing.T) {
 	eachFleet(t, func(t *testing.T, b *built, tpl Template, fc config.Fleet) {
 		script := fleetUserData(t, tpl, fleetLaunchTemplate(t, b, tpl, fc))
-		if m := bannedInUserData.FindString(script); m != "" {
+		// The AMI's CloudWatch agent ctl is the one command allowed under /opt/aws.
+		if m := bannedInUserData.FindString(strings.ReplaceAll(script, bootcontract.CloudWatchAgentCtl+" ", "")); m != "" {
 			t.Errorf("user data contains %q; the AMI's units run everything, the worker fetches the secret:\n%s", m, script)
 		}
 		keys, vals := envFileLines(t, script)
@@ -304,6 +306,76 @@ func TestGpuFleetUserDataBlocker7(t *testing.T) {
 		}
 		if !strings.HasPrefix(script, "#!/bin/bash\nset -euo pipefail\n") {
 			t.Errorf("user data must start strict: %q", script[:min(len(script), 40)])
+		}
+	})
+}
+
+// agentConfigOf parses the JSON heredoc that writes the CloudWatch agent config.
+func agentConfigOf(t *testing.T, script string) map[string]any {
+	t.Helper()
+	open := "cat > " + bootcontract.CloudWatchAgentConfig + " <<'CLOUDWATCH_AGENT'\n"
+	start := strings.Index(script, open)
+	end := strings.Index(script, "\nCLOUDWATCH_AGENT\n")
+	if start < 0 || end < start {
+		t.Fatalf("user data does not write %s with a quoted CLOUDWATCH_AGENT heredoc:\n%s", bootcontract.CloudWatchAgentConfig, script)
+	}
+	var cfg map[string]any
+	if err := json.Unmarshal([]byte(script[start+len(open):end]), &cfg); err != nil {
+		t.Fatalf("agent config is not JSON: %v", err)
+	}
+	return cfg
+}
+
+// TestGpuFleetUserDataShipsLogsToTheFleetLogGroup: the user data configures
+// the AMI's CloudWatch agent to ship the units' log files (bootcontract) to the
+// fleet's log group, the very group the worker role may write to, one stream
+// per instance and file, and starts it after the units.
+func TestGpuFleetUserDataShipsLogsToTheFleetLogGroup(t *testing.T) {
+	eachFleet(t, func(t *testing.T, b *built, tpl Template, fc config.Fleet) {
+		lt := fleetLaunchTemplate(t, b, tpl, fc)
+		script := fleetUserData(t, tpl, lt)
+		group := fleetResource(t, tpl, "AWS::Logs::LogGroup", "LogGroupName", names(b).LogGroup("gpu/"+fc.Slug))
+		prefix := strings.TrimSuffix(lt.LogicalID, lt.LogicalID[strings.Index(lt.LogicalID, "LaunchTemplate"):]) + "WorkerRole"
+		puts := statementFor(statements(tpl, prefix), "logs:PutLogEvents")
+		if len(puts) != 1 || !refTo(puts[0]["Resource"], group.LogicalID) || !slices.Contains(actionsOf(puts[0]), "logs:CreateLogStream") {
+			t.Fatalf("the worker role may not create streams and put events in %s: %v", group.LogicalID, puts)
+		}
+
+		cfg := agentConfigOf(t, script)
+		if len(cfg) != 1 || cfg["logs"] == nil {
+			t.Errorf("agent config has sections %v, want logs only (no metrics: no extra IAM)", slices.Sorted(maps.Keys(cfg)))
+		}
+		list, _ := get(cfg, "logs.logs_collected.files.collect_list").([]any)
+		want := map[string]string{
+			bootcontract.WorkerLogFile:  "{instance_id}/worker",
+			bootcontract.ComfyUILogFile: "{instance_id}/comfyui",
+		}
+		if len(list) != len(want) {
+			t.Fatalf("collect_list has %d files, want %d: %v", len(list), len(want), list)
+		}
+		for _, e := range list {
+			m, _ := e.(map[string]any)
+			file := str(m["file_path"])
+			stream, ok := want[file]
+			if !ok {
+				t.Errorf("agent collects %s, not a bootcontract log file", file)
+				continue
+			}
+			delete(want, file)
+			if str(m["log_group_name"]) != str(group.Props["LogGroupName"]) {
+				t.Errorf("%s goes to %s, want the fleet's log group %s", file, str(m["log_group_name"]), str(group.Props["LogGroupName"]))
+			}
+			if str(m["log_stream_name"]) != stream || str(m["timezone"]) != "UTC" {
+				t.Errorf("%s: stream %s timezone %s, want %s and UTC", file, str(m["log_stream_name"]), str(m["timezone"]), stream)
+			}
+		}
+
+		start := bootcontract.CloudWatchAgentCtl + " -a fetch-config -m ec2 -s -c file:" + bootcontract.CloudWatchAgentConfig + "\n"
+		if !strings.HasSuffix(script, start) {
+			t.Errorf("user data does not end by starting the agent with %q:\n%s", start, script)
+		}
+		if strings.Index(script, "enable --now") > strings.Index(script, start) {
+			t.Error("the agent must start after the units, so a logging fault never holds up the worker")
 		}
 	})
 }
