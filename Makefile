@@ -49,7 +49,7 @@ vet:
 names: ## list the CI/CD names of STAGE as synthesized (cdk.out/names-<stage>.json) and check them against the contract
 	@test -n "$(STAGE)" || (echo "usage: make names STAGE=staging|production" && exit 2)
 	@test -f cdk.out/manifest.json || $(MAKE) synth
-	$(GO) run ./tools/names --cdk-out cdk.out --stage $(STAGE) >/dev/null
+	$(GO) run ./tools/names --cdk-out cdk.out --stage $(STAGE)
 
 diff: tools ## cdk diff STAGE=... against the deployed stacks (needs AWS credentials)
 	@test -n "$(STAGE)" || (echo "usage: make diff STAGE=staging|production" && exit 2)

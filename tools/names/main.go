@@ -39,10 +39,7 @@ func run(cdkOut, stage, app string) error {
 	}
 	var templates []map[string]any
 	for _, s := range stageStacks {
-		path := s.TemplatePath
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(cdkOut, path)
-		}
+		path := s.TemplatePath // already joined with the assembly folder
 		raw, err := os.ReadFile(path)
 		if err != nil {
 			return err
