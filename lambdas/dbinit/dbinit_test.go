@@ -25,7 +25,8 @@ func TestCreateMakesDatabasesAndUserAndRerunChangesNothing(t *testing.T) {
 	assert.Equal(t, map[string]schemaInfo{"idem_bp": want, "idem_pool_1": want, "idem_pool_2": want}, schemas(t, "idem_"))
 	grants := showGrants(t, "app_idem")
 	for _, db := range []string{"idem_bp", "idem_pool_1", "idem_pool_2"} {
-		assert.Contains(t, grants, "GRANT ALL PRIVILEGES ON `"+db+"`.* TO `app_idem`@`%`")
+		// "_" is escaped so the grant names exactly this database, not a pattern.
+		assert.Contains(t, grants, "GRANT ALL PRIVILEGES ON `"+strings.ReplaceAll(db, "_", `\_`)+"`.* TO `app_idem`@`%`")
 	}
 	assert.Len(t, grants, 4, "USAGE plus exactly the three databases: %v", grants)
 
@@ -43,7 +44,7 @@ func TestCreateMakesDatabasesAndUserAndRerunChangesNothing(t *testing.T) {
 func TestAppUserCanUseItsDatabasesButNotOthers(t *testing.T) {
 	requireMariaDB(t)
 	h := newHarness(t, "app_scope")
-	dropDatabases(t, "scope_bp", "scope_pool", "other_db", "sneaky_db")
+	dropDatabases(t, "scope_bp", "scope_pool", "other_db", "sneaky_db", "scopeXpool")
 	h.requireSuccess(h.run("Create", "", h.props("scope_bp", "scope_pool"), nil))
 
 	adm := admin(t)
@@ -72,6 +73,9 @@ func TestAppUserCanUseItsDatabasesButNotOthers(t *testing.T) {
 	var v string
 	requireAccessDenied(t, app.QueryRow("SELECT v FROM other_db.secrets").Scan(&v))
 	_, err := app.Exec("CREATE DATABASE sneaky_db")
+	requireAccessDenied(t, err)
+	// "_" in a grant is a wildcard unless escaped: scope_pool must not cover scopeXpool.
+	_, err = app.Exec("CREATE DATABASE scopeXpool")
 	requireAccessDenied(t, err)
 }
 
@@ -129,7 +133,7 @@ func TestUpdateRemovingDatabaseRevokesAccessButKeepsData(t *testing.T) {
 	requireAccessDenied(t, fresh.QueryRow("SELECT id FROM revoke_gone.t").Scan(&n))
 	_, err = fresh.Exec("CREATE TABLE revoke_keep.t (id INT)")
 	require.NoError(t, err)
-	assert.Equal(t, []string{"GRANT USAGE ON *.* TO `app_revoke`@`%` IDENTIFIED BY PASSWORD", "GRANT ALL PRIVILEGES ON `revoke_keep`.* TO `app_revoke`@`%`"},
+	assert.Equal(t, []string{"GRANT USAGE ON *.* TO `app_revoke`@`%` IDENTIFIED BY PASSWORD", "GRANT ALL PRIVILEGES ON `revoke\\_keep`.* TO `app_revoke`@`%`"},
 		trimPasswords(showGrants(t, "app_revoke")))
 
 	// CloudFormation may resend the same Update; the missing grant is fine.

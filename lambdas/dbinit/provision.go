@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -72,11 +73,19 @@ func (p provisioner) ensureUser(ctx context.Context, user credentials) error {
 	return p.exec(ctx, "set password of "+account, "ALTER USER "+account+" IDENTIFIED BY ?", user.Password)
 }
 
+// grantTarget is the database of a GRANT or REVOKE. In a grant's database
+// name "_" and "%" are wildcards: tenant_pool_1 would also match tenantXpoolY1,
+// so both are escaped to mean themselves.
+func grantTarget(name string) string {
+	escaped := strings.NewReplacer("_", `\_`, "%", `\%`).Replace(name)
+	return "`" + escaped + "`.*"
+}
+
 // grant gives the user every privilege on database name and nothing else.
 func (p provisioner) grant(ctx context.Context, username, name string) error {
 	account := fmt.Sprintf("'%s'@'%%'", username)
 	return p.exec(ctx, fmt.Sprintf("grant %s on %s", account, name),
-		fmt.Sprintf("GRANT ALL PRIVILEGES ON `%s`.* TO %s", name, account))
+		fmt.Sprintf("GRANT ALL PRIVILEGES ON %s TO %s", grantTarget(name), account))
 }
 
 // revoke removes the user's privileges on name; the data stays. A grant that
@@ -84,7 +93,7 @@ func (p provisioner) grant(ctx context.Context, username, name string) error {
 func (p provisioner) revoke(ctx context.Context, username, name string) error {
 	account := fmt.Sprintf("'%s'@'%%'", username)
 	err := p.exec(ctx, fmt.Sprintf("revoke %s on %s", account, name),
-		fmt.Sprintf("REVOKE ALL PRIVILEGES ON `%s`.* FROM %s", name, account))
+		fmt.Sprintf("REVOKE ALL PRIVILEGES ON %s FROM %s", grantTarget(name), account))
 	var me *mysql.MySQLError
 	if errors.As(err, &me) && me.Number == 1141 { // ER_NONEXISTING_GRANT
 		p.log.Info("no grant to revoke", "database", name, "user", username)

@@ -17,9 +17,11 @@ type alarmMessage struct {
 	AlarmName     string `json:"AlarmName"`
 	NewStateValue string `json:"NewStateValue"`
 	Trigger       struct {
-		MetricName string `json:"MetricName"`
-		Namespace  string `json:"Namespace"`
-		Dimensions []struct {
+		MetricName         string  `json:"MetricName"`
+		Namespace          string  `json:"Namespace"`
+		ComparisonOperator string  `json:"ComparisonOperator"`
+		Threshold          float64 `json:"Threshold"`
+		Dimensions         []struct {
 			Name  string `json:"name"`
 			Value string `json:"value"`
 		} `json:"Dimensions"`
@@ -47,7 +49,12 @@ func (m alarmMessage) dimension(name string) (string, bool) {
 	return "", false
 }
 
-// isQueueEmptyAlarm is true for an ALARM transition of a QueueDepth alarm.
+// isQueueEmptyAlarm is true for an ALARM transition of a QueueDepth alarm
+// that means "the queue is empty" (<= 0 or < a positive number): a misrouted
+// "queue is deep" alarm must never scale a busy fleet to zero.
 func (m alarmMessage) isQueueEmptyAlarm() bool {
-	return m.NewStateValue == stateAlarm && m.Trigger.Namespace == metricNamespace && m.Trigger.MetricName == metricName
+	t := m.Trigger
+	empty := t.ComparisonOperator == "LessThanOrEqualToThreshold" && t.Threshold <= 0 ||
+		t.ComparisonOperator == "LessThanThreshold" && t.Threshold <= 1
+	return m.NewStateValue == stateAlarm && t.Namespace == metricNamespace && t.MetricName == metricName && empty
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -184,4 +185,18 @@ func TestLoadEnvErrors(t *testing.T) {
 		_, err := loadEnv(func(k string) string { return env[k] })
 		assert.ErrorContains(t, err, name)
 	}
+}
+
+// TestQueueDeepAlarmNeverScalesToZero: an ALARM on QueueDepth that means "the
+// queue is deep" (misrouted to this topic) must not empty a busy fleet.
+func TestQueueDeepAlarmNeverScalesToZero(t *testing.T) {
+	f := newFixture(t)
+	dims := map[string]string{"FleetSlug": "gpu-default", "Stage": "staging"}
+	deep := strings.Replace(strings.Replace(alarmJSON(t, "ALARM", "ComfyUI/Workers", "QueueDepth", dims),
+		`"ComparisonOperator":"LessThanOrEqualToThreshold"`, `"ComparisonOperator":"GreaterThanOrEqualToThreshold"`, 1),
+		`"Threshold":0`, `"Threshold":10`, 1)
+	require.Contains(t, deep, "GreaterThanOrEqualToThreshold")
+	require.NoError(t, f.h.Handle(t.Context(), snsEvent(deep)))
+	assert.Empty(t, f.fake.CallsNamed("SetDesiredCapacity"))
+	assert.Equal(t, 3, desired(t, f, "asg-staging-gpu-default"))
 }
