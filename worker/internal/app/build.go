@@ -92,7 +92,10 @@ func NewRunner(ctx context.Context, cfg *config.Config, cl awsclients.Clients, l
 		Transfer:   httpClient(0),
 		Log:        log,
 	}
+	// The guard starts as "off": the runtime file of a previous run says when
+	// protection may still be on (recorded before every call that turns it on).
 	guard.OnChange = r.ProtectionChanged
+	guard.BeforeCall = r.ProtectionMayChange
 	return r, nil
 }
 

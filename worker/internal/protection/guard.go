@@ -26,6 +26,10 @@ type Guard struct {
 	// OnChange, if set, is told each new state after it was applied (the
 	// runtime file records it so a crash never leaves protection stuck on).
 	OnChange func(protected bool)
+	// BeforeCall, if set, is told the wanted state before Auto Scaling is
+	// called, so the runtime file can say "protection may be on" before the
+	// call can apply it (a crash or timeout mid-call then cannot hide it).
+	BeforeCall func(want bool)
 
 	mu    sync.Mutex
 	known bool
@@ -51,11 +55,17 @@ func (g *Guard) Set(ctx context.Context, want bool) error {
 		g.Log.Warn("setting scale-in protection failed, retrying", "protected", want,
 			"attempt", attempt, "wait", wait.String(), "error", err.Error())
 	}
+	if g.BeforeCall != nil {
+		g.BeforeCall(want)
+	}
 	err := retry.Do(ctx, p, func(ctx context.Context) error {
 		g.calls++
 		return g.Setter.SetProtected(ctx, want)
 	})
 	if err != nil {
+		// A failed or timed-out call may still have been applied by AWS: the
+		// state is unknown now, so the next Set must call whatever it asks.
+		g.known = false
 		return fmt.Errorf("set scale-in protection to %v: %w", want, err)
 	}
 	g.known, g.state = true, want

@@ -223,6 +223,22 @@ func (r *Runner) setRuntimeJob(job *backend.Job) {
 	r.saveRuntimeLocked()
 }
 
+// ProtectionMayChange is the Guard's BeforeCall hook: before a call that may
+// turn protection on, the runtime file says it may be on, so a crash or a
+// timed-out call leaves the next start a reason to clear it.
+func (r *Runner) ProtectionMayChange(want bool) {
+	if !want {
+		return // it stays "may be on" until the off call succeeds
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rt.Protected {
+		return
+	}
+	r.rt.Protected = true
+	r.saveRuntimeLocked()
+}
+
 // ProtectionChanged is the Guard's OnChange hook.
 func (r *Runner) ProtectionChanged(protected bool) {
 	r.mu.Lock()
