@@ -138,6 +138,11 @@ func (r *Runner) loop(ctx context.Context) {
 	for ctx.Err() == nil {
 		job, err := r.poll(ctx)
 		if ctx.Err() != nil {
+			if job != nil {
+				// The reply leased a job just as the stop came: hold it so
+				// shutdown requeues it instead of leaving it leased for 900 s.
+				r.holdLeased(job)
+			}
 			return
 		}
 		if err != nil {
@@ -209,6 +214,15 @@ func (r *Runner) recoverFromCrash(ctx context.Context) {
 		r.Log.Error("could not requeue the previous run's job; the backend will take it back when the lease expires", "error", err.Error())
 		r.setRuntimeJob(nil)
 	}
+}
+
+// holdLeased makes job the active one without running it (shutdown requeues it).
+func (r *Runner) holdLeased(job *backend.Job) {
+	r.Log.Warn("job leased as the worker stops; it will be requeued", "dispatch_id", job.DispatchID.String())
+	r.mu.Lock()
+	r.active, r.promptID = job, ""
+	r.mu.Unlock()
+	r.setRuntimeJob(job)
 }
 
 // setRuntimeJob records the held lease (nil: none) in the runtime file.
