@@ -48,6 +48,10 @@ type Config struct {
 	BakedBundleFile      string
 }
 
+// DefaultShutdownDeadline keeps notice-to-exit within 30 s: 24 s of shutdown
+// plus up to 5 s until the next IMDS check sees the notice.
+const DefaultShutdownDeadline = 24 * time.Second
+
 // Lookup reads one environment variable (os.LookupEnv in production).
 type Lookup func(key string) (string, bool)
 
@@ -60,7 +64,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.LeaseTTL, "lease-ttl", 900*time.Second, "lease length granted by the backend")
 	fs.DurationVar(&c.InterruptionInterval, "interruption-interval", 5*time.Second, "how often IMDS is checked for Spot, rebalance and scale-in notices")
 	fs.DurationVar(&c.JobTimeout, "job-timeout", time.Hour, "longest a single job may run in ComfyUI")
-	fs.DurationVar(&c.ShutdownDeadline, "shutdown-deadline", 30*time.Second, "time to requeue, clear protection and deregister after a notice or SIGTERM")
+	// 24 s: a notice is seen up to one interruption interval (5 s) late, and
+	// notice-to-exit must stay under the 30 s the requirements allow.
+	fs.DurationVar(&c.ShutdownDeadline, "shutdown-deadline", DefaultShutdownDeadline, "time to requeue, clear protection, deregister and publish the idle metric after a notice or SIGTERM (notice-to-exit = this + up to one -interruption-interval)")
 	fs.DurationVar(&c.ComfyReadyTimeout, "comfyui-ready-timeout", 10*time.Minute, "how long to wait for ComfyUI /system_stats at start")
 	fs.DurationVar(&c.RetryMax, "retry-max", time.Minute, "cap of the exponential backoff of backend and AWS retries")
 	fs.StringVar(&c.ModelsDir, "models-dir", bootcontract.ComfyUIModelsDir, "ComfyUI models directory (sync-bundle target)")

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bp/infra/bootcontract"
 )
@@ -112,5 +113,13 @@ func TestPlainHTTPFollowsAnHTTPOnlyStage(t *testing.T) {
 	env[bootcontract.EnvAPIBaseURL] = "http://staging.example.com"
 	if err := load(t, env).ValidateRun(); err != nil {
 		t.Fatalf("http:// base URL rejected: %v", err)
+	}
+}
+
+func TestDefaultShutdownFitsTheThirtySecondNoticeBudget(t *testing.T) {
+	c := load(t, validEnv())
+	if total := c.ShutdownDeadline + c.InterruptionInterval; total >= 30*time.Second {
+		t.Fatalf("shutdown deadline %s + interruption interval %s = %s: a notice must lead to exit within 30 s",
+			c.ShutdownDeadline, c.InterruptionInterval, total)
 	}
 }

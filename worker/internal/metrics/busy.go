@@ -20,6 +20,9 @@ import (
 // MetricName is the metric the worker publishes.
 const MetricName = "WorkerBusy"
 
+// DefaultTimeout bounds a publish, SDK retries included.
+const DefaultTimeout = 2 * time.Second
+
 // PutAPI is the CloudWatch call used.
 type PutAPI interface {
 	PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
@@ -32,7 +35,10 @@ type Busy struct {
 	FleetSlug string
 	Stage     string
 	Refresh   time.Duration // at most one unchanged republish per Refresh (1 min)
-	Log       *slog.Logger
+	// Timeout bounds one publish (DefaultTimeout when zero): the metric is
+	// optional and must never hold up a job, protection or shutdown.
+	Timeout time.Duration
+	Log     *slog.Logger
 
 	mu        sync.Mutex
 	state     bool
@@ -84,6 +90,12 @@ func (b *Busy) publish(ctx context.Context) {
 	if busy {
 		v = 1
 	}
+	timeout := b.Timeout
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	_, err := b.API.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
 		Namespace: aws.String(bootcontract.MetricsNamespace),
 		MetricData: []types.MetricDatum{{

@@ -62,3 +62,22 @@ func TestBusyRepublishesAtMostOncePerRefresh(t *testing.T) {
 		t.Fatalf("%d publishes in 110ms with a 20ms refresh", len(cw.values))
 	}
 }
+
+type hangingCW struct{}
+
+func (hangingCW) PutMetricData(ctx context.Context, _ *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestBusyPublishIsBoundedByItsOwnTimeout(t *testing.T) {
+	b := &Busy{API: hangingCW{}, Refresh: time.Hour, Timeout: 20 * time.Millisecond,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	done := make(chan struct{})
+	go func() { b.Set(context.Background(), true); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Set blocked on a hanging CloudWatch call: a publish must have its own short timeout")
+	}
+}

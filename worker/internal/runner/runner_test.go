@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+
 	"github.com/bp/infra/worker/internal/backend"
 	"github.com/bp/infra/worker/internal/comfyui"
 	"github.com/bp/infra/worker/internal/fakes"
+	"github.com/bp/infra/worker/internal/metrics"
 	"github.com/bp/infra/worker/internal/protection"
 	"github.com/bp/infra/worker/internal/registration"
 	"github.com/bp/infra/worker/internal/retry"
@@ -145,5 +148,42 @@ func TestStopWhilePollLeasesAJobRequeuesIt(t *testing.T) {
 	}
 	if tr.comfy.Prompts() != 0 {
 		t.Fatal("the job must not be started after the stop")
+	}
+}
+
+// hangingMetrics records its call and then hangs until its context ends.
+type hangingMetrics struct{ order *guardCalls }
+
+func (h hangingMetrics) PutMetricData(ctx context.Context, _ *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
+	h.order.add("metrics")
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestShutdownClearsProtectionAndDeregistersBeforeTheMetric(t *testing.T) {
+	tr := newTestRunner(t)
+	tr.Metrics = &metrics.Busy{API: hangingMetrics{tr.order}, Refresh: time.Hour, Timeout: 50 * time.Millisecond, Log: tr.Log}
+	tr.setHook(func(verb string, _ []byte) {
+		if verb == "deregister" {
+			tr.order.add("deregister")
+		}
+	})
+	ctx := context.Background()
+	if _, err := tr.Registrar.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Protection.Set(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := tr.shutdown("spot_interruption"); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(tr.order.list(), ",")
+	if got != "protect,unprotect,deregister,metrics" {
+		t.Fatalf("shutdown order %s, want protection cleared and deregistered before the metric", got)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Fatalf("shutdown took %v with a hanging metric", took)
 	}
 }

@@ -9,8 +9,9 @@ import (
 	"github.com/bp/infra/worker/internal/backend"
 )
 
-// shutdown requeues the held job, clears protection and deregisters, all within
-// ShutdownDeadline. It runs on every exit path of Run.
+// shutdown requeues the held job, clears protection, deregisters and then
+// publishes the idle metric, all within ShutdownDeadline. It runs on every exit
+// path of Run.
 func (r *Runner) shutdown(reason string) error {
 	start := time.Now()
 	d := r.Settings.ShutdownDeadline
@@ -42,7 +43,7 @@ func (r *Runner) shutdown(reason string) error {
 		}
 	}
 
-	r.Metrics.Set(ctx, false)
+	// Then protection: an instance left protected is what costs money.
 	pctx, pcancel := context.WithTimeout(ctx, d/4)
 	if err := r.Protection.Set(pctx, false); err != nil {
 		errs = append(errs, err)
@@ -57,6 +58,10 @@ func (r *Runner) shutdown(reason string) error {
 			r.Log.Info("deregistered")
 		}
 	}
+
+	// The metric last, bounded by its own short timeout (metrics.Busy.Timeout):
+	// SDK retries must not eat the budget of the steps above.
+	r.Metrics.Set(ctx, false)
 	r.Log.Info("shutdown finished", "reason", reason, "took", time.Since(start).String())
 	return errors.Join(errs...)
 }
