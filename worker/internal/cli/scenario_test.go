@@ -263,3 +263,29 @@ func TestIdleWorkerMakesNoProtectionCalls(t *testing.T) {
 		}
 	}
 }
+
+func TestRestartAfterANoticeStaysIdleUntilStopped(t *testing.T) {
+	s := newStack(t)
+	s.backend.AddJob(workflow("never"))
+	// The previous process left on this notice; systemd starts a new one.
+	s.imds.SpotNotice()
+	w := s.start(t)
+	eventually(t, "worker read the metadata", func() bool { return s.imds.Gets() >= 2 }) // instance-id, spot/instance-action
+	time.Sleep(150 * time.Millisecond) // thirty poll intervals
+	select {
+	case code := <-w.done:
+		w.done <- code
+		t.Fatalf("worker exited (code %d) on a notice at start: systemd's Restart=always would start it again and again", code)
+	default:
+	}
+	if n := s.backend.Calls("poll") + s.backend.Calls("register"); n != 0 {
+		t.Fatalf("worker made %d poll/register calls on an instance with a notice", n)
+	}
+	if code := w.stop(t); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	if s.backend.Calls("poll") != 0 || len(s.asg.Calls()) != 0 {
+		t.Fatalf("polls %d, protection calls %+v", s.backend.Calls("poll"), s.asg.Calls())
+	}
+	checkLedger(t, s)
+}

@@ -25,9 +25,12 @@ import (
 	"github.com/bp/infra/worker/internal/state"
 )
 
-// Watcher reports the first interruption notice.
+// Watcher reports interruption notices.
 type Watcher interface {
+	// Watch blocks until the first notice (or ctx ends).
 	Watch(ctx context.Context) (interruption.Notice, error)
+	// CheckOnce reads the notices once, now.
+	CheckOnce(ctx context.Context) (interruption.Notice, bool)
 }
 
 // Settings are the runner's timings and identity.
@@ -76,6 +79,15 @@ func (s stopNotice) Error() string { return "interruption notice: " + s.n.Reason
 // Run works until ctx ends (SIGTERM) or a notice arrives, then shuts down
 // within ShutdownDeadline. It always clears protection before returning.
 func (r *Runner) Run(ctx context.Context) (err error) {
+	// systemd restarts the worker after it left on a notice; the notice is
+	// still there, and the restarted worker must not lease work again.
+	cctx, ccancel := context.WithTimeout(ctx, startCheckTimeout)
+	n, noticed := r.Watcher.CheckOnce(cctx)
+	ccancel()
+	if noticed {
+		return r.standDown(ctx, n)
+	}
+
 	workCtx, stop := context.WithCancelCause(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -105,6 +117,23 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	r.Metrics.Set(workCtx, false)
 	r.loop(workCtx)
 	return nil
+}
+
+// startCheckTimeout bounds the interruption check before the first poll.
+const startCheckTimeout = 5 * time.Second
+
+// standDown is Run on an instance that already has an interruption notice:
+// give back what a crashed run held, clear protection, deregister, and then
+// stay idle (no poll, no registration) until stopped, so a restart by
+// systemd cannot lease a job on an instance that is going away.
+func (r *Runner) standDown(ctx context.Context, n interruption.Notice) error {
+	r.Log.Warn("interruption notice present at start: not polling; idle until stopped",
+		"reason", n.Reason, "detail", n.Detail)
+	r.recoverFromCrash(ctx)
+	err := r.shutdown(n.Reason)
+	<-ctx.Done()
+	r.Log.Info("stopped while standing down", "reason", n.Reason)
+	return err
 }
 
 func stopReason(work context.Context) string {
