@@ -271,7 +271,7 @@ func TestRestartAfterANoticeStaysIdleUntilStopped(t *testing.T) {
 	s.imds.SpotNotice()
 	w := s.start(t)
 	eventually(t, "worker read the metadata", func() bool { return s.imds.Gets() >= 2 }) // instance-id, spot/instance-action
-	time.Sleep(150 * time.Millisecond) // thirty poll intervals
+	time.Sleep(150 * time.Millisecond)                                                   // thirty poll intervals
 	select {
 	case code := <-w.done:
 		w.done <- code
