@@ -20,7 +20,12 @@ func exampleContext() map[string]any {
 	return map[string]any{
 		"stages": map[string]any{
 			"staging":    stage("staging.example.com", "1", "ops-staging@example.com"),
-			"production": stage("app.example.com", "2", "ops@example.com"),
+			"production": func() map[string]any {
+				s := stage("app.example.com", "2", "ops@example.com")
+				s["media"] = map[string]any{"cdnDomainName": "media.example.com",
+					"cdnCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000003"}
+				return s
+			}(),
 		},
 		"@aws-cdk/core:stackRelativeExports": true,
 		"aws:cdk:enable-path-metadata":       true,
@@ -211,6 +216,16 @@ func TestLoadErrors(t *testing.T) {
 		}, []string{"fleetSchedule.nightlyScaleToZero"}},
 		{"image tag is a sha", func() map[string]any { return with(exampleContext(), "stage", "staging", "imageTag", "latest") },
 			[]string{"imageTag", "git sha"}},
+		{"production media needs TLS 1.2, so a custom domain", func() map[string]any {
+			ctx := with(exampleContext(), "stage", "production")
+			delete(stageSettings(ctx, "production"), "media")
+			return ctx
+		}, []string{`stage "production": media.cdnDomainName`, "TLS 1.2"}},
+		{"stuck-fleet window fits a CloudWatch alarm", func() map[string]any {
+			ctx := with(exampleContext(), "stage", "staging")
+			stageSettings(ctx, "staging")["fleets"] = []any{map[string]any{"slug": "gpu-a", "scaleToZeroMinutes": 1440, "protectedIdleLimitMinutes": 1440}}
+			return ctx
+		}, []string{"fleets[0].scaleToZeroMinutes", "at most 1440"}},
 		{"custom media domain needs its certificate", func() map[string]any {
 			return with(exampleContext(), "stage", "staging", "media.cdnDomainName", "media.example.com")
 		}, []string{"media.cdnDomainName"}},
@@ -252,6 +267,7 @@ func TestPresetsAreValidOnceSiteValuesAreSet(t *testing.T) {
 		}
 		s.Account, s.Owner, s.DomainName, s.AlertEmail = "111111111111", "platform", "app.example.com", "ops@example.com"
 		s.CertificateArn = "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000001"
+		s.Media.CdnDomainName, s.Media.CdnCertificateArn = "media.example.com", "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000003"
 		derive(&s)
 		if err := Validate(s); err != nil {
 			t.Errorf("preset %s: %v", name, err)

@@ -77,13 +77,20 @@ func Validate(s Stage) error {
 	validateNetwork(p, s.Network, len(s.AvailabilityZones), prod)
 	validateDatabase(p, s.Database, prod)
 	validateCache(p, s.Cache)
-	validateMedia(p, s.Media)
+	validateMedia(p, s.Media, prod)
 	p.between("ecr.keepImages", s.Ecr.KeepImages, 1, 1000)
 	validateCluster(p, s.Cluster)
 	validateService(p, "backend", s.Backend)
 	validateService(p, "frontend", s.Frontend)
 	p.between("alb.idleTimeoutSeconds", s.Alb.IdleTimeoutSeconds, 1, 4000)
 	validateFleets(p, s.Fleets)
+	for i, f := range s.Fleets {
+		// CloudWatch alarms evaluate at most one day of one-minute periods.
+		window := f.ScaleToZeroMinutes + s.Alarms.StuckFleetMarginMinutes
+		p.check(window <= 1440, fmt.Sprintf("fleets[%d].scaleToZeroMinutes", i), f.ScaleToZeroMinutes,
+			fmt.Sprintf("plus alarms.stuckFleetMarginMinutes (%d) is %d minutes; the stuck-fleet alarm can look back at most 1440", s.Alarms.StuckFleetMarginMinutes, window),
+			"lower scaleToZeroMinutes or the margin")
+	}
 	validateSchedule(p, s.FleetSchedule, prod)
 	validateAlarms(p, s.Alarms)
 	return errors.Join(p.errs...)
@@ -189,7 +196,11 @@ func validateCache(p *problems, c Cache) {
 	p.between("cache.replicas", c.Replicas, 0, 5)
 }
 
-func validateMedia(p *problems, m Media) {
+func validateMedia(p *problems, m Media, prod bool) {
+	// The default *.cloudfront.net certificate accepts TLS 1.0; only a custom
+	// domain gets the TLSv1.2_2021 policy.
+	p.check(!prod || m.CdnDomainName != "", "media.cdnDomainName", m.CdnDomainName,
+		"production media must be served with TLS 1.2 or later, which needs a custom domain", "set media.cdnDomainName and media.cdnCertificateArn (us-east-1)")
 	p.check(slices.Contains([]string{"PriceClass_100", "PriceClass_200", "PriceClass_All"}, m.PriceClass), "media.priceClass", m.PriceClass,
 		"is not a CloudFront price class", "use PriceClass_100, PriceClass_200 or PriceClass_All")
 	p.check((m.CdnDomainName == "") == (m.CdnCertificateArn == ""), "media.cdnDomainName", m.CdnDomainName,

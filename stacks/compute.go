@@ -111,6 +111,9 @@ func newService(stack awscdk.Stack, p ComputeProps, cluster awsecs.Cluster, id, 
 		PropagateTags:              awsecs.PropagatedTagSource_SERVICE,
 		EnableECSManagedTags:       jsii.Bool(true),
 	})
+	// The capacity provider strategy needs the cluster's provider association,
+	// which CDK does not order before the service.
+	service.Node().AddDependency(cluster)
 	scaling := service.AutoScaleTaskCount(&awsapplicationautoscaling.EnableScalingProps{
 		MinCapacity: jsii.Number(float64(sizes.MinCount)),
 		MaxCapacity: jsii.Number(float64(sizes.MaxCount)),

@@ -1,6 +1,9 @@
 package stacks
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -166,6 +169,7 @@ func newBackendService(stack awscdk.Stack, p ComputeProps, cluster awsecs.Cluste
 	fpm := phpContainer(PhpFpmContainer, nil,
 		shellHealthCheck(`php -r 'exit(@fsockopen("127.0.0.1", `+itoa(PhpFpmPort)+`) ? 0 : 1);'`))
 	fpm.AddPortMappings(&awsecs.PortMapping{ContainerPort: jsii.Number(PhpFpmPort), Name: jsii.String("php-fpm")})
+	allowExec(def, fpm)
 	phpContainer(SchedulerContainer, SchedulerCommand, nil)
 	phpContainer(QueueWorkerContainer, QueueWorkerCommand, nil)
 
@@ -180,11 +184,31 @@ func newBackendService(stack awscdk.Stack, p ComputeProps, cluster awsecs.Cluste
 	mount(nginx, "nginx-cache", "/var/cache/nginx")
 	mount(nginx, "nginx-run", "/var/run")
 	mount(nginx, "nginx-tmp", "/tmp")
-	nginx.AddContainerDependencies(&awsecs.ContainerDependency{Container: fpm, Condition: awsecs.ContainerDependencyCondition_HEALTHY})
+	// START, not HEALTHY: the pipeline's migration run-task overrides php-fpm's
+	// command, so port 9000 never opens there; waiting for HEALTHY would stop
+	// that task mid-migration. The ALB's /up check gates traffic instead.
+	nginx.AddContainerDependencies(&awsecs.ContainerDependency{Container: fpm, Condition: awsecs.ContainerDependencyCondition_START})
 	def.SetDefaultContainer(nginx)
 
 	grantTaskRole(def, p)
 	return newService(stack, p, cluster, "BackendService", BackendService, def, sizes, p.Net.SecurityGroups.Backend)
+}
+
+// execAgentPaths are where ECS Exec's SSM agent writes inside the container;
+// with a read-only root they must be scratch volumes or sessions fail.
+var execAgentPaths = map[string]string{
+	"exec-ssm-lib":        "/var/lib/amazon/ssm",
+	"exec-ssm-log":        "/var/log/amazon/ssm",
+	"exec-managed-agents": "/managed-agents",
+}
+
+// allowExec gives the container operators exec into the scratch paths ECS
+// Exec needs, keeping its root filesystem read-only.
+func allowExec(def awsecs.FargateTaskDefinition, c awsecs.ContainerDefinition) {
+	for _, volume := range slices.Sorted(maps.Keys(execAgentPaths)) {
+		def.AddVolume(&awsecs.Volume{Name: jsii.String(volume)})
+		c.AddMountPoints(&awsecs.MountPoint{SourceVolume: jsii.String(volume), ContainerPath: jsii.String(execAgentPaths[volume]), ReadOnly: jsii.Bool(false)})
+	}
 }
 
 func ptrMap(m map[string]*string) *map[string]*string { return &m }

@@ -15,8 +15,10 @@ func backendEnvironment(p ComputeProps) map[string]*string {
 	cfg := p.Cfg
 	d := p.Data
 	env := map[string]*string{
-		"APP_ENV":                   jsii.String(cfg.Stage),
-		"APP_DEBUG":                 jsii.String(boolString(!cfg.IsProduction())),
+		"APP_ENV": jsii.String(cfg.Stage),
+		// Never true behind a public ALB: Laravel's debug pages print the
+		// environment, injected secrets included.
+		"APP_DEBUG":                 jsii.String("false"),
 		"APP_URL":                   jsii.String(cfg.APIBaseURL()),
 		"LOG_CHANNEL":               jsii.String("stderr"),
 		"LOG_LEVEL":                 jsii.String(cfg.LogLevel),
@@ -81,11 +83,4 @@ func frontendEnvironment(p ComputeProps) map[string]*string {
 		"NEXT_PUBLIC_API_BASE_URL": jsii.String(api),
 		"NEXT_PUBLIC_API_URL":      jsii.String(api),
 	}
-}
-
-func boolString(b bool) string {
-	if b {
-		return "true"
-	}
-	return "false"
 }

@@ -31,5 +31,6 @@ func newFrontendService(stack awscdk.Stack, p ComputeProps, cluster awsecs.Clust
 		&awsecs.MountPoint{SourceVolume: jsii.String("nextjs-cache"), ContainerPath: jsii.String("/app/.next/cache"), ReadOnly: jsii.Bool(false)},
 		&awsecs.MountPoint{SourceVolume: jsii.String("nextjs-tmp"), ContainerPath: jsii.String("/tmp"), ReadOnly: jsii.Bool(false)},
 	)
+	allowExec(def, nextjs)
 	return newService(stack, p, cluster, "FrontendService", FrontendService, def, sizes, p.Net.SecurityGroups.Frontend)
 }

@@ -98,6 +98,8 @@ func addDatabase(stack awscdk.Stack, p DataProps, d *Data) {
 	}
 	d.Database = instance
 	d.DbMasterSecret = instance.Secret()
+	// A retained database keeps its master credentials too.
+	d.DbMasterSecret.ApplyRemovalPolicy(removal(p.Cfg))
 	// The attachment adds host, port and engine to the app user's secret, so
 	// ECS can inject *_DB_HOST from it like the user name and password.
 	d.DbAppSecret = awssecretsmanager.NewSecretTargetAttachment(stack, jsii.String("DbAppSecretAttachment"), &awssecretsmanager.SecretTargetAttachmentProps{

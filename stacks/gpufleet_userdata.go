@@ -70,12 +70,14 @@ func cloudWatchAgentConfig(logGroup string) string {
 }
 
 // workerUserData is the whole boot script: write the worker's environment
-// file and the CloudWatch agent config, start the units baked into the AMI,
-// then the agent. Everything else (ComfyUI in its venv, the worker binary,
+// file and the CloudWatch agent config, start the agent, then queue the units
+// baked into the AMI. Everything else (ComfyUI in its venv, the worker binary,
 // bundle sync, fetching the fleet secret) is the AMI's and the worker's job,
 // so this never runs python or pip (blocker 7) and never holds the secret
-// itself, only its ARN. The agent starts last so a logging fault never holds
-// up the worker; it reads new files from their start, so no line is lost.
+// itself, only its ARN. The agent starts first so a failing unit's logs are
+// shipped, but its failure only warns: logging never holds up the worker.
+// --no-block queues the units in their dependency order without waiting for
+// the (possibly long) bundle sync.
 func workerUserData(env map[string]string, logGroup string) string {
 	var b strings.Builder
 	dir := path.Dir(bootcontract.EnvFile)
@@ -95,8 +97,9 @@ func workerUserData(env map[string]string, logGroup string) string {
 	b.WriteString("WORKER_ENV\n")
 	fmt.Fprintf(&b, "mv -f %s %s\n", tmp, bootcontract.EnvFile)
 	fmt.Fprintf(&b, "cat > %s <<'CLOUDWATCH_AGENT'\n%s\nCLOUDWATCH_AGENT\n", bootcontract.CloudWatchAgentConfig, cloudWatchAgentConfig(logGroup))
+	fmt.Fprintf(&b, "%s -a fetch-config -m ec2 -s -c file:%s || echo 'CloudWatch agent did not start: worker logs stay on the instance' >&2\n",
+		bootcontract.CloudWatchAgentCtl, bootcontract.CloudWatchAgentConfig)
 	fmt.Fprintf(&b, "systemctl daemon-reload\n")
-	fmt.Fprintf(&b, "systemctl enable --now %s\n", strings.Join(bootcontract.Units(), " "))
-	fmt.Fprintf(&b, "%s -a fetch-config -m ec2 -s -c file:%s\n", bootcontract.CloudWatchAgentCtl, bootcontract.CloudWatchAgentConfig)
+	fmt.Fprintf(&b, "systemctl enable --now --no-block %s\n", strings.Join(bootcontract.Units(), " "))
 	return b.String()
 }

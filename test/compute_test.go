@@ -343,3 +343,57 @@ func TestComputeOutputsForOperators(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrationRunTaskCanStartNginx: the pipeline's migration run-task
+// overrides php-fpm's command, so php-fpm never turns healthy there; nginx must
+// wait for it to start, not to be healthy, or the task stops mid-migration.
+func TestMigrationRunTaskCanStartNginx(t *testing.T) {
+	b := stages["production"]
+	nginx := container(t, b.templates["compute"], b.stage.Names.Service("backend"), "nginx")
+	deps := str(nginx["DependsOn"])
+	if !strings.Contains(deps, `"Condition":"START","ContainerName":"php-fpm"`) {
+		t.Errorf("nginx depends on %s, want php-fpm START", deps)
+	}
+}
+
+// TestEcsExecWorksWithReadOnlyRoots: the containers operators exec into keep
+// a read-only root but give the SSM agent its scratch paths.
+func TestEcsExecWorksWithReadOnlyRoots(t *testing.T) {
+	b := stages["staging"]
+	for _, c := range []struct{ svc, name string }{{"backend", "php-fpm"}, {"frontend", "nextjs"}} {
+		def := container(t, b.templates["compute"], b.stage.Names.Service(c.svc), c.name)
+		mounts := str(def["MountPoints"])
+		for _, path := range []string{"/var/lib/amazon/ssm", "/var/log/amazon/ssm", "/managed-agents"} {
+			if !strings.Contains(mounts, `"ContainerPath":"`+path+`"`) {
+				t.Errorf("%s: no writable %s for ECS Exec", c.name, path)
+			}
+		}
+		if def["ReadonlyRootFilesystem"] != true {
+			t.Errorf("%s: root filesystem must stay read-only", c.name)
+		}
+	}
+}
+
+// TestDebugModeIsOffBehindThePublicAlb: Laravel's debug pages print the
+// environment, secrets included.
+func TestDebugModeIsOffBehindThePublicAlb(t *testing.T) {
+	for _, name := range []string{"staging", "production"} {
+		b := stages[name]
+		php := container(t, b.templates["compute"], b.stage.Names.Service("backend"), "php-fpm")
+		if envNames(php, "Environment")["APP_DEBUG"] != "false" {
+			t.Errorf("%s: APP_DEBUG = %v", name, envNames(php, "Environment")["APP_DEBUG"])
+		}
+	}
+}
+
+// TestServicesWaitForTheCapacityProviders: a service with a capacity provider
+// strategy fails to create before the cluster's provider association exists.
+func TestServicesWaitForTheCapacityProviders(t *testing.T) {
+	tpl := stages["staging"].templates["compute"]
+	assoc := tpl.One(t, "AWS::ECS::ClusterCapacityProviderAssociations").LogicalID
+	for _, s := range tpl.Resources("AWS::ECS::Service") {
+		if !strings.Contains(str(s.Raw["DependsOn"]), assoc) {
+			t.Errorf("%s does not depend on %s", s.LogicalID, assoc)
+		}
+	}
+}
