@@ -20,7 +20,13 @@ import (
 // SecretSource returns the fleet secret (Secrets Manager or env).
 type SecretSource func(ctx context.Context) (string, error)
 
-// Registrar hands out the token. Safe for concurrent use.
+// DefaultAttempts caps the register calls one Token call makes; the caller
+// (poll loop, heartbeat) then gets the error and paces the next try itself.
+const DefaultAttempts = 5
+
+// Registrar hands out the token. Safe for concurrent use: one registration
+// runs at a time (the others wait for it, or for their own context), and no
+// lock is held while it runs, so Current and a valid token are never blocked.
 type Registrar struct {
 	Backend *backend.Client
 	Store   state.TokenStore
@@ -29,42 +35,89 @@ type Registrar struct {
 	// Retry paces register attempts that the backend refused; its Max should be
 	// minutes in production so a misconfigured fleet does not hammer the API.
 	Retry retry.Policy
-	Log   *slog.Logger
+	// Attempts caps register calls per Token call (DefaultAttempts when zero).
+	Attempts int
+	Log      *slog.Logger
 
-	mu     sync.Mutex
-	token  string
-	secret string
+	mu      sync.Mutex
+	token   string
+	refused string  // the token the backend last refused (401); kept on disk
+	flight  *flight // the registration in progress, if any
+	secret  string  // only touched by the flight's owner
 }
 
-// Token returns a usable token, registering when needed. It blocks (with
-// backoff) until it has one or ctx ends.
+// flight is one registration other callers can wait for.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// Token returns a usable token, registering when needed. It waits for a
+// registration already in progress rather than starting a second one, and
+// gives up after Attempts register calls or when ctx ends.
 func (r *Registrar) Token(ctx context.Context) (string, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.token != "" {
-		return r.token, nil
+	for {
+		if err := ctx.Err(); err != nil {
+			return "", err
+		}
+		r.mu.Lock()
+		if r.token != "" {
+			tok := r.token
+			r.mu.Unlock()
+			return tok, nil
+		}
+		if f := r.flight; f != nil {
+			r.mu.Unlock()
+			select {
+			case <-f.done:
+			case <-ctx.Done():
+				return "", ctx.Err()
+			}
+			// Another caller's context ending is not our failure: try again.
+			if f.err != nil && !errors.Is(f.err, context.Canceled) && !errors.Is(f.err, context.DeadlineExceeded) {
+				return "", f.err
+			}
+			continue
+		}
+		f := &flight{done: make(chan struct{})}
+		r.flight = f
+		refused := r.refused
+		r.mu.Unlock()
+
+		tok, err := r.obtain(ctx, refused)
+		r.mu.Lock()
+		if err == nil {
+			r.token = tok
+		}
+		f.err = err
+		r.flight = nil
+		r.mu.Unlock()
+		close(f.done)
+		return tok, err
 	}
-	if tok := r.loadPersisted(); tok != "" {
-		r.token = tok
+}
+
+// obtain reads the token file, else registers. A token the backend refused is
+// not reused from the file; it is only taken again when register says 409.
+func (r *Registrar) obtain(ctx context.Context, refused string) (string, error) {
+	if tok := r.loadPersisted(); tok != "" && tok != refused {
 		r.Log.Info("reusing persisted registration token", "file", r.Store.Path)
 		return tok, nil
 	}
-	return r.register(ctx)
+	return r.register(ctx, refused)
 }
 
-// Invalidate drops token (after a 401) from memory and disk, unless a newer
-// token already replaced it.
+// Invalidate drops token (after a 401) from memory, unless a newer token
+// already replaced it. The file is kept until a register succeeds: if the
+// backend still knows this worker (409), that token is the only way back.
 func (r *Registrar) Invalidate(token string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.token != token {
 		return
 	}
-	r.token = ""
-	if err := r.Store.Delete(); err != nil {
-		r.Log.Error("could not delete refused token file", "error", err.Error())
-	}
-	r.Log.Warn("backend refused the token; it was dropped and the worker will register again")
+	r.token, r.refused = "", token
+	r.Log.Warn("backend refused the token (401); the worker will register again")
 }
 
 // Forget drops the token after a successful deregister.
@@ -102,28 +155,31 @@ func (r *Registrar) loadPersisted() string {
 	return t.Token
 }
 
-func (r *Registrar) register(ctx context.Context) (string, error) {
+func (r *Registrar) register(ctx context.Context, refused string) (string, error) {
 	var token string
 	p := r.Retry
+	p.MaxAttempts = r.Attempts
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = DefaultAttempts
+	}
 	p.OnRetry = func(attempt int, err error, wait time.Duration) {
 		r.Log.Error("registration failed, will retry", "attempt", attempt, "wait", wait.String(), "error", err.Error())
 	}
 	err := retry.Do(ctx, p, func(ctx context.Context) error {
-		tok, err := r.registerOnce(ctx)
+		tok, err := r.registerOnce(ctx, refused)
 		token = tok
 		return err
 	})
 	if err != nil {
 		return "", fmt.Errorf("register worker %s: %w", r.Request.WorkerID, err)
 	}
-	r.token = token
 	return token, nil
 }
 
-// registerOnce makes one register call and explains a refusal. Every refusal
-// is retried by the caller: a worker that exits would only be restarted by
-// systemd into the same refusal.
-func (r *Registrar) registerOnce(ctx context.Context) (string, error) {
+// registerOnce makes one register call and explains a refusal. Refusals are
+// retried (a few times here, then by the caller's own pacing), never fatal: a
+// worker that exits would only be restarted by systemd into the same refusal.
+func (r *Registrar) registerOnce(ctx context.Context, refused string) (string, error) {
 	if r.secret == "" {
 		s, err := r.Secret(ctx)
 		if err != nil {
@@ -148,6 +204,14 @@ func (r *Registrar) registerOnce(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("fleet secret refused (401): the secret behind WORKER_FLEET_SECRET_ARN (or WORKER_FLEET_SECRET) must equal the backend COMFYUI_FLEET_SECRET: %w", err)
 	case backend.StatusOf(err) == http.StatusConflict:
 		if tok := r.loadPersisted(); tok != "" {
+			if tok == refused {
+				// 401 then 409: the backend knows this worker but refused its
+				// token. Use it again (the 401 may have been transient); the
+				// caller's backoff paces the cycle until either works.
+				r.Log.Error("backend says already registered (409) but refused the persisted token (401) before; retrying with it. If this repeats, an operator must remove the worker in the backend so it can register again",
+					"worker_id", r.Request.WorkerID, "file", r.Store.Path)
+				return tok, nil
+			}
 			r.Log.Info("backend says already registered (409); using the persisted token")
 			return tok, nil
 		}
