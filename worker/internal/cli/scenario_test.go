@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"context"
 	"net/http"
 	"os"
 	"strings"
@@ -288,4 +289,62 @@ func TestRestartAfterANoticeStaysIdleUntilStopped(t *testing.T) {
 		t.Fatalf("polls %d, protection calls %+v", s.backend.Calls("poll"), s.asg.Calls())
 	}
 	checkLedger(t, s)
+}
+
+func TestStopRightAfterTheUploadCompletesInsteadOfRequeueing(t *testing.T) {
+	s := newStack(t)
+	cancelWorker := make(chan context.CancelFunc, 1)
+	// The first complete meets a 503 and, at that moment, SIGTERM.
+	s.backend.Fault = func(verb string, n int) (int, string, bool) {
+		if verb == "complete" && n == 1 {
+			(<-cancelWorker)()
+			return http.StatusServiceUnavailable, "", true
+		}
+		return 0, "", false
+	}
+	id := s.backend.AddJob(workflow("done"))
+	w := s.start(t)
+	cancelWorker <- w.cancel
+	if code := w.wait(t, 3*time.Second); code != 0 {
+		t.Fatalf("exit code %d", code)
+	}
+	j := s.backend.Job(id)
+	if j.State != fakes.Completed || j.Completions != 1 || len(j.Requeues) != 0 {
+		t.Fatalf("job %s completions %d requeues %v: an uploaded job must be completed, not requeued to run again",
+			j.State, j.Completions, j.Requeues)
+	}
+	checkLedger(t, s)
+	checkProtectionCleared(t, s)
+}
+
+func TestRefusedReportsDoNotLeaveTheJobLeased(t *testing.T) {
+	t.Run("complete refused", func(t *testing.T) {
+		s := newStack(t)
+		s.backend.Fault = func(verb string, n int) (int, string, bool) {
+			return http.StatusForbidden, "", verb == "complete" && n == 1
+		}
+		id := s.backend.AddJob(workflow("x"))
+		w := s.start(t)
+		eventually(t, "job completed on its second lease", func() bool { return s.backend.Job(id).State == fakes.Completed })
+		if j := s.backend.Job(id); j.Attempts != 1 || !strings.Contains(j.FailMessage, "backend refused complete") || j.Leases != 2 {
+			t.Fatalf("attempts %d leases %d fail message %q: a refused complete must be failed explicitly", j.Attempts, j.Leases, j.FailMessage)
+		}
+		w.stop(t)
+		checkLedger(t, s)
+	})
+	t.Run("fail refused", func(t *testing.T) {
+		s := newStack(t)
+		s.backend.Fault = func(verb string, n int) (int, string, bool) {
+			return http.StatusBadRequest, "", verb == "fail" && n == 1
+		}
+		id := s.backend.AddJob(workflow("oom"))
+		s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"oom": {Error: "CUDA out of memory"}})
+		w := s.start(t)
+		eventually(t, "job failed for good", func() bool { return s.backend.Job(id).State == fakes.Failed })
+		if j := s.backend.Job(id); len(j.Requeues) != 1 || j.Requeues[0] != "report_refused" || j.Attempts != 3 {
+			t.Fatalf("requeues %v attempts %d: a refused fail must give the job back", j.Requeues, j.Attempts)
+		}
+		w.stop(t)
+		checkLedger(t, s)
+	})
 }

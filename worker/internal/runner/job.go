@@ -60,31 +60,92 @@ func (r *Runner) runJob(ctx context.Context, job *backend.Job) {
 		r.interruptComfy()
 		r.finishJob()
 		return
-	case ctx.Err() != nil:
-		// Stopping: the job stays active so shutdown interrupts and requeues it.
+	case err != nil && ctx.Err() != nil:
+		// Stopped mid-job: the job stays active so shutdown interrupts and requeues it.
 		return
 	case errors.Is(err, errTimeout):
 		r.interruptComfy()
 	}
+	// The report outlives a stop by a short grace: the output is uploaded (or
+	// the failure known), and a requeue instead would run the job again.
+	rctx, rcancel := r.reportContext(jobCtx)
+	defer rcancel()
+	lease := job.Lease(r.Settings.WorkerID)
 	if err == nil {
-		err = r.report(jobCtx, log, "complete", func(tok string) error {
-			return r.Backend.Complete(jobCtx, tok, job.Lease(r.Settings.WorkerID), res.promptID, res.output)
+		err = r.report(rctx, log, "complete", func(tok string) error {
+			return r.Backend.Complete(rctx, tok, lease, res.promptID, res.output)
 		})
 		if err == nil {
 			log.Info("job completed", "size", res.output.Size, "mime_type", res.output.MimeType)
+		} else if rctx.Err() == nil {
+			// Refused for good (e.g. 400/403): fail it so it is not left leased.
+			err = r.report(rctx, log, "fail", func(tok string) error {
+				return r.Backend.Fail(rctx, tok, lease, failMessage(fmt.Errorf("backend refused complete: %w", err)))
+			})
+			if err != nil && rctx.Err() == nil {
+				err = r.giveBack(rctx, log, lease)
+			}
 		}
 	} else {
 		msg := failMessage(err)
 		log.Warn("job failed", "error", msg)
-		err = r.report(jobCtx, log, "fail", func(tok string) error {
-			return r.Backend.Fail(jobCtx, tok, job.Lease(r.Settings.WorkerID), msg)
+		err = r.report(rctx, log, "fail", func(tok string) error {
+			return r.Backend.Fail(rctx, tok, lease, msg)
 		})
+		if err != nil && rctx.Err() == nil {
+			err = r.giveBack(rctx, log, lease)
+		}
 	}
-	if err != nil && ctx.Err() != nil {
-		return // stopping mid-report: shutdown requeues (the backend refuses it if the report landed)
+	if err != nil && rctx.Err() != nil && !errors.Is(context.Cause(rctx), backend.ErrLeaseLost) {
+		return // stopping and the report did not land in time: shutdown requeues (refused if it did land)
 	}
 	r.finishJob()
 }
+
+// reportGraceMax caps how long a report may go on after a stop.
+const reportGraceMax = 5 * time.Second
+
+// reportContext lives as long as the job, except that a stop leaves it a
+// grace (a quarter of the shutdown deadline, at most 5 s) and a lost lease
+// ends it at once. Shutdown's deadline counts from the stop, so the grace is
+// part of the notice-to-exit budget.
+func (r *Runner) reportContext(jobCtx context.Context) (context.Context, context.CancelFunc) {
+	grace := min(reportGraceMax, r.Settings.ShutdownDeadline/4)
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(jobCtx))
+	var timer *time.Timer
+	var mu sync.Mutex
+	stopWatch := context.AfterFunc(jobCtx, func() {
+		if cause := context.Cause(jobCtx); errors.Is(cause, backend.ErrLeaseLost) {
+			cancel(cause)
+			return
+		}
+		mu.Lock()
+		timer = time.AfterFunc(grace, func() { cancel(errors.New("stopping: report grace over")) })
+		mu.Unlock()
+	})
+	return ctx, func() {
+		stopWatch()
+		mu.Lock()
+		if timer != nil {
+			timer.Stop()
+		}
+		mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// giveBack requeues a job whose report the backend refused for good, so it
+// does not stay leased until the lease expires.
+func (r *Runner) giveBack(ctx context.Context, log interface {
+	Error(string, ...any)
+}, lease backend.Lease) error {
+	return r.report(ctx, log, "requeue", func(tok string) error {
+		return r.Backend.Requeue(ctx, tok, lease, ReasonReportRefused)
+	})
+}
+
+// ReasonReportRefused is the requeue reason after complete/fail were refused.
+const ReasonReportRefused = "report_refused"
 
 // report sends complete or fail; a lost lease is logged, not retried.
 func (r *Runner) report(ctx context.Context, log interface {

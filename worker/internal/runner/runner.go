@@ -69,6 +69,9 @@ type Runner struct {
 	active   *backend.Job
 	promptID string
 	rt       state.Runtime
+	// stoppedAt is when the stop (notice, SIGTERM) came; shutdown's deadline
+	// counts from it, so a report's grace is part of the budget.
+	stoppedAt time.Time
 }
 
 // stopNotice is the cancel cause set by the interruption watcher.
@@ -89,6 +92,11 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 	}
 
 	workCtx, stop := context.WithCancelCause(ctx)
+	context.AfterFunc(workCtx, func() {
+		r.mu.Lock()
+		r.stoppedAt = time.Now()
+		r.mu.Unlock()
+	})
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		n, werr := r.Watcher.Watch(workCtx)

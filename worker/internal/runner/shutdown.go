@@ -10,12 +10,20 @@ import (
 )
 
 // shutdown requeues the held job, clears protection, deregisters and then
-// publishes the idle metric, all within ShutdownDeadline. It runs on every exit
+// publishes the idle metric, all within ShutdownDeadline of the stop. It runs on every exit
 // path of Run.
 func (r *Runner) shutdown(reason string) error {
 	start := time.Now()
 	d := r.Settings.ShutdownDeadline
-	ctx, cancel := context.WithTimeout(context.Background(), d)
+	r.mu.Lock()
+	from := r.stoppedAt
+	r.mu.Unlock()
+	if from.IsZero() || from.After(start) {
+		from = start
+	}
+	// The deadline counts from the stop, not from here: notice-to-exit is
+	// what must stay within budget.
+	ctx, cancel := context.WithDeadline(context.Background(), from.Add(d))
 	defer cancel()
 	r.Log.Info("shutting down", "reason", reason)
 	var errs []error
