@@ -23,8 +23,9 @@ type member struct {
 // written), then writes them under dir, which is inside root.
 func extract(root, dir string, members func(visit func(member) error) error) error {
 	var errs []error
+	links := map[string]bool{} // archive paths (relative to dir) made symlinks so far
 	if err := members(func(m member) error {
-		errs = append(errs, checkMember(root, dir, m))
+		errs = append(errs, checkMember(root, dir, m, links))
 		return nil
 	}); err != nil {
 		return err
@@ -35,15 +36,26 @@ func extract(root, dir string, members func(visit func(member) error) error) err
 	return members(func(m member) error { return writeMember(root, dir, m) })
 }
 
-func checkMember(root, dir string, m member) error {
-	dest, err := safeJoin(dir, m.name)
+// checkMember refuses an entry that leaves dir, a symlink that leaves root,
+// and any entry whose parent path goes through a symlink an earlier entry
+// made: symlink checks are lexical, so `a -> .` then `a/l -> ../..` would
+// otherwise plant a link that escapes (and `a/l/x/f` would write through it).
+func checkMember(root, dir string, m member, links map[string]bool) error {
+	rel, err := relativeInside(m.name)
 	if err != nil {
 		return fmt.Errorf("entry %q: %w", m.name, err)
 	}
-	if m.symlink != "" {
-		return checkSymlink(root, dest, m.symlink)
+	for p := filepath.Dir(rel); p != "."; p = filepath.Dir(p) {
+		if links[p] {
+			return fmt.Errorf("entry %q: its path goes through symlink %q of the same archive, which could escape the target directory", m.name, p)
+		}
 	}
-	return nil
+	if m.symlink == "" {
+		delete(links, rel) // a later file or directory replaces the link
+		return nil
+	}
+	links[rel] = true
+	return checkSymlink(root, filepath.Join(dir, rel), m.symlink)
 }
 
 func writeMember(root, dir string, m member) error {
@@ -61,6 +73,11 @@ func writeMember(root, dir string, m member) error {
 		return err
 	}
 	if m.symlink != "" {
+		// Checked again against the real parent: the lexical check above
+		// cannot see symlinks that were already on disk.
+		if err := checkSymlinkOnDisk(root, dest, m.symlink); err != nil {
+			return err
+		}
 		_ = os.Remove(dest)
 		if err := os.Symlink(m.symlink, dest); err != nil {
 			return fmt.Errorf("create symlink %s: %w", dest, err)

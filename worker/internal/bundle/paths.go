@@ -43,28 +43,71 @@ func safeJoin(dir, rel string) (string, error) {
 
 // prepareParent creates dest's parent and checks that, with every symlink
 // resolved, it is still inside root: an existing symlink in the path must not
-// carry a write outside.
+// carry a write outside. The check runs before anything is created (on the
+// deepest part of the path that exists) and again after.
 func prepareParent(root, dest string) error {
 	parent := filepath.Dir(dest)
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("create %s: %w", parent, err)
-	}
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		return fmt.Errorf("resolve %s: %w", root, err)
 	}
-	realParent, err := filepath.EvalSymlinks(parent)
-	if err != nil {
-		return fmt.Errorf("resolve %s: %w", parent, err)
+	if err := resolvesWithin(realRoot, root, deepestExisting(parent)); err != nil {
+		return err
 	}
-	if !within(realRoot, realParent) {
-		return fmt.Errorf("%s resolves to %s, outside %s", parent, realParent, root)
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("create %s: %w", parent, err)
+	}
+	if err := resolvesWithin(realRoot, root, parent); err != nil {
+		return err
 	}
 	// Never write through an existing symlink at the destination itself.
 	if fi, err := os.Lstat(dest); err == nil && fi.Mode()&os.ModeSymlink != 0 {
 		if err := os.Remove(dest); err != nil {
 			return fmt.Errorf("replace symlink %s: %w", dest, err)
 		}
+	}
+	return nil
+}
+
+// deepestExisting returns p or its nearest ancestor that exists.
+func deepestExisting(p string) string {
+	for {
+		if _, err := os.Lstat(p); err == nil {
+			return p
+		}
+		up := filepath.Dir(p)
+		if up == p {
+			return p
+		}
+		p = up
+	}
+}
+
+// resolvesWithin checks that path, with every symlink resolved, is inside realRoot.
+func resolvesWithin(realRoot, root, path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", path, err)
+	}
+	if !within(realRoot, real) {
+		return fmt.Errorf("%s resolves to %s, outside %s", path, real, root)
+	}
+	return nil
+}
+
+// checkSymlinkOnDisk refuses a link whose target, taken from the real
+// (symlink-resolved) directory it is created in, leaves root.
+func checkSymlinkOnDisk(root, linkPath, target string) error {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", root, err)
+	}
+	realDir, err := filepath.EvalSymlinks(filepath.Dir(linkPath))
+	if err != nil {
+		return fmt.Errorf("resolve %s: %w", filepath.Dir(linkPath), err)
+	}
+	if filepath.IsAbs(target) || !within(realRoot, filepath.Join(realDir, target)) {
+		return fmt.Errorf("symlink %s -> %s escapes %s", linkPath, target, root)
 	}
 	return nil
 }

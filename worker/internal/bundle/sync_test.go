@@ -236,3 +236,60 @@ func TestSyncChecksSha256AndManifestShape(t *testing.T) {
 		t.Fatalf("err=%v, want both problems reported", err)
 	}
 }
+
+// The reviewer's archive: each link looks harmless on its own, but `a/l`
+// sits inside the link `a -> .`, so it really points at the models dir's
+// parent, and `a/l/newdir/f` would create a directory outside.
+func TestSyncRejectsEntriesThroughSymlinksOfTheSameArchive(t *testing.T) {
+	e := newEnv(t, "b-chain")
+	tgz := makeTarGz(t, []archEntry{{name: "a", link: "."}, {name: "a/l", link: "../.."}, {name: "a/l/newdir/f", body: "evil"}})
+	e.s3.manifest("b-chain", []Entry{{Key: e.s3.asset("x", tgz), Target: "nodes", Action: ActionExtractTarGz}})
+	_, err := e.syncer.Sync(context.Background())
+	if err == nil || !strings.Contains(err.Error(), `goes through symlink "a"`) {
+		t.Fatalf("err=%v, want the entries inside symlink a rejected", err)
+	}
+	if _, err := os.Lstat(filepath.Join(e.outside, "newdir")); err == nil {
+		t.Fatal("a directory was created outside the models dir")
+	}
+	if _, err := os.Lstat(filepath.Join(e.root, "nodes", "a")); err == nil {
+		t.Fatal("a rejected archive was partly extracted")
+	}
+}
+
+func TestSyncCreatesNoDirectoryThroughAnExistingSymlink(t *testing.T) {
+	e := newEnv(t, "b-4")
+	if err := os.MkdirAll(e.root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(e.outside, filepath.Join(e.root, "trap")); err != nil {
+		t.Fatal(err)
+	}
+	e.s3.manifest("b-4", []Entry{{Key: e.s3.asset("x", []byte("evil")), Target: "trap/newdir/f", Action: ActionCopy}})
+	if _, err := e.syncer.Sync(context.Background()); err == nil || !strings.Contains(err.Error(), "outside") {
+		t.Fatalf("err=%v, want refusal to write through a symlink", err)
+	}
+	if _, err := os.Lstat(filepath.Join(e.outside, "newdir")); err == nil {
+		t.Fatal("MkdirAll created a directory outside the models dir before the check")
+	}
+}
+
+func TestSyncChecksArchiveSymlinksAgainstTheRealDirectory(t *testing.T) {
+	e := newEnv(t, "b-5")
+	// Already on disk: nodes/deep is a link to the models dir itself (inside).
+	// A link nodes/deep/l -> ../.. looks like models/, but from the real
+	// directory (models) it points two levels above it.
+	if err := os.MkdirAll(filepath.Join(e.root, "nodes"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(e.root, filepath.Join(e.root, "nodes", "deep")); err != nil {
+		t.Fatal(err)
+	}
+	tgz := makeTarGz(t, []archEntry{{name: "deep/l", link: "../.."}})
+	e.s3.manifest("b-5", []Entry{{Key: e.s3.asset("x", tgz), Target: "nodes", Action: ActionExtractTarGz}})
+	if _, err := e.syncer.Sync(context.Background()); err == nil || !strings.Contains(err.Error(), "escapes") {
+		t.Fatalf("err=%v, want the link refused", err)
+	}
+	if _, err := os.Lstat(filepath.Join(e.root, "l")); err == nil {
+		t.Fatal("an escaping symlink was created")
+	}
+}
