@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // ObjectAPI is the S3 call used.
@@ -49,6 +50,16 @@ type Result struct {
 // Sync applies the active bundle unless it is already on disk.
 func (s *Syncer) Sync(ctx context.Context) (Result, error) {
 	p, err := s.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(s.Param)})
+	var notSet *ssmtypes.ParameterNotFound
+	if errors.As(err, &notSet) {
+		// A new fleet whose model team has not chosen a bundle yet runs with
+		// what the AMI baked in; failing here would keep the worker from ever
+		// starting (its unit requires this one) while the instance bills.
+		baked, _ := os.ReadFile(s.AppliedFile)
+		s.Log.Warn("no active bundle is set for this fleet; running with the AMI's models", "parameter", s.Param,
+			"baked_bundle_id", strings.TrimSpace(string(baked)))
+		return Result{BundleID: strings.TrimSpace(string(baked)), Skipped: true}, nil
+	}
 	if err != nil {
 		return Result{}, fmt.Errorf("read active bundle id from SSM %s: %w", s.Param, err)
 	}

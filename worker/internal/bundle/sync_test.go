@@ -37,9 +37,15 @@ func (m *memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s
 	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
 }
 
-type memSSM struct{ value string }
+type memSSM struct {
+	value   string
+	missing bool // the parameter does not exist
+}
 
-func (m memSSM) GetParameter(context.Context, *ssm.GetParameterInput, ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+func (m memSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	if m.missing {
+		return nil, &ssmtypes.ParameterNotFound{Message: aws.String("parameter " + aws.ToString(in.Name) + " not found")}
+	}
 	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String(m.value)}}, nil
 }
 
@@ -115,7 +121,7 @@ type env struct {
 func newEnv(t *testing.T, bundleID string) *env {
 	dir := t.TempDir()
 	e := &env{s3: &memS3{objects: map[string][]byte{}}, root: filepath.Join(dir, "models"), outside: dir}
-	e.syncer = &Syncer{S3: e.s3, SSM: memSSM{bundleID}, Bucket: "models", Param: "/bp/staging/fleets/gpu-default/active_bundle",
+	e.syncer = &Syncer{S3: e.s3, SSM: memSSM{value: bundleID}, Bucket: "models", Param: "/bp/staging/fleets/gpu-default/active_bundle",
 		ModelsDir: e.root, AppliedFile: filepath.Join(dir, ".baked-bundle-id"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	return e
 }
@@ -291,5 +297,23 @@ func TestSyncChecksArchiveSymlinksAgainstTheRealDirectory(t *testing.T) {
 	}
 	if _, err := os.Lstat(filepath.Join(e.root, "l")); err == nil {
 		t.Fatal("an escaping symlink was created")
+	}
+}
+
+// TestSyncWithoutActiveBundleKeepsTheBakedModels: a fleet whose active-bundle
+// parameter was never set boots with the AMI's models instead of failing the
+// unit the worker requires.
+func TestSyncWithoutActiveBundleKeepsTheBakedModels(t *testing.T) {
+	e := newEnv(t, "b-2")
+	e.syncer.SSM = memSSM{missing: true}
+	if err := os.WriteFile(e.syncer.AppliedFile, []byte("baked-1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.syncer.Sync(context.Background())
+	if err != nil {
+		t.Fatalf("a missing parameter must not fail the sync: %v", err)
+	}
+	if !res.Skipped || res.BundleID != "baked-1" || e.s3.gets != 0 {
+		t.Fatalf("result %+v, S3 gets %d: want skipped with the baked bundle and no download", res, e.s3.gets)
 	}
 }
