@@ -19,7 +19,7 @@ func exampleContext() map[string]any {
 	}
 	return map[string]any{
 		"stages": map[string]any{
-			"staging":    stage("staging.example.com", "1", "ops-staging@example.com"),
+			"staging": stage("staging.example.com", "1", "ops-staging@example.com"),
 			"production": func() map[string]any {
 				s := stage("app.example.com", "2", "ops@example.com")
 				s["media"] = map[string]any{"cdnDomainName": "media.example.com",
