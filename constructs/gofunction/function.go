@@ -47,6 +47,7 @@ func New(scope constructs.Construct, id string, p Props) Function {
 	for k, v := range p.Environment {
 		env[k] = jsii.String(v)
 	}
+	register(root, "./"+p.Package)
 	role := newRole(scope, id, p.LogGroup, p.Vpc != nil)
 	props := &awslambda.FunctionProps{
 		Role:          role,
