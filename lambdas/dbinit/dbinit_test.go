@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"strconv"
 	"strings"
 	"testing"
@@ -252,4 +254,42 @@ func trimPasswords(grants []string) []string {
 		out[i] = g
 	}
 	return out
+}
+
+// TestTLSRefusesAnUntrustedServer: with the RDS CAs as roots, a server whose
+// certificate does not chain to them is refused before any password is sent.
+func TestTLSRefusesAnUntrustedServer(t *testing.T) {
+	requireMariaDB(t)
+	h := newHarness(t, "app_tls_untrusted")
+	props := h.props("tls_untrusted")
+	props["Tls"] = "true"
+	p, err := parseProperties(props)
+	require.NoError(t, err)
+	saved := trustedRoots
+	trustedRoots = mustPool(rdsCABundle)
+	defer func() { trustedRoots = saved }()
+	policy := defaultConnectPolicy
+	policy.Attempts = 1
+	_, err = connect(t.Context(), p, credentials{Username: testMasterUser, Password: testMasterPassword}, policy, testLogger())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "certificate")
+}
+
+// TestRDSCABundleCoversTheStageRegion: the embedded bundle holds the RDS CAs
+// of us-east-1 (and every other region).
+func TestRDSCABundleCoversTheStageRegion(t *testing.T) {
+	var subjects []string
+	rest := rdsCABundle
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		cert, err := x509.ParseCertificate(block.Bytes)
+		require.NoError(t, err)
+		subjects = append(subjects, cert.Subject.CommonName)
+	}
+	assert.Greater(t, len(subjects), 50)
+	assert.Contains(t, strings.Join(subjects, "\n"), "Amazon RDS us-east-1 Root CA RSA2048 G1")
 }

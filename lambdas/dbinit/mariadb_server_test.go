@@ -87,6 +87,13 @@ func startMariaDB() (func(), error) {
 		cleanupDir()
 		return nil, err
 	}
+	// The test server's certificate stands in for the RDS CAs.
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		cleanupDir()
+		return nil, err
+	}
+	trustedRoots = mustPool(certPEM)
 	initSQL := filepath.Join(dir, "init.sql")
 	// Mimic RDS: a non-root master with every privilege and GRANT OPTION.
 	if err := os.WriteFile(initSQL, []byte(fmt.Sprintf(
