@@ -42,6 +42,16 @@ var retentionByDays = map[int]awslogs.RetentionDays{
 	3653: awslogs.RetentionDays_TEN_YEARS,
 }
 
+// stageLogGroup creates a named log group with the stage's retention; every
+// log group of the app comes from here or from gofunction.
+func stageLogGroup(scope constructs.Construct, id, name string, days int) awslogs.LogGroup {
+	return awslogs.NewLogGroup(scope, jsii.String(id), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(name),
+		Retention:     retention(days),
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+}
+
 // retention converts validated days to the CDK enum value; config.Validate has
 // already rejected any other number.
 func retention(days int) awslogs.RetentionDays {

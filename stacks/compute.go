@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -51,11 +50,7 @@ func NewCompute(scope constructs.Construct, p ComputeProps) Compute {
 	})
 	// ECS writes Container Insights performance events to this group; creating
 	// it first gives it the stage's retention instead of ECS's default.
-	insights := awslogs.NewLogGroup(stack, jsii.String("ContainerInsightsLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/ecs/containerinsights/" + p.Names.Cluster() + "/performance"),
-		Retention:     retention(p.Cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	insights := stageLogGroup(stack, "ContainerInsightsLogs", "/aws/ecs/containerinsights/"+p.Names.Cluster()+"/performance", p.Cfg.LogRetentionDays)
 	cluster.Node().AddDependency(insights)
 	c := Compute{Stack: stack, Cluster: cluster}
 	c.Backend = newBackendService(stack, p, cluster)

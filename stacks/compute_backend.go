@@ -42,11 +42,7 @@ func imageTag(prefix, tag string) string {
 }
 
 func serviceLogGroup(stack awscdk.Stack, p ComputeProps, svc string) awslogs.LogGroup {
-	return awslogs.NewLogGroup(stack, jsii.String(svc+"Logs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String(p.Names.LogGroup("ecs/" + svc)),
-		Retention:     retention(p.Cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	return stageLogGroup(stack, svc+"Logs", p.Names.LogGroup("ecs/"+svc), p.Cfg.LogRetentionDays)
 }
 
 func logTo(group awslogs.ILogGroup, container string) awsecs.LogDriver {

@@ -3,7 +3,6 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticache"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 )
 
@@ -23,11 +22,7 @@ func addCache(stack awscdk.Stack, p DataProps, d *Data) {
 		Description:          jsii.String(id + " private subnets"),
 		SubnetIds:            &ids,
 	})
-	slowLog := awslogs.NewLogGroup(stack, jsii.String("CacheSlowLog"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String(p.Names.LogGroup("cache/slow-log")),
-		Retention:     retention(p.Cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	slowLog := stageLogGroup(stack, "CacheSlowLog", p.Names.LogGroup("cache/slow-log"), p.Cfg.LogRetentionDays)
 	rg := awselasticache.NewCfnReplicationGroup(stack, jsii.String("Cache"), &awselasticache.CfnReplicationGroupProps{
 		ReplicationGroupId:          jsii.String(id),
 		ReplicationGroupDescription: jsii.String(id + " (Laravel cache and sessions)"),

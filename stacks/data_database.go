@@ -51,11 +51,7 @@ func addDatabase(stack awscdk.Stack, p DataProps, d *Data) {
 	// retention, instead of being created without one by RDS.
 	var logGroups []awslogs.LogGroup
 	for _, name := range dbLogExports {
-		logGroups = append(logGroups, awslogs.NewLogGroup(stack, jsii.String("DatabaseLog-"+name), &awslogs.LogGroupProps{
-			LogGroupName:  jsii.String("/aws/rds/instance/" + identifier + "/" + name),
-			Retention:     retention(p.Cfg.LogRetentionDays),
-			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-		}))
+		logGroups = append(logGroups, stageLogGroup(stack, "DatabaseLog-"+name, "/aws/rds/instance/"+identifier+"/"+name, p.Cfg.LogRetentionDays))
 	}
 	removalPolicy := awscdk.RemovalPolicy_SNAPSHOT
 	if db.RemovalPolicy == "retain" {

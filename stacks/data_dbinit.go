@@ -3,7 +3,6 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bp/infra/constructs/gofunction"
@@ -15,18 +14,13 @@ import (
 // itself, so the deploy waits for it and fails with the real SQL error.
 func addDbInit(stack awscdk.Stack, p DataProps, d *Data) {
 	name := p.Names.Function("db-init")
-	logs := awslogs.NewLogGroup(stack, jsii.String("DbInitLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/lambda/" + name),
-		Retention:     retention(p.Cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
 	fn := gofunction.New(stack, "DbInitFunction", gofunction.Props{
 		Package:       "lambdas/dbinit",
 		FunctionName:  name,
 		Description:   "Creates the app databases and user on " + p.Names.Resource("db") + " (idempotent; never drops)",
 		Timeout:       awscdk.Duration_Minutes(jsii.Number(5)),
 		MemoryMiB:     256,
-		LogGroup:      logs,
+		LogRetention:  retention(p.Cfg.LogRetentionDays),
 		Vpc:           p.Net.Vpc,
 		Subnets:       &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 		SecurityGroup: p.Net.SecurityGroups.DbInit,

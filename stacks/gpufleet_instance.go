@@ -6,7 +6,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -43,11 +42,7 @@ func newWorkerRole(scope constructs.Construct, p GpuFleetProps, f Fleet) awsiam.
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
 		Description: jsii.String("GPU workers of fleet " + f.Slug + " in stage " + p.Cfg.Stage),
 	})
-	logs := awslogs.NewLogGroup(scope, jsii.String("WorkerLogs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String(f.WorkerLogGroupName),
-		Retention:     retention(p.Cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	logs := stageLogGroup(scope, "WorkerLogs", f.WorkerLogGroupName, p.Cfg.LogRetentionDays)
 	add := func(actions []string, resources []*string, conditions *map[string]interface{}) {
 		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(actions...), Resources: &resources, Conditions: conditions,

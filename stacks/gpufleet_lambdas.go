@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
@@ -49,18 +48,13 @@ func newScaleToZeroTopic(stack awscdk.Stack, p GpuFleetProps) awssns.ITopic {
 	return topic
 }
 
-// fleetFunction builds one of the fleet Lambdas with its own log group that
-// carries the stage's retention.
+// fleetFunction builds one of the fleet Lambdas; gofunction gives it a log
+// group with the stage's retention.
 func fleetFunction(stack awscdk.Stack, p GpuFleetProps, id, pkg, what, description string, timeout awscdk.Duration, env map[string]string) gofunction.Function {
 	name := p.Names.Function(what)
-	logs := awslogs.NewLogGroup(stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String("/aws/lambda/" + name),
-		Retention:     retention(p.Cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
 	return gofunction.New(stack, id, gofunction.Props{
 		Package: pkg, FunctionName: name, Description: description, Timeout: timeout,
-		MemoryMiB: 128, LogGroup: logs, Environment: env,
+		MemoryMiB: 128, LogRetention: retention(p.Cfg.LogRetentionDays), Environment: env,
 	})
 }
 

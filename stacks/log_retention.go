@@ -6,7 +6,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -33,11 +32,7 @@ func applyLogRetention(stack awscdk.Stack, days int, names naming.Names) {
 		}
 		rel := strings.TrimPrefix(*c.Node().Path(), *stack.Node().Path()+"/")
 		slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(rel), "-"), "-")
-		group := awslogs.NewLogGroup(stack, jsii.String("LogGroup-"+slug), &awslogs.LogGroupProps{
-			LogGroupName:  jsii.String(names.LogGroup("lambda/" + *stack.Node().Id() + "/" + slug)),
-			Retention:     retention(days),
-			RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-		})
+		group := stageLogGroup(stack, "LogGroup-"+slug, names.LogGroup("lambda/"+*stack.Node().Id()+"/"+slug), days)
 		res.AddPropertyOverride(jsii.String("LoggingConfig.LogGroup"), group.LogGroupName())
 		res.AddResourceDependency(group.Node().DefaultChild().(awscdk.CfnResource), jsii.String("the log group must exist before the function logs"))
 	}

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -108,11 +107,7 @@ func encryptRootVolume(inst awsec2.Instance) {
 // addFlowLogs records all VPC traffic (the review found flow logs suppressed,
 // never implemented) to a log group with the stage's retention.
 func addFlowLogs(stack awscdk.Stack, vpc awsec2.Vpc, p NetworkProps) {
-	group := awslogs.NewLogGroup(stack, jsii.String("FlowLogGroup"), &awslogs.LogGroupProps{
-		LogGroupName:  jsii.String(p.Names.LogGroup("vpc-flow-logs")),
-		Retention:     retention(p.Cfg.LogRetentionDays),
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
+	group := stageLogGroup(stack, "FlowLogGroup", p.Names.LogGroup("vpc-flow-logs"), p.Cfg.LogRetentionDays)
 	role := awsiam.NewRole(stack, jsii.String("FlowLogRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), nil),
 		Description: jsii.String("Lets VPC flow logs write to " + p.Names.LogGroup("vpc-flow-logs")),

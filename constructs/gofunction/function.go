@@ -22,9 +22,9 @@ type Props struct {
 	Environment  map[string]string
 	Timeout      awscdk.Duration
 	MemoryMiB    int
-	// LogGroup receives the function's logs; it carries the stage's retention.
-	// Required: the role may write to this group only.
-	LogGroup awslogs.ILogGroup
+	// LogRetention is the retention of the function's log group
+	// /aws/lambda/<FunctionName>, which New creates; the role may write there only.
+	LogRetention awslogs.RetentionDays
 	// Vpc, Subnets and SecurityGroup place the function in the VPC (optional).
 	Vpc           awsec2.IVpc
 	Subnets       *awsec2.SubnetSelection
@@ -48,7 +48,12 @@ func New(scope constructs.Construct, id string, p Props) Function {
 		env[k] = jsii.String(v)
 	}
 	register(root, "./"+p.Package)
-	role := newRole(scope, id, p.LogGroup, p.Vpc != nil)
+	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String("/aws/lambda/" + p.FunctionName),
+		Retention:     p.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	role := newRole(scope, id, logs, p.Vpc != nil)
 	props := &awslambda.FunctionProps{
 		Role:          role,
 		FunctionName:  jsii.String(p.FunctionName),
@@ -59,7 +64,7 @@ func New(scope constructs.Construct, id string, p Props) Function {
 		Timeout:       p.Timeout,
 		MemorySize:    jsii.Number(float64(p.MemoryMiB)),
 		Environment:   &env,
-		LogGroup:      p.LogGroup,
+		LogGroup:      logs,
 		LoggingFormat: awslambda.LoggingFormat_JSON,
 		Code: awslambda.Code_FromAsset(jsii.String(filepath.Join(root, p.Package)), &awss3assets.AssetOptions{
 			// Hash the binary, not the folder: the handler also compiles in
