@@ -64,17 +64,22 @@ func BuildStage(app constructs.Construct, cfg config.Stage) Stage {
 	for k, v := range map[string]string{"Project": cfg.AppPrefix, "Stage": cfg.Stage, "Owner": cfg.Owner} {
 		awscdk.Tags_Of(stage).Add(jsii.String(k), jsii.String(v), nil)
 	}
+	// Each stack is finished (its CDK-made Lambdas given log groups) before
+	// the next is built, so Observability sees every log group it watches.
+	finish := func(stack awscdk.Stack) { applyLogRetention(stack, cfg.LogRetentionDays, names) }
 	s := Stage{Stage: stage, Cfg: cfg, Names: names}
 	s.Network = NewNetwork(stage, NetworkProps{Cfg: cfg, Names: names})
+	finish(s.Network.Stack)
 	s.Data = NewData(stage, DataProps{Cfg: cfg, Names: names, Net: s.Network})
+	finish(s.Data.Stack)
 	s.Compute = NewCompute(stage, ComputeProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
+	finish(s.Compute.Stack)
 	s.GpuFleet = NewGpuFleet(stage, GpuFleetProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
+	finish(s.GpuFleet.Stack)
 	s.Observability = NewObservability(stage, ObservabilityProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data,
 		Compute: s.Compute, GpuFleet: s.GpuFleet})
+	finish(s.Observability.Stack)
 
-	for _, stack := range s.Stacks() {
-		applyLogRetention(stack, cfg.LogRetentionDays, names)
-	}
 	applyNagSuppressions(s)
 	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return s
