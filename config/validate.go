@@ -49,10 +49,15 @@ var (
 	reSSMParam    = regexp.MustCompile(`^/[A-Za-z0-9_./-]+$`)
 	rePrefixList  = regexp.MustCompile(`^pl-[0-9a-f]{8,17}$`)
 	reCron        = regexp.MustCompile(`^\S+ \S+ \S+ \S+ \S+$`)
-	logRetentions = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+	logRetentions = LogRetentionDays()
 	logLevels     = []string{"debug", "info", "notice", "warning", "error", "critical"}
 	fargateCPU    = map[int][2]int{256: {512, 2048}, 512: {1024, 4096}, 1024: {2048, 8192}, 2048: {4096, 16384}, 4096: {8192, 30720}}
 )
+
+// LogRetentionDays are the retentions CloudWatch Logs accepts.
+func LogRetentionDays() []int {
+	return []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+}
 
 // certificateArnPattern is what an ACM certificate ARN of region and account looks like.
 func certificateArnPattern(region, account string) *regexp.Regexp {
@@ -63,7 +68,7 @@ func certificateArnPattern(region, account string) *regexp.Regexp {
 // Validate reports every problem of a resolved stage at once.
 func Validate(s Stage) error {
 	p := &problems{stage: s.Stage}
-	prod := s.Stage == "production"
+	prod := s.IsProduction()
 	p.check(reAppPrefix.MatchString(s.AppPrefix), "appPrefix", s.AppPrefix, "must be 2-10 lowercase letters or digits, starting with a letter", "e.g. appPrefix=bp")
 	p.check(reAccount.MatchString(s.Account), "account", s.Account, "must be a 12-digit AWS account id", "set stages."+s.Stage+".account in cdk.json or -c account=123456789012")
 	p.check(reRegion.MatchString(s.Region), "region", s.Region, "is not an AWS region name", "e.g. region=us-east-1")

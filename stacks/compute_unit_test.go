@@ -40,7 +40,7 @@ func TestFirstDeployStartsServicesAtZero(t *testing.T) {
 // TestRetentionCoversEveryAcceptedValue: every retention config accepts maps
 // to a CDK value (retention panics otherwise).
 func TestRetentionCoversEveryAcceptedValue(t *testing.T) {
-	for _, days := range []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653} {
+	for _, days := range config.LogRetentionDays() {
 		cfg, _ := config.Preset("staging")
 		cfg.LogRetentionDays = days
 		cfg.Account, cfg.Owner, cfg.DomainName = "111111111111", "x", "a.example.com"
