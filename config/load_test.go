@@ -290,3 +290,18 @@ func FuzzLoad(f *testing.F) {
 		_, _ = Load(ctx)
 	})
 }
+
+// TestEveryAlarmThresholdMustBePositive: each whole-number threshold is
+// checked, including any added to Alarms later.
+func TestEveryAlarmThresholdMustBePositive(t *testing.T) {
+	ctx := with(exampleContext(), "stage", "staging", "alarms.natGbPerHour", "0", "alarms.cacheEvictions", "0", "alarms.rdsConnections", "-1")
+	_, err := Load(ctx)
+	if err == nil {
+		t.Fatal("want an error")
+	}
+	for _, key := range []string{"alarms.natGbPerHour", "alarms.cacheEvictions", "alarms.rdsConnections"} {
+		if !strings.Contains(err.Error(), key+` = "`) {
+			t.Errorf("no problem reported for %s:\n%v", key, err)
+		}
+	}
+}

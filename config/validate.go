@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/mail"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -275,18 +276,15 @@ func validateSchedule(p *problems, s FleetSchedule, prod bool) {
 }
 
 func validateAlarms(p *problems, a Alarms) {
-	ints := map[string]int{
-		"alb5xxWarning": a.Alb5xxWarning, "alb5xxCritical": a.Alb5xxCritical, "target5xx": a.Target5xx,
-		"ecsCpuPercent": a.EcsCpuPercent, "ecsMemoryPercent": a.EcsMemoryPercent, "rdsCpuPercent": a.RdsCpuPercent,
-		"rdsFreeStorageGb": a.RdsFreeStorageGb, "rdsConnections": a.RdsConnections, "cacheCpuPercent": a.CacheCpuPercent,
-		"cacheMemoryPercent": a.CacheMemoryPercent, "cacheEvictions": a.CacheEvictions, "queueDepthDeep": a.QueueDepthDeep,
-		"fleetErrorRatePercent": a.FleetErrorRatePercent, "leaseExpiredCount": a.LeaseExpiredCount,
-		"spotInterruptionCount": a.SpotInterruptionCount, "stuckFleetMarginMinutes": a.StuckFleetMarginMinutes,
-		"natGbPerHour": a.NatGbPerHour, "logsGbPerDay": a.LogsGbPerDay, "cloudFrontGbPerDay": a.CloudFrontGbPerDay,
-		"cloudFront5xxPercent": a.CloudFront5xxPercent,
-	}
-	for _, k := range slices.Sorted(maps.Keys(ints)) {
-		p.check(ints[k] >= 1, "alarms."+k, ints[k], "alarm thresholds must be positive", "set alarms."+k+" >= 1")
+	// Every whole-number threshold must be positive; read from the struct so a
+	// new threshold is checked without being listed twice.
+	v := reflect.ValueOf(a)
+	for i := 0; i < v.NumField(); i++ {
+		if v.Field(i).Kind() != reflect.Int {
+			continue
+		}
+		key, n := "alarms."+strings.Split(v.Type().Field(i).Tag.Get("json"), ",")[0], int(v.Field(i).Int())
+		p.check(n >= 1, key, n, "alarm thresholds must be positive", "set "+key+" >= 1")
 	}
 	p.check(a.Alb5xxCritical > a.Alb5xxWarning, "alarms.alb5xxCritical", a.Alb5xxCritical, "must be above alb5xxWarning", "raise alarms.alb5xxCritical")
 	p.check(a.LatencyP95Seconds > 0, "alarms.latencyP95Seconds", a.LatencyP95Seconds, "must be > 0", "e.g. 2")
