@@ -1,3 +1,6 @@
+// Package stacks composes a stage from its five stacks (one package each:
+// network, data, compute, gpufleet, observability), in deploy order,
+// passing typed values between them.
 package stacks
 
 import (
@@ -10,6 +13,11 @@ import (
 
 	"github.com/bp/infra/config"
 	"github.com/bp/infra/naming"
+	"github.com/bp/infra/stacks/compute"
+	"github.com/bp/infra/stacks/data"
+	"github.com/bp/infra/stacks/gpufleet"
+	"github.com/bp/infra/stacks/network"
+	"github.com/bp/infra/stacks/observability"
 )
 
 // Stage is one deployment stage: its settings and its stacks in deploy order.
@@ -17,26 +25,16 @@ type Stage struct {
 	Stage         awscdk.Stage
 	Cfg           config.Stage
 	Names         naming.Names
-	Network       Network
-	Data          Data
-	Compute       Compute
-	GpuFleet      GpuFleet
-	Observability Observability
+	Network       network.Network
+	Data          data.Data
+	Compute       compute.Compute
+	GpuFleet      gpufleet.GpuFleet
+	Observability observability.Observability
 }
 
 // Stacks lists the stage's CDK stacks in deploy order.
 func (s Stage) Stacks() []awscdk.Stack {
 	return []awscdk.Stack{s.Network.Stack, s.Data.Stack, s.Compute.Stack, s.GpuFleet.Stack, s.Observability.Stack}
-}
-
-// stackByKind returns the stack of a naming stack kind.
-func (s Stage) stackByKind(kind string) awscdk.Stack {
-	for _, st := range s.Stacks() {
-		if *st.Node().Id() == kind {
-			return st
-		}
-	}
-	panic("no stack of kind " + kind)
 }
 
 // Build adds one awscdk.Stage per configured stage to the app. Each stage is
@@ -64,23 +62,17 @@ func BuildStage(app constructs.Construct, cfg config.Stage) Stage {
 	for k, v := range map[string]string{"Project": cfg.AppPrefix, "Stage": cfg.Stage, "Owner": cfg.Owner} {
 		awscdk.Tags_Of(stage).Add(jsii.String(k), jsii.String(v), nil)
 	}
-	// Each stack is finished (its CDK-made Lambdas given log groups) before
-	// the next is built, so Observability sees every log group it watches.
-	finish := func(stack awscdk.Stack) { applyLogRetention(stack, cfg.LogRetentionDays, names) }
+	// Each stack is finished as it is built (its CDK-made Lambdas given log
+	// groups, its reviewed cdk-nag suppressions attached), so Observability
+	// sees every log group it watches.
 	s := Stage{Stage: stage, Cfg: cfg, Names: names}
-	s.Network = NewNetwork(stage, NetworkProps{Cfg: cfg, Names: names})
-	finish(s.Network.Stack)
-	s.Data = NewData(stage, DataProps{Cfg: cfg, Names: names, Net: s.Network})
-	finish(s.Data.Stack)
-	s.Compute = NewCompute(stage, ComputeProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
-	finish(s.Compute.Stack)
-	s.GpuFleet = NewGpuFleet(stage, GpuFleetProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
-	finish(s.GpuFleet.Stack)
-	s.Observability = NewObservability(stage, ObservabilityProps{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data,
+	s.Network = network.New(stage, network.Props{Cfg: cfg, Names: names})
+	s.Data = data.New(stage, data.Props{Cfg: cfg, Names: names, Net: s.Network})
+	s.Compute = compute.New(stage, compute.Props{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
+	s.GpuFleet = gpufleet.New(stage, gpufleet.Props{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data})
+	s.Observability = observability.New(stage, observability.Props{Cfg: cfg, Names: names, Net: s.Network, Data: s.Data,
 		Compute: s.Compute, GpuFleet: s.GpuFleet})
-	finish(s.Observability.Stack)
 
-	applyNagSuppressions(s)
 	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return s
 }

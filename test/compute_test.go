@@ -5,7 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bp/infra/stacks"
+	"github.com/bp/infra/stacks/compute"
+	"github.com/bp/infra/stacks/data"
 )
 
 // container returns one container definition of a task family.
@@ -64,10 +65,10 @@ func TestBlocker5_AppSecretsAreInjectedAsEcsSecrets(t *testing.T) {
 		b := stages[name]
 		family := b.stage.Names.Service("backend")
 		wantSource := map[string]string{
-			"APP_KEY":                  secretLogicalID(t, b, b.stage.Names.Secret(stacks.SecretAppKey)),
-			"COMFYUI_FLEET_SECRET":     secretLogicalID(t, b, b.stage.Names.Secret(stacks.SecretFleet)),
-			"COMFYUI_ASSET_OPS_SECRET": secretLogicalID(t, b, b.stage.Names.Secret(stacks.SecretAssetOps)),
-			"REDIS_PASSWORD":           secretLogicalID(t, b, b.stage.Names.Secret(stacks.SecretCacheAuth)),
+			"APP_KEY":                  secretLogicalID(t, b, b.stage.Names.Secret(data.SecretAppKey)),
+			"COMFYUI_FLEET_SECRET":     secretLogicalID(t, b, b.stage.Names.Secret(data.SecretFleet)),
+			"COMFYUI_ASSET_OPS_SECRET": secretLogicalID(t, b, b.stage.Names.Secret(data.SecretAssetOps)),
+			"REDIS_PASSWORD":           secretLogicalID(t, b, b.stage.Names.Secret(data.SecretCacheAuth)),
 			"CENTRAL_DB_PASSWORD":      "DbAppSecretAttachment",
 		}
 		for _, cname := range []string{"php-fpm", "scheduler", "queue-worker"} {
@@ -188,7 +189,7 @@ func TestBlocker3_AlbServesHTTPSWithTheStageCertificate(t *testing.T) {
 			t.Fatalf("%s: want one 443 listener, got %d", name, len(https))
 		}
 		p := https[0].Props
-		if p["Protocol"] != "HTTPS" || p["SslPolicy"] != stacks.TLSPolicy || str(get(p, "Certificates.0.CertificateArn")) != b.stage.Cfg.CertificateArn {
+		if p["Protocol"] != "HTTPS" || p["SslPolicy"] != compute.TLSPolicy || str(get(p, "Certificates.0.CertificateArn")) != b.stage.Cfg.CertificateArn {
 			t.Errorf("%s: HTTPS listener = %s", name, str(p))
 		}
 		http := tpl.Where("AWS::ElasticLoadBalancingV2::Listener", "Port", 80.0)

@@ -8,7 +8,7 @@ import (
 )
 
 // TestCdkNagClean fails on any unsuppressed AwsSolutions error or warning in
-// any stack of any stage; suppressions live in stacks/nag_suppressions.go.
+// any stack of any stage; suppressions live in each stack package's suppressions.go.
 func TestCdkNagClean(t *testing.T) {
 	for _, b := range all() {
 		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {

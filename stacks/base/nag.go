@@ -1,0 +1,45 @@
+package base
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/bp/infra/config"
+)
+
+// Suppression is one reviewed exception to an AwsSolutions rule, on one
+// construct path below a stack. Every entry says why it is safe.
+type Suppression struct {
+	Path      string // construct path below the stack
+	Rule      string
+	Reason    string
+	AppliesTo []string
+	When      func(config.Stage) bool // nil: always
+}
+
+// LambdaInVpc covers a Go function of constructs/gofunction placed in the VPC.
+func LambdaInVpc(id string) Suppression {
+	return Suppression{Path: id + "Role/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
+		Reason: "Only the Lambda VPC ENI actions (ec2:Create/Describe/DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use *: EC2 offers no resource-level permissions for them."}
+}
+
+// applySuppressions attaches a stack's reviewed suppressions; a path that no
+// longer exists fails synthesis, so stale entries cannot linger.
+func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) {
+	for _, sup := range suppressions {
+		if sup.When != nil && !sup.When(cfg) {
+			continue
+		}
+		entry := &cdknag.NagPackSuppression{Id: jsii.String(sup.Rule), Reason: jsii.String(sup.Reason)}
+		if len(sup.AppliesTo) > 0 {
+			applies := make([]interface{}, len(sup.AppliesTo))
+			for i, a := range sup.AppliesTo {
+				applies[i] = a
+			}
+			entry.AppliesTo = &applies
+		}
+		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String("/"+*stack.Node().Path()+"/"+sup.Path),
+			&[]*cdknag.NagPackSuppression{entry}, jsii.Bool(true))
+	}
+}

@@ -1,0 +1,22 @@
+package compute
+
+import "github.com/bp/infra/stacks/base"
+
+// suppressions are the Compute stack's reviewed cdk-nag exceptions.
+func suppressions() []base.Suppression {
+	var out []base.Suppression
+	for _, task := range []string{"BackendTask", "FrontendTask"} {
+		out = append(out,
+			base.Suppression{Path: task + "/Resource", Rule: "AwsSolutions-ECS2",
+				Reason: "Only non-secret settings are plain environment, by the app's contract (system-facts section 5); every secret is an ECS secret from Secrets Manager (tested by TestBlocker5)."},
+			base.Suppression{Path: task + "/ExecutionRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
+				Reason: "ecr:GetAuthorizationToken has no resource-level permissions; image pulls and secret reads are scoped to the stage's repositories and secrets."},
+			base.Suppression{Path: task + "/TaskRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
+				Reason: "ECS Exec's ssmmessages channel actions and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the ComfyUI/Workers namespace by condition."},
+		)
+	}
+	out = append(out, base.Suppression{Path: "BackendTask/TaskRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5",
+		AppliesTo: []string{"Resource::<ComfyLogsBucket4D605A1A.Arn>/*", "Resource::<MediaBucketBCBB02BA.Arn>/*", "Resource::<ModelsBucketA3610ED4.Arn>/*"},
+		Reason:    "The app reads and writes any object of its own media, models and ComfyUI-logs buckets (user uploads, model assets, job logs), with object actions only."})
+	return out
+}

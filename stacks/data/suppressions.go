@@ -1,0 +1,43 @@
+package data
+
+import (
+	"maps"
+	"slices"
+
+	"github.com/bp/infra/config"
+	"github.com/bp/infra/stacks/base"
+)
+
+// suppressions are the Data stack's reviewed cdk-nag exceptions.
+func suppressions() []base.Suppression {
+	out := []base.Suppression{base.LambdaInVpc("DbInitFunction")}
+	rotation := map[string]string{
+		"AppKeySecret/Resource":    "APP_KEY encrypts Laravel sessions and data; rotating it is a planned re-encryption, not a schedule.",
+		"FleetSecret/Resource":     "COMFYUI_FLEET_SECRET is shared by the backend and running GPU workers; it is rotated by the fleet runbook so both sides change together.",
+		"AssetOpsSecret/Resource":  "COMFYUI_ASSET_OPS_SECRET is shared with the asset pipeline and rotated with it by runbook.",
+		"CacheAuthSecret/Resource": "The Redis AUTH token is injected into tasks at start; rotation needs the two-step ElastiCache token rotation, done by runbook.",
+		"DbAppSecret/Resource":     "ECS injects the app user's password at task start; rotation is a runbook (rotate, DB-init re-syncs the user, then force a new deployment).",
+		"Database/Secret/Resource": "The master password is used only by DB-init; rotating it on a schedule would race DB-init during deploys. Rotated by runbook.",
+	}
+	for _, path := range slices.Sorted(maps.Keys(rotation)) {
+		out = append(out, base.Suppression{Path: path, Rule: "AwsSolutions-SMG4", Reason: rotation[path]})
+	}
+	noCustomCdnDomain := func(c config.Stage) bool { return c.Media.CdnDomainName == "" }
+	out = append(out,
+		base.Suppression{Path: "MediaCdn/Resource", Rule: "AwsSolutions-CFR1",
+			Reason: "Media is served to a worldwide audience; there is no country the product excludes."},
+		base.Suppression{Path: "MediaCdn/Resource", Rule: "AwsSolutions-CFR2",
+			Reason: "The distribution serves immutable, read-only objects through OAC (GET/HEAD only); WAF request fees would exceed its value here. Egress is watched by CloudFront alarms and the budget."},
+		base.Suppression{Path: "MediaCdn/Resource", Rule: "AwsSolutions-CFR4", When: noCustomCdnDomain,
+			Reason: "Without media.cdnDomainName the distribution uses the default *.cloudfront.net certificate, whose protocol policy CloudFront fixes; with a custom domain TLSv1.2_2021 is enforced."},
+		base.Suppression{Path: "Database/Resource", Rule: "AwsSolutions-RDS11",
+			Reason: "The Laravel app and CI/CD use CENTRAL_DB_PORT=3306 (system-facts section 5); the database is in isolated subnets reachable only from the backend and DB-init groups."},
+		base.Suppression{Path: "Database/Resource", Rule: "AwsSolutions-RDS3", When: func(c config.Stage) bool { return !c.Database.MultiAz },
+			Reason: "Single-AZ by stage config (database.multiAz=false) to keep non-production cost down; production is Multi-AZ."},
+		base.Suppression{Path: "Database/Resource", Rule: "AwsSolutions-RDS10", When: func(c config.Stage) bool { return !c.Database.DeletionProtection },
+			Reason: "Non-production stages are torn down with a final snapshot (removalPolicy=snapshot); production has deletion protection."},
+		base.Suppression{Path: "Cache", Rule: "AwsSolutions-AEC4", When: func(c config.Stage) bool { return c.Cache.Replicas == 0 },
+			Reason: "A single cache node by stage config (cache.replicas=0) on non-production; production runs a replica with Multi-AZ failover."},
+	)
+	return out
+}
