@@ -172,6 +172,11 @@ func toMap(v any) map[string]any {
 	return m
 }
 
+// retiredKeys were settings once; an old cdk.json that still has one is told why.
+var retiredKeys = map[string]string{
+	"desiredCount": "the service's scalable target owns the running task count (minCount..maxCount), so a deploy never resets it",
+}
+
 // merge applies override (decoded JSON, or strings from -c) onto base, guided by
 // the Go type t. It reports every unknown key and ill-typed value with its path.
 func merge(path string, base, override any, t reflect.Type) (any, []error) {
@@ -194,6 +199,10 @@ func merge(path string, base, override any, t reflect.Type) (any, []error) {
 		for _, k := range slices.Sorted(maps.Keys(ov)) {
 			f, known := fields[k]
 			if !known {
+				if why, ok := retiredKeys[k]; ok {
+					errs = append(errs, fmt.Errorf("context key %q: no longer a setting: %s; remove it", join(path, k), why))
+					continue
+				}
 				errs = append(errs, fmt.Errorf("context key %q: not a setting; known keys here: %s",
 					join(path, k), strings.Join(slices.Sorted(maps.Keys(fields)), ", ")))
 				continue

@@ -91,8 +91,8 @@ func stagingPreset() Stage {
 	s.Database.RemovalPolicy = "snapshot"
 	s.Cache.NodeType = "cache.t4g.micro"
 	s.Cluster = Cluster{FargateWeight: 1, FargateSpotWeight: 3, FargateBase: 0}
-	s.Backend = Service{Cpu: 512, MemoryMiB: 1024, DesiredCount: 1, MinCount: 1, MaxCount: 2, CpuTargetPercent: 70}
-	s.Frontend = Service{Cpu: 256, MemoryMiB: 512, DesiredCount: 1, MinCount: 1, MaxCount: 2, CpuTargetPercent: 70}
+	s.Backend = Service{Cpu: 512, MemoryMiB: 1024, MinCount: 1, MaxCount: 2, CpuTargetPercent: 70}
+	s.Frontend = Service{Cpu: 256, MemoryMiB: 512, MinCount: 1, MaxCount: 2, CpuTargetPercent: 70}
 	s.Fleets[0].MaxSize = 2
 	s.FleetSchedule.NightlyScaleToZero = true
 	s.Alarms.NatGbPerHour = 5
@@ -114,8 +114,8 @@ func productionPreset() Stage {
 	s.Cache.NodeType = "cache.t4g.small"
 	s.Cache.Replicas = 1
 	s.Cluster = Cluster{FargateWeight: 1, FargateSpotWeight: 1, FargateBase: 1}
-	s.Backend = Service{Cpu: 1024, MemoryMiB: 2048, DesiredCount: 2, MinCount: 2, MaxCount: 6, CpuTargetPercent: 60}
-	s.Frontend = Service{Cpu: 512, MemoryMiB: 1024, DesiredCount: 2, MinCount: 2, MaxCount: 4, CpuTargetPercent: 60}
+	s.Backend = Service{Cpu: 1024, MemoryMiB: 2048, MinCount: 2, MaxCount: 6, CpuTargetPercent: 60}
+	s.Frontend = Service{Cpu: 512, MemoryMiB: 1024, MinCount: 2, MaxCount: 4, CpuTargetPercent: 60}
 	s.Alarms.NatGbPerHour = 20
 	s.Alarms.LogsGbPerDay = 10
 	s.Alarms.CloudFrontGbPerDay = 500

@@ -105,16 +105,18 @@ type Cluster struct {
 	FargateWeight     int `json:"fargateWeight"`
 	FargateSpotWeight int `json:"fargateSpotWeight"`
 	FargateBase       int `json:"fargateBase"` // tasks always on FARGATE before weights apply
-	// ServicesStartAtZero keeps desired count at 0 on the first deploy, before
-	// the pipeline has pushed any image to the (empty) ECR repositories.
+	// ServicesStartAtZero keeps both services at 0 tasks (desired count and
+	// the scalable target's minimum) on the first deploy, before the pipeline
+	// has pushed any image to the (empty) ECR repositories.
 	ServicesStartAtZero bool `json:"servicesStartAtZero"`
 }
 
-// Service sizes one Fargate service.
+// Service sizes one Fargate service. Its task count belongs to the scalable
+// target (MinCount..MaxCount): the template sets no desired count, so a deploy
+// never resets what autoscaling has chosen.
 type Service struct {
 	Cpu              int `json:"cpu"`
 	MemoryMiB        int `json:"memoryMiB"`
-	DesiredCount     int `json:"desiredCount"`
 	MinCount         int `json:"minCount"`
 	MaxCount         int `json:"maxCount"`
 	CpuTargetPercent int `json:"cpuTargetPercent"`

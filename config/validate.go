@@ -238,7 +238,6 @@ func validateService(p *problems, name string, s Service) {
 	}
 	p.between(name+".minCount", s.MinCount, 0, 100)
 	p.check(s.MaxCount >= s.MinCount && s.MaxCount >= 1 && s.MaxCount <= 100, name+".maxCount", s.MaxCount, "must be at least minCount and 1, at most 100", "raise "+name+".maxCount")
-	p.check(s.DesiredCount >= s.MinCount && s.DesiredCount <= s.MaxCount, name+".desiredCount", s.DesiredCount, "must lie between minCount and maxCount", "set "+name+".desiredCount in range")
 	p.between(name+".cpuTargetPercent", s.CpuTargetPercent, 10, 90)
 }
 

@@ -58,9 +58,21 @@ func (n Names) AmiParameter(slug string) string {
 	return fmt.Sprintf("/%s/ami/fleets/%s/%s", n.App, n.Stage, slug)
 }
 
-// ActiveBundleParameter holds the model bundle id a fleet should run.
+// Fleet pointers the backend's Admin UI writes per fleet.
+const (
+	ActiveBundlePointer  = "active_bundle"  // the model bundle's S3 prefix
+	DesiredConfigPointer = "desired_config" // JSON with template_slug, instance_type
+)
+
+// FleetPointerParameter is "/<app>/<stage>/fleets/<slug>/<pointer>"; slug "*"
+// matches every fleet of the stage.
+func (n Names) FleetPointerParameter(slug, pointer string) string {
+	return n.Path("fleets/" + slug + "/" + pointer)
+}
+
+// ActiveBundleParameter holds the model bundle prefix a fleet should run.
 func (n Names) ActiveBundleParameter(slug string) string {
-	return n.Path("fleets/" + slug + "/active_bundle")
+	return n.FleetPointerParameter(slug, ActiveBundlePointer)
 }
 
 // Bucket names are global, so they carry the account too.

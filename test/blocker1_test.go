@@ -93,9 +93,6 @@ func serviceChecks(svc string, sizes func(config.Stage) config.Service) map[stri
 		svc + ".memoryMiB": func(t *testing.T, b *built) {
 			expect(t, b, svc+" memory", taskDef(b, svc).Props["Memory"], sizes(b.stage.Cfg).MemoryMiB)
 		},
-		svc + ".desiredCount": func(t *testing.T, b *built) {
-			expect(t, b, svc+" desired", num(service(b, svc).Props["DesiredCount"]), float64(sizes(b.stage.Cfg).DesiredCount))
-		},
 		svc + ".minCount": func(t *testing.T, b *built) {
 			expect(t, b, svc+" min", num(scalingTarget(b, svc).Props["MinCapacity"]), float64(sizes(b.stage.Cfg).MinCount))
 		},

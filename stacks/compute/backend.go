@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bp/infra/bootcontract"
+	"github.com/bp/infra/naming"
 	"github.com/bp/infra/stacks/base"
 	"github.com/bp/infra/stacks/network"
 )
@@ -97,6 +99,17 @@ func grantTaskRole(def awsecs.FargateTaskDefinition, p Props) {
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("AppBucketListing"), Actions: jsii.Strings("s3:ListBucket", "s3:GetBucketLocation"), Resources: &buckets,
+	}))
+	// The Admin UI writes each fleet's active bundle and desired config
+	// pointers (and reads them back); only those two parameters of its own stage.
+	var pointers []*string
+	for _, name := range []string{p.Names.FleetPointerParameter("*", naming.ActiveBundlePointer), p.Names.FleetPointerParameter("*", naming.DesiredConfigPointer)} {
+		pointers = append(pointers, awscdk.Stack_Of(def).FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("ssm"), Resource: jsii.String("parameter"), ResourceName: jsii.String(strings.TrimPrefix(name, "/")),
+		}))
+	}
+	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("FleetPointers"), Actions: jsii.Strings("ssm:GetParameter", "ssm:PutParameter"), Resources: &pointers,
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("WorkerMetrics"),

@@ -55,22 +55,40 @@ func New(scope constructs.Construct, p Props) Compute {
 	// it first gives it the stage's retention instead of ECS's default.
 	insights := base.LogGroup(stack, "ContainerInsightsLogs", "/aws/ecs/containerinsights/"+p.Names.Cluster()+"/performance", p.Cfg.LogRetentionDays)
 	cluster.Node().AddDependency(insights)
+	// An `aws ecs run-task` without a launch type or strategy (the pipeline's
+	// migration task) uses the cluster's default strategy; without one, ECS
+	// falls back to the EC2 launch type, and this cluster has no instances.
+	cluster.AddDefaultCapacityProviderStrategy(&[]*awsecs.CapacityProviderStrategy{
+		{CapacityProvider: jsii.String("FARGATE"), Weight: jsii.Number(1)},
+	})
 	c := Compute{Stack: stack, Cluster: cluster}
 	c.Backend = newBackendService(stack, p, cluster)
 	c.Frontend = newFrontendService(stack, p, cluster)
 	c.Alb, c.BackendTargets, c.FrontendTargets = newAlb(stack, p, c.Backend, c.Frontend)
 	addComputeOutputs(stack, p, c)
-	base.Finish(stack, p.Cfg, p.Names, suppressions())
+	base.Finish(stack, p.Cfg, p.Names, suppressions(p.Cfg, p.Names))
 	return c
 }
 
-// desiredCount keeps services at zero on the very first deploy, before the
-// pipeline has pushed any image (cluster.servicesStartAtZero).
-func desiredCount(cfg config.Stage, svc config.Service) int {
+// minTasks is the scalable target's minimum: 0 on the very first deploy,
+// before the pipeline has pushed any image (cluster.servicesStartAtZero), since
+// registering a scalable target moves the running count into [min, max].
+func minTasks(cfg config.Stage, svc config.Service) int {
 	if cfg.Cluster.ServicesStartAtZero {
 		return 0
 	}
-	return svc.DesiredCount
+	return svc.MinCount
+}
+
+// desiredCount is set only while the services start at zero. Otherwise it is
+// left out of the template: CloudFormation then leaves an existing service's
+// running count alone on update (autoscaling owns it), and a new service
+// starts at 1 before the scalable target raises it to its minimum.
+func desiredCount(cfg config.Stage) *float64 {
+	if cfg.Cluster.ServicesStartAtZero {
+		return jsii.Number(0)
+	}
+	return nil
 }
 
 // capacityStrategy spreads tasks over FARGATE and FARGATE_SPOT per config.
@@ -97,7 +115,7 @@ func newService(stack awscdk.Stack, p Props, cluster awsecs.Cluster, id, svc str
 		Cluster:                    cluster,
 		ServiceName:                jsii.String(p.Names.Service(svc)),
 		TaskDefinition:             def,
-		DesiredCount:               jsii.Number(float64(desiredCount(p.Cfg, sizes))),
+		DesiredCount:               desiredCount(p.Cfg),
 		CapacityProviderStrategies: capacityStrategy(p.Cfg.Cluster),
 		SecurityGroups:             &[]awsec2.ISecurityGroup{sg},
 		VpcSubnets:                 &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
@@ -111,10 +129,11 @@ func newService(stack awscdk.Stack, p Props, cluster awsecs.Cluster, id, svc str
 		EnableECSManagedTags:       jsii.Bool(true),
 	})
 	// The capacity provider strategy needs the cluster's provider association,
-	// which CDK does not order before the service.
+	// which CDK adds to the cluster at synth (an aspect) and does not order
+	// before the service; a construct dependency on the cluster covers it.
 	service.Node().AddDependency(cluster)
 	scaling := service.AutoScaleTaskCount(&awsapplicationautoscaling.EnableScalingProps{
-		MinCapacity: jsii.Number(float64(sizes.MinCount)),
+		MinCapacity: jsii.Number(float64(minTasks(p.Cfg, sizes))),
 		MaxCapacity: jsii.Number(float64(sizes.MaxCount)),
 	})
 	scaling.ScaleOnCpuUtilization(jsii.String("CpuScaling"), &awsecs.CpuUtilizationScalingProps{

@@ -25,19 +25,6 @@ func TestImageTagsFollowThePipeline(t *testing.T) {
 	}
 }
 
-// TestFirstDeployStartsServicesAtZero: with cluster.servicesStartAtZero the
-// services wait at desired 0 until the pipeline has pushed images.
-func TestFirstDeployStartsServicesAtZero(t *testing.T) {
-	cfg, _ := config.Preset("production")
-	if got := desiredCount(cfg, cfg.Backend); got != cfg.Backend.DesiredCount {
-		t.Fatalf("desired = %d, want the configured %d", got, cfg.Backend.DesiredCount)
-	}
-	cfg.Cluster.ServicesStartAtZero = true
-	if got := desiredCount(cfg, cfg.Backend); got != 0 {
-		t.Fatalf("desired = %d with servicesStartAtZero, want 0", got)
-	}
-}
-
 // TestRetentionCoversEveryAcceptedValue: every retention config accepts maps
 // to a CDK value (retention panics otherwise).
 func TestRetentionCoversEveryAcceptedValue(t *testing.T) {

@@ -81,6 +81,10 @@ var DbConnectionPrefixes = []string{"CENTRAL_DB_", "TENANT_POOL_1_DB_", "TENANT_
 func frontendEnvironment(p Props) map[string]*string {
 	api := strings.TrimSuffix(p.Cfg.APIBaseURL(), "/") + "/api"
 	return map[string]*string{
+		// Fargate sets HOSTNAME to the task's own host name, and the standalone
+		// Next.js server listens on HOSTNAME: it would bind only the task's
+		// interface, so the 127.0.0.1 health check fails (vercel/next.js#58657).
+		"HOSTNAME":                 jsii.String("0.0.0.0"),
 		"NODE_ENV":                 jsii.String("production"),
 		"NEXT_PUBLIC_API_BASE_URL": jsii.String(api),
 		"NEXT_PUBLIC_API_URL":      jsii.String(api),

@@ -1,9 +1,13 @@
 package compute
 
-import "github.com/bp/infra/stacks/base"
+import (
+	"github.com/bp/infra/config"
+	"github.com/bp/infra/naming"
+	"github.com/bp/infra/stacks/base"
+)
 
 // suppressions are the Compute stack's reviewed cdk-nag exceptions.
-func suppressions() []base.Suppression {
+func suppressions(cfg config.Stage, names naming.Names) []base.Suppression {
 	var out []base.Suppression
 	for _, task := range []string{"BackendTask", "FrontendTask"} {
 		out = append(out,
@@ -18,5 +22,12 @@ func suppressions() []base.Suppression {
 	out = append(out, base.Suppression{Path: "BackendTask/TaskRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5",
 		AppliesTo: []string{"Resource::<ComfyLogsBucket4D605A1A.Arn>/*", "Resource::<MediaBucketBCBB02BA.Arn>/*", "Resource::<ModelsBucketA3610ED4.Arn>/*"},
 		Reason:    "The app reads and writes any object of its own media, models and ComfyUI-logs buckets (user uploads, model assets, job logs), with object actions only."})
+	pointer := func(name string) string {
+		return "Resource::arn:<AWS::Partition>:ssm:" + cfg.Region + ":" + cfg.Account + ":parameter" + names.FleetPointerParameter("*", name)
+	}
+	out = append(out, base.Suppression{Path: "BackendTask/TaskRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5",
+		AppliesTo: []string{pointer(naming.ActiveBundlePointer), pointer(naming.DesiredConfigPointer)},
+		Reason: "The Admin UI reads and writes the active_bundle and desired_config pointers of any fleet of its own stage (fleets are added at run time); " +
+			"the * stands for the fleet slug only, ssm:GetParameter/PutParameter only."})
 	return out
 }
