@@ -61,6 +61,9 @@ type Network struct {
 
 // Database is the RDS MariaDB instance and what DB-init creates in it.
 type Database struct {
+	// EngineVersion is a full MariaDB version (10.11.15). Automatic minor
+	// upgrades are off, so the running version always equals this value:
+	// move it forward here (a minor upgrade reboots the instance).
 	EngineVersion         string   `json:"engineVersion"`
 	InstanceClass         string   `json:"instanceClass"`
 	MultiAz               bool     `json:"multiAz"`

@@ -226,7 +226,7 @@ func TestEcrRepositoriesScanAndExpire(t *testing.T) {
 func TestStatefulLogicalIDsArePinned(t *testing.T) {
 	for _, name := range []string{"staging", "production"} {
 		data := stages[name].templates["data"]
-		for typ, want := range pinnedIDs(name) {
+		for typ, want := range pinnedIDs {
 			var got []string
 			for _, r := range data.Resources(typ) {
 				got = append(got, r.LogicalID)

@@ -34,7 +34,7 @@ func addCache(stack awscdk.Stack, p Props, d *Data) {
 		NumCacheClusters:            jsii.Number(float64(c.Replicas + 1)),
 		AutomaticFailoverEnabled:    jsii.Bool(c.Replicas > 0),
 		MultiAzEnabled:              jsii.Bool(c.Replicas > 0),
-		CacheSubnetGroupName:        group.Ref(),
+		CacheSubnetGroupName:        group.Ref(), // a Ref, so the group is created first
 		SecurityGroupIds:            &[]*string{p.Net.SecurityGroups.Cache.SecurityGroupId()},
 		Port:                        jsii.Number(network.CachePort),
 		TransitEncryptionEnabled:    jsii.Bool(true),
@@ -51,7 +51,11 @@ func addCache(stack awscdk.Stack, p Props, d *Data) {
 			},
 		}},
 	})
-	rg.AddResourceDependency(group, jsii.String("the subnet group is referenced by name"))
+	// Production keeps a final snapshot (sessions) when the group is deleted
+	// or replaced; non-production stages are disposable.
+	if p.Cfg.IsProduction() {
+		rg.ApplyRemovalPolicy(awscdk.RemovalPolicy_SNAPSHOT, nil)
+	}
 	d.CacheHost = rg.AttrPrimaryEndPointAddress()
 	d.CachePort = rg.AttrPrimaryEndPointPort()
 	d.CacheID = id

@@ -68,22 +68,29 @@ func addDatabase(stack awscdk.Stack, p Props, d *Data) {
 		VpcSubnets:         &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
 		SecurityGroups:     &[]awsec2.ISecurityGroup{p.Net.SecurityGroups.Database},
 		Port:               jsii.Number(network.DatabasePort),
-		Credentials: awsrds.Credentials_FromGeneratedSecret(jsii.String(DbMasterUser), &awsrds.CredentialsBaseOptions{
-			SecretName: jsii.String(p.Names.Secret(SecretDbMaster)),
-		}),
-		ParameterGroup:            params,
-		StorageType:               awsrds.StorageType_GP3,
-		AllocatedStorage:          jsii.Number(float64(db.AllocatedStorageGb)),
-		MaxAllocatedStorage:       jsii.Number(float64(db.MaxAllocatedStorageGb)),
-		StorageEncrypted:          jsii.Bool(true),
-		StorageEncryptionKey:      key,
-		MultiAz:                   jsii.Bool(db.MultiAz),
-		BackupRetention:           days(db.BackupRetentionDays),
-		CopyTagsToSnapshot:        jsii.Bool(true),
-		DeletionProtection:        jsii.Bool(db.DeletionProtection),
-		RemovalPolicy:             removalPolicy,
-		CloudwatchLogsExports:     jsii.Strings(dbLogExports...),
-		AutoMinorVersionUpgrade:   jsii.Bool(true),
+		// RDS owns the master password in Secrets Manager and rotates it (every
+		// 7 days by default); DB-init reads the current value at each deploy,
+		// and the secret lives and dies with the instance (so a retained
+		// database keeps its credentials).
+		ManageMasterUserPassword: jsii.Bool(true),
+		Credentials:              awsrds.Credentials_FromUsername(jsii.String(DbMasterUser), nil),
+		ParameterGroup:           params,
+		StorageType:              awsrds.StorageType_GP3,
+		AllocatedStorage:         jsii.Number(float64(db.AllocatedStorageGb)),
+		MaxAllocatedStorage:      jsii.Number(float64(db.MaxAllocatedStorageGb)),
+		StorageEncrypted:         jsii.Bool(true),
+		StorageEncryptionKey:     key,
+		MultiAz:                  jsii.Bool(db.MultiAz),
+		BackupRetention:          days(db.BackupRetentionDays),
+		CopyTagsToSnapshot:       jsii.Bool(true),
+		DeletionProtection:       jsii.Bool(db.DeletionProtection),
+		RemovalPolicy:            removalPolicy,
+		CloudwatchLogsExports:    jsii.Strings(dbLogExports...),
+		// A pinned minor with automatic minor upgrades on would drift (RDS
+		// moves the minor, the template keeps the old one) and a later edit
+		// would ask RDS to downgrade. Minors move forward through
+		// database.engineVersion instead.
+		AutoMinorVersionUpgrade:   jsii.Bool(false),
 		PubliclyAccessible:        jsii.Bool(false),
 		EnablePerformanceInsights: jsii.Bool(db.PerformanceInsights),
 	}
@@ -97,8 +104,6 @@ func addDatabase(stack awscdk.Stack, p Props, d *Data) {
 	}
 	d.Database = instance
 	d.DbMasterSecret = instance.Secret()
-	// A retained database keeps its master credentials too.
-	d.DbMasterSecret.ApplyRemovalPolicy(removal(p.Cfg))
 	// The attachment adds host, port and engine to the app user's secret, so
 	// ECS can inject *_DB_HOST from it like the user name and password.
 	d.DbAppSecret = awssecretsmanager.NewSecretTargetAttachment(stack, jsii.String("DbAppSecretAttachment"), &awssecretsmanager.SecretTargetAttachmentProps{

@@ -49,7 +49,7 @@ func addDbInit(stack awscdk.Stack, p Props, d *Data) {
 		// Deleting the stack never drops data: the handler ignores Delete.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 	})
-	// The role's grants must exist before CloudFormation invokes the handler.
+	// The role's grants must exist before CloudFormation invokes the handler
+	// (the database itself is ordered by the Host and Port references).
 	cr.Node().AddDependency(fn.Role)
-	cr.Node().AddDependency(d.Database)
 }

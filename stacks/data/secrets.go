@@ -12,7 +12,6 @@ const (
 	SecretFleet     = "comfyui-fleet-secret"
 	SecretAssetOps  = "comfyui-asset-ops-secret"
 	SecretCacheAuth = "cache-auth-token"
-	SecretDbMaster  = "db-master"
 	SecretDbApp     = "db-app-user"
 )
 

@@ -17,7 +17,6 @@ func suppressions() []base.Suppression {
 		"AssetOpsSecret/Resource":  "COMFYUI_ASSET_OPS_SECRET is shared with the asset pipeline and rotated with it by runbook.",
 		"CacheAuthSecret/Resource": "The Redis AUTH token is injected into tasks at start; rotation needs the two-step ElastiCache token rotation, done by runbook.",
 		"DbAppSecret/Resource":     "ECS injects the app user's password at task start; rotation is a runbook (rotate, DB-init re-syncs the user, then force a new deployment).",
-		"Database/Secret/Resource": "The master password is used only by DB-init; rotating it on a schedule would race DB-init during deploys. Rotated by runbook.",
 	}
 	for _, path := range slices.Sorted(maps.Keys(rotation)) {
 		out = append(out, base.Suppression{Path: path, Rule: "AwsSolutions-SMG4", Reason: rotation[path]})
