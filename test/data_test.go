@@ -104,8 +104,8 @@ func TestSecretsAreGeneratedNeverPlaintext(t *testing.T) {
 	for _, name := range []string{"staging", "production"} {
 		b := stages[name]
 		secrets := b.templates["data"].Resources("AWS::SecretsManager::Secret")
-		if len(secrets) != 6 {
-			t.Errorf("%s: %d secrets, want 6 (app key, fleet, asset ops, cache token, db master, db app)", name, len(secrets))
+		if len(secrets) != 5 {
+			t.Errorf("%s: %d secrets, want 5 (app key, fleet, asset ops, cache token, db app; RDS owns the master secret)", name, len(secrets))
 		}
 		for _, s := range secrets {
 			if _, plain := s.Props["SecretString"]; plain || s.Props["GenerateSecretString"] == nil {
