@@ -8,13 +8,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/constructs/gofunction"
+	"github.com/bp/infra/constructs/topic"
 	"github.com/bp/infra/stacks/base"
 )
 
@@ -22,32 +22,13 @@ import (
 const ReaperMinIdleMinutes = 5
 
 // newScaleToZeroTopic is "<app>-<stage>-scale-to-zero" (blocker 8: the old
-// topic was shared by every stage), encrypted with its own key and SSL-only.
-// Only this account's CloudWatch alarms may publish.
+// topic was shared by every stage), encrypted and SSL-only. Only this
+// account's CloudWatch alarms publish.
 func newScaleToZeroTopic(stack awscdk.Stack, p Props) awssns.ITopic {
-	name := p.Names.ScaleToZeroTopic()
-	key := awskms.NewKey(stack, jsii.String("ScaleToZeroKey"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the " + name + " topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
-	})
-	topic := awssns.NewTopic(stack, jsii.String("ScaleToZeroTopic"), &awssns.TopicProps{
-		TopicName:   jsii.String(name),
-		DisplayName: jsii.String(name),
-		MasterKey:   key,
-		EnforceSSL:  jsii.Bool(true),
-	})
-	cloudwatch := awsiam.NewServicePrincipal(jsii.String("cloudwatch.amazonaws.com"), nil)
-	sameAccount := &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": stack.Account()}}
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("PublishCloudwatch"), Principals: &[]awsiam.IPrincipal{cloudwatch},
-		Actions: jsii.Strings("sns:Publish"), Resources: &[]*string{topic.TopicArn()}, Conditions: sameAccount,
-	}))
-	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("EncryptCloudwatch"), Principals: &[]awsiam.IPrincipal{cloudwatch},
-		Actions: jsii.Strings("kms:Decrypt", "kms:GenerateDataKey*"), Resources: jsii.Strings("*"), Conditions: sameAccount,
-	}), nil)
-	return topic
+	return topic.New(stack, "ScaleToZero", topic.Props{
+		Name:       p.Names.ScaleToZeroTopic(),
+		Publishers: []topic.Publisher{topic.CloudWatchAlarms},
+	}).Topic
 }
 
 // fleetFunction builds one of the fleet Lambdas; gofunction gives it a log

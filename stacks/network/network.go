@@ -13,7 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bp/infra/config"
-	"github.com/bp/infra/constructs/alerts"
+	"github.com/bp/infra/constructs/topic"
 	"github.com/bp/infra/naming"
 	"github.com/bp/infra/stacks/base"
 )
@@ -66,7 +66,14 @@ func New(scope constructs.Construct, p Props) Network {
 		addInterfaceEndpoints(stack, vpc, sgs.Endpoints)
 	}
 
-	a := alerts.New(stack, "Alerts", alerts.Props{TopicName: p.Names.AlertsTopic(), Email: p.Cfg.AlertEmail})
+	// Alarms, the GPU launch-failure rule, the budget, the fleets' ASG error
+	// notifications and our Lambdas publish here.
+	a := topic.New(stack, "Alerts", topic.Props{
+		Name:                     p.Names.AlertsTopic(),
+		Publishers:               []topic.Publisher{topic.CloudWatchAlarms, topic.EventBridge, topic.Budgets},
+		AutoScalingNotifications: true,
+		Email:                    p.Cfg.AlertEmail,
+	})
 
 	net := Network{Stack: stack, Vpc: vpc, SecurityGroups: sgs, AlertsTopic: a.Topic}
 	for _, subnet := range *vpc.PublicSubnets() {
