@@ -29,7 +29,7 @@ func signedUSD(v float64) string {
 
 // unitPrice shows a unit price without float noise (0.2367, not 0.23670000000000002).
 func unitPrice(v float64) string {
-	return "$" + strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+	return "$" + strconv.FormatFloat(math.Round(v*1e10)/1e10, 'f', -1, 64)
 }
 
 func writeJSON(w io.Writer, v any) error {
