@@ -27,9 +27,14 @@ func signedUSD(v float64) string {
 	return usd(v)
 }
 
-// unitPrice shows a unit price without float noise (0.2367, not 0.23670000000000002).
+// unitPrice shows a unit price without float noise (0.2367, not
+// 0.23670000000000002): six decimals, more for tiny prices (Lambda GB-s).
 func unitPrice(v float64) string {
-	return "$" + strconv.FormatFloat(math.Round(v*1e10)/1e10, 'f', -1, 64)
+	scale := 1e6
+	if math.Abs(v) < 0.001 {
+		scale = 1e10
+	}
+	return "$" + strconv.FormatFloat(math.Round(v*scale)/scale, 'f', -1, 64)
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -44,7 +44,8 @@ func estimateWebACL(e *stackEstimate, id string, res cfn.Resource) {
 		}
 	}
 	n := len(rules)
-	desc := fmt.Sprintf("WAF rules of %s: %d (%d custom, %d managed rule groups, %d own rule groups)", name, n, custom, managed, groups)
+	desc := fmt.Sprintf("WAF rules of %s: %d (%d custom %s, %d managed %s, %d own %s)", name, n,
+		custom, plural(custom, "rule"), managed, plural(managed, "rule group"), groups, plural(groups, "rule group"))
 	e.add(key+"/rules", "waf", id, res.Type, desc, float64(n), "rule-months", p.RuleMonth)
 }
 
