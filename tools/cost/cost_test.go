@@ -119,7 +119,7 @@ func TestUnknownTypesAreFlaggedNotZero(t *testing.T) {
 func TestJSONRoundTrips(t *testing.T) {
 	want := loadReport(t, baseOut)
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"--cdk-out", baseOut, "--format", "json"}, &out, quietLogger()))
+	require.NoError(t, run(context.Background(), []string{"--cdk-out", baseOut, "--format", "json", "--profile", "none"}, &out, quietLogger()))
 	var got Report
 	dec := json.NewDecoder(&out)
 	dec.DisallowUnknownFields()

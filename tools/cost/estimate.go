@@ -70,14 +70,7 @@ var estimators = map[string]estimator{
 
 // estimateStack prices one stack.
 func estimateStack(st cfn.Stack, p *Prices) (StackReport, []UsagePrice) {
-	e := &stackEstimate{
-		stack:  st,
-		t:      st.Template,
-		r:      cfn.Resolver{T: st.Template, Pseudo: map[string]any{"AWS::Region": p.Region, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": st.Name}},
-		p:      p,
-		usage:  map[string]UsagePrice{},
-		counts: map[string]*aggregate{},
-	}
+	e := newStackEstimate(st, p)
 	for _, id := range st.Template.LogicalIDs() {
 		res := st.Template.Resources[id]
 		if !e.created(id, res) {
@@ -109,6 +102,17 @@ func (e *stackEstimate) created(id string, res cfn.Resource) bool {
 		return true
 	}
 	return ok
+}
+
+func newStackEstimate(st cfn.Stack, p *Prices) *stackEstimate {
+	return &stackEstimate{
+		stack:  st,
+		t:      st.Template,
+		r:      cfn.Resolver{T: st.Template, Pseudo: map[string]any{"AWS::Region": p.Region, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": st.Name}},
+		p:      p,
+		usage:  map[string]UsagePrice{},
+		counts: map[string]*aggregate{},
+	}
 }
 
 // add records a priced line: quantity x unit price per month.

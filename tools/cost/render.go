@@ -89,8 +89,10 @@ func writeTable(w io.Writer, r Report) error {
 	}
 	fmt.Fprintf(b, "\nTOTAL fixed monthly cost, all stages: %s\n", usd(r.MonthlyUSD))
 	writeUnpricedList(b, r.Unpriced)
-	_, err := io.WriteString(w, b.String())
-	return err
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	return writeProjections(w, r)
 }
 
 func writeUnpricedWarning(b *strings.Builder, u []UnpricedItem) {
