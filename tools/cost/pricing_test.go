@@ -59,6 +59,7 @@ func TestEveryPricedThingWorkedByHand(t *testing.T) {
 		32.85 + // NAT gateway: 0.045 * 730
 		3.65 + // its Elastic IP: 0.005 * 730
 		16.425 + // internal ALB (no public IPv4): 0.0225 * 730
+		14.60 + // logs interface endpoint in 2 AZs: 2 * 0.01 * 730
 		46.72 + // RDS db.t4g.small Multi-AZ: 0.032 * 2 * 730
 		11.50 + // 50 GB gp3 Multi-AZ: 50 * 0.23
 		46.72 + // Redis cache.t4g.small, 1 shard x (1 replica + primary): 2 * 0.032 * 730

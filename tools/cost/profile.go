@@ -57,7 +57,8 @@ type Profile struct {
 	OtherNATGBPerMonth            Quantity `json:"other_nat_gb_per_month"`
 
 	// CloudWatch Logs
-	LogGBPerDay Quantity `json:"log_gb_per_day"`
+	LogGBPerDay        Quantity `json:"log_gb_per_day"`
+	VPCSentLogFraction Quantity `json:"vpc_sent_log_fraction"`
 
 	// RDS storage growth
 	RDSDataGB           Quantity `json:"rds_data_gb"`
@@ -93,6 +94,7 @@ func (p *Profile) fields() []profileField {
 		{"image_pull_bytes_per_task_start", "bytes/task start", &p.ImagePullBytesPerTaskStart},
 		{"other_nat_gb_per_month", "GB/month", &p.OtherNATGBPerMonth},
 		{"log_gb_per_day", "GB/day", &p.LogGBPerDay},
+		{"vpc_sent_log_fraction", "fraction of log_gb_per_day", &p.VPCSentLogFraction},
 		{"rds_data_gb", "GB", &p.RDSDataGB},
 		{"rds_growth_gb_per_month", "GB/month", &p.RDSGrowthGBPerMonth},
 		{"projection_months", "months", &p.ProjectionMonths},
@@ -131,6 +133,9 @@ func (p *Profile) validate() error {
 		case strings.TrimSpace(f.q.Source) == "":
 			errs = append(errs, fmt.Errorf("field %s: source is empty: say where %v %s comes from (measurement, metric, estimate)", f.name, *f.q.Value, f.unit))
 		}
+	}
+	if p.VPCSentLogFraction.Value != nil && p.VPCSentLogFraction.V() > 1 {
+		errs = append(errs, fmt.Errorf("field vpc_sent_log_fraction: value %v must be between 0 and 1", p.VPCSentLogFraction.V()))
 	}
 	if p.ProjectionMonths.Value != nil && p.ProjectionMonths.V() < 1 {
 		errs = append(errs, fmt.Errorf("field projection_months: value %v must be at least 1", p.ProjectionMonths.V()))

@@ -202,6 +202,16 @@ func projectNAT(f stageFacts, pr *Profile, p *Prices, instanceHours float64) (Ho
 		b.WriteString(" the ALB is internal: worker↔backend stays in the VPC;")
 	}
 	fmt.Fprintf(&b, " other %s GB;", fmtGB(pr.OtherNATGBPerMonth.V()))
+	// Logs that tasks and instances send themselves leave through the logs
+	// interface endpoint when there is one, else through NAT.
+	vpcLogGB := pr.LogGBPerDay.V() * p.DaysPerMonth() * pr.VPCSentLogFraction.V()
+	if f.hasInterfaceEndpoint("logs") {
+		c := l.term("logs interface endpoint data processed", vpcLogGB, "GB", p.InterfaceEndpoint.PerGB)
+		fmt.Fprintf(&b, " logs sent from the VPC %s GB via the logs endpoint × %s = %s;", fmtGB(vpcLogGB), unitPrice(p.InterfaceEndpoint.PerGB), usd(c))
+	} else {
+		natGB += vpcLogGB
+		fmt.Fprintf(&b, " logs sent from the VPC %s GB (no logs endpoint);", fmtGB(vpcLogGB))
+	}
 	s3Path := "the S3 gateway endpoint carries, free,"
 	if !f.S3Gateway {
 		natGB += s3GB + imageGB

@@ -66,10 +66,11 @@ func TestProjectionWorkedByHand(t *testing.T) {
 
 	nat := lineOf(t, stg, "nat/egress")
 	// worker<->backend: 1024 jobs x 10 MiB = 10 GB + 80 instance-h x 128 MiB = 10 GB = 20 GB;
-	// through the NAT instance 20 + 5 other = 25 GB, no processing fee;
-	// public IPv4 NAT->ALB 20 GB x 0.02 = 0.40; cross-AZ: 1 NAT for 2 AZs, half of 25 GB x 0.02 = 0.25;
+	// logs sent from the VPC (no logs endpoint): 2 GB/day x 730/24 days x 0.5 = 30.416667 GB;
+	// through the NAT instance 20 + 5 other + 30.416667 = 55.416667 GB, no processing fee;
+	// public IPv4 NAT->ALB 20 GB x 0.02 = 0.40; cross-AZ: 1 NAT for 2 AZs, half of 55.416667 GB x 0.02 = 0.554167;
 	// S3 and ECR layers ride the gateway endpoint: free
-	assert.InDelta(t, 0.40+0.25, nat.MonthlyUSD, 1e-9)
+	assert.InDelta(t, 0.40+0.554167, nat.MonthlyUSD, 1e-6)
 	assert.Contains(t, nat.Driver, "NAT instance t4g.nano x1 (no per-GB processing fee)")
 	assert.Contains(t, nat.Driver, "= 20 GB (placeholder)")
 	assert.Contains(t, nat.Driver, "the S3 gateway endpoint carries, free, job and model-sync S3 bytes 49 GB and ECR image layers 5 GB")
@@ -87,7 +88,7 @@ func TestProjectionWorkedByHand(t *testing.T) {
 	// CloudFront 100 GB x 0.085 = 8.50 + 1,000,000 / 10,000 x 0.01 = 1.00; S3 10 GB x 0.09 = 0.90
 	assert.InDelta(t, 8.50+1.00+0.90, egress.MonthlyUSD, 1e-9)
 
-	assert.InDelta(t, 18.936+0.876712+0.65+30.836667+6.644444+10.40, stg.MonthlyUSD, 1e-5)
+	assert.InDelta(t, 18.936+0.876712+0.954167+30.836667+6.644444+10.40, stg.MonthlyUSD, 1e-5)
 	require.NotNil(t, stg.InternalALB)
 	// NAT instance: no processing to save, only the public-IPv4 transfer: 16.425 / 0.02 = 821.25 GB
 	assert.InDelta(t, 0, stg.InternalALB.BreakEvenGB, 1e-9)
@@ -95,19 +96,21 @@ func TestProjectionWorkedByHand(t *testing.T) {
 	assert.InDelta(t, 20, stg.InternalALB.ProfileGB, 1e-9)
 	assert.Equal(t, []Placeholder{{Field: "worker_api_bytes_per_job", Source: "10 MiB, stands in for TestJobNetworkBytes"}}, stg.Placeholders)
 
-	// production: no GPU fleet, one NAT gateway, no S3 gateway endpoint, internal ALB,
+	// production: no GPU fleet, one NAT gateway, no S3 gateway endpoint, a logs interface endpoint, internal ALB,
 	// no log group, RDS 50 GB Multi-AZ without storage autoscaling, no CloudFront.
 	nat = lineOf(t, prod, "nat/egress")
 	// S3 1024 x 1 MiB = 1 GB + 48 starts x 1 GiB = 48 GB; ECR layers 10 x 512 MiB = 5 GB; other 5 GB
-	// = 59 GB x 0.045 = 2.655 processing; cross-AZ half: 29.5 GB x 0.02 = 0.59; internal ALB: no worker bytes
-	assert.InDelta(t, 2.655+0.59, nat.MonthlyUSD, 1e-9)
+	// = 59 GB x 0.045 = 2.655 processing; cross-AZ half: 29.5 GB x 0.02 = 0.59; internal ALB: no
+	// worker bytes through NAT; logs from the VPC take the logs endpoint: 30.416667 GB x 0.01 = 0.304167
+	assert.InDelta(t, 2.655+0.59+0.304167, nat.MonthlyUSD, 1e-6)
+	assert.Contains(t, nat.Driver, "logs sent from the VPC 30.42 GB via the logs endpoint × $0.01 = $0.30")
 	assert.Contains(t, nat.Driver, "the ALB is internal")
 	assert.Contains(t, nat.Driver, "no S3 gateway endpoint: NAT also carries")
 	rds = lineOf(t, prod, "rds/Database")
 	assert.InDelta(t, 0, rds.MonthlyUSD, 1e-9)
 	assert.Contains(t, rds.Driver, "NO STORAGE AUTOSCALING: the 50 GB allocated run out before month 12")
 	// 30.416667 ingested (no log group to keep them) + S3 egress 0.90; no CloudFront
-	assert.InDelta(t, 2.655+0.59+30.416667+0.90, prod.MonthlyUSD, 1e-5)
+	assert.InDelta(t, 2.655+0.59+0.304167+30.416667+0.90, prod.MonthlyUSD, 1e-5)
 	assert.Nil(t, prod.InternalALB, "the ALB is already internal")
 }
 
@@ -207,18 +210,19 @@ func TestDiffShowsTheProjectionChange(t *testing.T) {
 	staging := d.Projections[1]
 	require.Equal(t, "staging", staging.Stage)
 	// The head adds a second NAT gateway for the 2 AZs: the cross-AZ transfer to the
-	// one NAT goes away. Base: NAT carries worker<->backend 20 GB + other 5 GB = 25 GB;
-	// half of it crossed AZs: 12.5 GB x 0.02 = 0.25. Nothing else changes.
+	// one NAT goes away. Base: NAT carries worker<->backend 20 GB + other 5 GB + logs
+	// from the VPC 30.416667 GB = 55.416667 GB; half of it crossed AZs: x 0.02 = 0.554167.
+	// Nothing else changes.
 	var keys []string
 	for _, l := range staging.Lines {
 		keys = append(keys, l.Key)
 	}
 	assert.Equal(t, []string{"nat/egress"}, keys)
-	assert.InDelta(t, -0.25, staging.DeltaUSD, 1e-9)
+	assert.InDelta(t, -0.554167, staging.DeltaUSD, 1e-6)
 
 	var table bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"--cdk-out", headOut, "--diff", baseOut, "--profile", handworkedProfile}, &table, quietLogger()))
 	assert.Contains(t, table.String(), "Usage projection change (same profile on both sides)")
 	assert.Contains(t, table.String(), "changed nat/egress:")
-	assert.True(t, strings.Contains(table.String(), "(-$0.25)"), table.String())
+	assert.True(t, strings.Contains(table.String(), "(-$0.55)"), table.String())
 }
