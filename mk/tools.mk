@@ -6,6 +6,9 @@ TOOLS_BIN := $(CURDIR)/bin
 ACTIONLINT := $(TOOLS_BIN)/actionlint-$(ACTIONLINT_VERSION)
 DIAGRAM_STAGE ?= $(or $(STAGE),staging)
 COST_BASE ?= base/cdk.out
+# PROFILE=<name|file.json> projects every stage with one usage profile
+# (tools/cost/profiles); without it each stage uses the profile of its name.
+COST_FLAGS = $(if $(PROFILE),--profile $(PROFILE),) $(if $(STAGE),--stage $(STAGE),)
 
 LINT_TARGETS += lint-workflows
 
@@ -16,17 +19,17 @@ define need_cdk_out
 	@test -f cdk.out/manifest.json || $(MAKE) synth
 endef
 
-cost: ## fixed monthly cost at idle per stage and stack of cdk.out, plus usage prices
+cost: ## fixed monthly cost at idle per stage and stack of cdk.out, usage prices, and the usage projection (PROFILE=production, STAGE=...)
 	$(need_cdk_out)
-	$(GO) run ./tools/cost --cdk-out cdk.out
+	$(GO) run ./tools/cost --cdk-out cdk.out $(COST_FLAGS)
 
-cost-json: ## the cost report as JSON
+cost-json: ## the cost report and usage projection as JSON (PROFILE=..., STAGE=...)
 	$(need_cdk_out)
-	$(GO) run ./tools/cost --cdk-out cdk.out --format json
+	$(GO) run ./tools/cost --cdk-out cdk.out --format json $(COST_FLAGS)
 
-cost-diff: ## what cdk.out adds or removes per month compared with COST_BASE (default base/cdk.out)
+cost-diff: ## what cdk.out adds or removes per month compared with COST_BASE (default base/cdk.out), fixed and projected
 	$(need_cdk_out)
-	$(GO) run ./tools/cost --cdk-out cdk.out --diff $(COST_BASE)
+	$(GO) run ./tools/cost --cdk-out cdk.out --diff $(COST_BASE) $(COST_FLAGS)
 
 diagram: ## regenerate docs/architecture.dot and .svg from cdk.out (DIAGRAM_STAGE, default staging)
 	$(need_cdk_out)

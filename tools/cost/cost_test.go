@@ -74,8 +74,9 @@ func TestStackTotalsWorkedByHand(t *testing.T) {
 		{"staging", "bp-staging-gpu-fleet", 0.20},
 		// 3 plain alarms + 1 metric-math alarm with 2 metrics = 5 * 0.10 = 0.50; 1 dashboard 3.00
 		{"staging", "bp-staging-observability", 0.50 + 3.00},
-		// NAT instance t4g.nano 0.0042*730 = 3.066 + its public IP 3.65 + endpoint 14.60
-		{"production", "bp-production-network", 3.066 + 3.65 + 14.60},
+		// NAT instance t4g.nano 0.0042*730 = 3.066 + its public IP 3.65 + 8 GB gp3 root 8*0.08 = 0.64
+		// + endpoint 14.60
+		{"production", "bp-production-network", 3.066 + 3.65 + 0.64 + 14.60},
 		// RDS db.t4g.medium Multi-AZ 0.065*2*730 = 94.90 + gp3 20 GB * 0.23 = 4.60 + secrets 0.80 + key 1.00;
 		// cache.r7g.large is unpriced and left out
 		{"production", "bp-production-data", 94.90 + 4.60 + 0.80 + 1.00},
@@ -102,14 +103,14 @@ func TestUnknownTypesAreFlaggedNotZero(t *testing.T) {
 		items = append(items, u.Stage+"/"+u.Stack+": "+u.Item)
 	}
 	assert.Equal(t, []string{
-		"production/bp-production-data: ElastiCache cache.r7g.large x 4 (2 shards x 2 nodes)",
+		"production/bp-production-data: ElastiCache redis cache.r7g.large x 4 (2 shards x 2 nodes)",
 		"production/bp-production-gpu-fleet: EC2 g6e.xlarge on-demand",
 	}, items)
 
 	var table bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"--cdk-out", baseOut}, &table, quietLogger()))
 	assert.Contains(t, table.String(), "WARNING: 2 UNPRICED items")
-	assert.Contains(t, table.String(), "UNPRICED: node type cache.r7g.large has no price in the price file")
+	assert.Contains(t, table.String(), "UNPRICED: node type cache.r7g.large has no redis price in the price file")
 
 	err = run(context.Background(), []string{"--cdk-out", baseOut, "--fail-on-unpriced"}, io.Discard, quietLogger())
 	assert.True(t, errors.Is(err, errUnpriced), "got %v", err)
@@ -118,7 +119,7 @@ func TestUnknownTypesAreFlaggedNotZero(t *testing.T) {
 func TestJSONRoundTrips(t *testing.T) {
 	want := loadReport(t, baseOut)
 	var out bytes.Buffer
-	require.NoError(t, run(context.Background(), []string{"--cdk-out", baseOut, "--format", "json"}, &out, quietLogger()))
+	require.NoError(t, run(context.Background(), []string{"--cdk-out", baseOut, "--format", "json", "--profile", "none"}, &out, quietLogger()))
 	var got Report
 	dec := json.NewDecoder(&out)
 	dec.DisallowUnknownFields()
@@ -229,8 +230,8 @@ func TestDiffOfANewStageAddsEverything(t *testing.T) {
 	require.NoError(t, run(context.Background(), []string{"--cdk-out", baseOut, "--diff", dir, "--stage", "production", "--format", "json"}, &out, quietLogger()))
 	var d DiffReport
 	require.NoError(t, json.Unmarshal(out.Bytes(), &d))
-	// production stacks, worked out above: network 3.066+3.65+14.60 = 21.316, data 101.30, fleet 338.671
-	assert.InDelta(t, 21.316+101.30+338.671, d.DeltaUSD, 1e-6)
+	// production stacks, worked out above: network 3.066+3.65+0.64+14.60 = 21.956, data 101.30, fleet 338.671
+	assert.InDelta(t, 21.956+101.30+338.671, d.DeltaUSD, 1e-6)
 	require.Len(t, d.Stages, 1)
 	for _, s := range d.Stages[0].Stacks {
 		assert.Equal(t, changeAdded, s.Change, s.Name)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/bp/infra/tools/internal/cfn"
 )
@@ -169,22 +170,39 @@ func estimateCacheCluster(e *stackEstimate, id string, res cfn.Resource) {
 	e.cacheNodes("cache/"+id, id, res, res.Properties["CacheNodeType"], n, "NumCacheNodes")
 }
 
+// cacheNodes prices nodes x the hourly node price of the group's engine
+// (Valkey lists below Redis OSS); a group without Engine runs Redis OSS.
 func (e *stackEstimate) cacheNodes(key, id string, res cfn.Resource, nodeType any, nodes float64, how string) {
 	typ, err := e.r.String(nodeType)
 	if err != nil {
 		e.unpriced(key, "cache", id, res.Type, "ElastiCache nodes", why("CacheNodeType", err))
 		return
 	}
-	desc := fmt.Sprintf("ElastiCache %s x %s (%s)", typ, fmtQty(nodes), how)
-	price, ok := e.p.ElastiCache.NodeHour[typ]
+	engine := e.p.ElastiCache.DefaultEngine
+	if v, ok := res.Properties["Engine"]; ok {
+		if engine, err = e.r.String(v); err != nil {
+			e.unpriced(key, "cache", id, res.Type, "ElastiCache "+typ+" nodes", why("Engine", err))
+			return
+		}
+		engine = strings.ToLower(engine)
+	}
+	desc := fmt.Sprintf("ElastiCache %s %s x %s (%s)", engine, typ, fmtQty(nodes), how)
+	table, ok := e.p.ElastiCache.NodeHour[engine]
 	if !ok {
-		e.unpriced(key, "cache", id, res.Type, desc, "node type "+typ+" has no price in the price file")
+		e.unpriced(key, "cache", id, res.Type, desc, "engine "+engine+" has no node prices in the price file")
 		return
 	}
-	if engine, err := e.r.String(res.Properties["Engine"]); err == nil && engine == "valkey" {
-		e.note(id, "priced at the Redis OSS node price; Valkey nodes list lower")
+	price, ok := table[typ]
+	if !ok {
+		e.unpriced(key, "cache", id, res.Type, desc, "node type "+typ+" has no "+engine+" price in the price file")
+		return
 	}
 	e.add(key, "cache", id, res.Type, desc, nodes*e.p.HoursPerMonth, "node-hours", price)
+	if v, ok := res.Properties["SnapshotRetentionLimit"]; ok {
+		if n, err := e.r.Number(v); err == nil && n > 0 {
+			e.usagePrice("ElastiCache backup storage beyond one free snapshot per cluster", "GB-month", e.p.ElastiCache.BackupGBMonth)
+		}
+	}
 }
 
 // estimateServerlessCache has no fixed node price: it is billed per GB-hour

@@ -19,6 +19,8 @@ type DiffReport struct {
 	HeadUSD  float64        `json:"head_monthly_usd"`
 	DeltaUSD float64        `json:"delta_monthly_usd"`
 	Unpriced []UnpricedItem `json:"unpriced"` // unpriced lines of head
+	// Projections is how the usage projection moves under the same profile.
+	Projections []ProjectionDiff `json:"projections,omitempty"`
 }
 
 // StageDiff is one stage's change, with only the stacks that changed.
@@ -63,7 +65,8 @@ const (
 // diffReports compares two reports stage by stage, stack by stack and line by
 // line (by line key).
 func diffReports(base, head Report) DiffReport {
-	d := DiffReport{Region: head.Region, BaseUSD: base.MonthlyUSD, HeadUSD: head.MonthlyUSD, DeltaUSD: head.MonthlyUSD - base.MonthlyUSD, Unpriced: head.Unpriced}
+	d := DiffReport{Region: head.Region, BaseUSD: base.MonthlyUSD, HeadUSD: head.MonthlyUSD, DeltaUSD: head.MonthlyUSD - base.MonthlyUSD, Unpriced: head.Unpriced,
+		Projections: diffProjections(base.Projections, head.Projections)}
 	baseStages, headStages := map[string]StageReport{}, map[string]StageReport{}
 	for _, s := range base.Stages {
 		baseStages[s.Name] = s
@@ -178,6 +181,8 @@ func writeDiffTable(w io.Writer, d DiffReport) error {
 	}
 	fmt.Fprintf(b, "\nTOTAL change: %s/month (%s -> %s)\n", signedUSD(d.DeltaUSD), usd(d.BaseUSD), usd(d.HeadUSD))
 	writeUnpricedList(b, d.Unpriced)
-	_, err := io.WriteString(w, b.String())
-	return err
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	return writeProjectionDiff(w, d.Projections)
 }

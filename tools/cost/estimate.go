@@ -32,7 +32,8 @@ type aggregate struct {
 type estimator func(e *stackEstimate, id string, res cfn.Resource)
 
 // estimators price each resource type that has a fixed monthly cost or a
-// usage price worth showing. Types not listed cost nothing at idle.
+// usage price worth showing. Types that cost nothing are in freeTypes; any
+// other type is reported UNPRICED.
 var estimators = map[string]estimator{
 	"AWS::EC2::NatGateway":                      estimateNATGateway,
 	"AWS::EC2::EIP":                             estimateEIP,
@@ -55,22 +56,30 @@ var estimators = map[string]estimator{
 	"AWS::Logs::LogGroup":                       estimateLogGroup,
 	"AWS::CloudFront::Distribution":             estimateCloudFront,
 	"AWS::S3::Bucket":                           estimateBucket,
+	"AWS::WAFv2::WebACL":                        estimateWebACL,
+	"AWS::Lambda::Function":                     estimateLambda,
+	"AWS::ECR::Repository":                      estimateECRRepository,
+	"AWS::SNS::Topic":                           estimateSNSTopic,
+	"AWS::Budgets::Budget":                      estimateBudget,
+	"AWS::ECS::Cluster":                         estimateECSCluster,
+	"AWS::EC2::FlowLog":                         estimateFlowLog,
+	"AWS::SSM::Parameter":                       estimateSSMParameter,
+	"AWS::Logs::MetricFilter":                   estimateMetricFilter,
+	"AWS::CloudFront::Function":                 estimateCloudFrontFunction,
 }
 
 // estimateStack prices one stack.
 func estimateStack(st cfn.Stack, p *Prices) (StackReport, []UsagePrice) {
-	e := &stackEstimate{
-		stack:  st,
-		t:      st.Template,
-		r:      cfn.Resolver{T: st.Template, Pseudo: map[string]any{"AWS::Region": p.Region, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": st.Name}},
-		p:      p,
-		usage:  map[string]UsagePrice{},
-		counts: map[string]*aggregate{},
-	}
+	e := newStackEstimate(st, p)
 	for _, id := range st.Template.LogicalIDs() {
 		res := st.Template.Resources[id]
+		if !e.created(id, res) {
+			continue
+		}
 		if f, ok := estimators[res.Type]; ok {
 			f(e, id, res)
+		} else if _, free := isFree(res.Type); !free {
+			unknownType(e, id, res)
 		}
 	}
 	e.flushAggregates()
@@ -79,6 +88,31 @@ func estimateStack(st cfn.Stack, p *Prices) (StackReport, []UsagePrice) {
 		usage = append(usage, u)
 	}
 	return StackReport{Name: st.Name, Items: e.items, Notes: e.notes}, usage
+}
+
+// created tells whether a resource's Condition lets it exist; one whose
+// condition the template alone cannot decide is priced, with a note.
+func (e *stackEstimate) created(id string, res cfn.Resource) bool {
+	if res.Condition == "" {
+		return true
+	}
+	ok, err := e.r.Condition(res.Condition)
+	if err != nil {
+		e.note(id, "condition %s is decided at deploy time: priced as if created", res.Condition)
+		return true
+	}
+	return ok
+}
+
+func newStackEstimate(st cfn.Stack, p *Prices) *stackEstimate {
+	return &stackEstimate{
+		stack:  st,
+		t:      st.Template,
+		r:      cfn.Resolver{T: st.Template, Pseudo: map[string]any{"AWS::Region": p.Region, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": st.Name}},
+		p:      p,
+		usage:  map[string]UsagePrice{},
+		counts: map[string]*aggregate{},
+	}
 }
 
 // add records a priced line: quantity x unit price per month.

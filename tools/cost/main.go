@@ -2,7 +2,10 @@
 // of a synthesized CDK app (cdk.out), the unit prices of what grows with use,
 // and with --diff what a change adds or removes per month.
 //
-//	go run ./tools/cost [--cdk-out cdk.out] [--diff base/cdk.out] [--format table|json]
+// With a usage profile (tools/cost/profiles) it also projects what each
+// stage's cost hotspots (GPU hours, NAT, logs, RDS growth, egress) add.
+//
+//	go run ./tools/cost [--cdk-out cdk.out] [--diff base/cdk.out] [--format table|json] [--profile auto|none|<name>|<file.json>]
 package main
 
 import (
@@ -29,8 +32,8 @@ func main() {
 }
 
 type options struct {
-	cdkOut, diffBase, format, region, pricesPath, app, stage string
-	failOnUnpriced                                           bool
+	cdkOut, diffBase, format, region, pricesPath, app, stage, profile string
+	failOnUnpriced                                                    bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -43,6 +46,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.pricesPath, "prices", "", "price file to use instead of the embedded one")
 	fs.StringVar(&o.app, "app", "bp", "app prefix of stack names (finds the stage in a flat assembly)")
 	fs.StringVar(&o.stage, "stage", "", "only this stage (default: all)")
+	fs.StringVar(&o.profile, "profile", profileAuto, "usage profile to project: auto (each stage with tools/cost/profiles/<stage>.json), none, a profile name, or a JSON file")
 	fs.BoolVar(&o.failOnUnpriced, "fail-on-unpriced", false, "exit non-zero when a resource has no price")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -119,5 +123,13 @@ func reportFor(ctx context.Context, dir string, o options, prices *Prices) (Repo
 			return Report{}, fmt.Errorf("%s: %w", dir, err)
 		}
 	}
-	return buildReport(stacks, prices), nil
+	r := buildReport(stacks, prices)
+	stages := make([]string, 0, len(r.Stages))
+	for _, s := range r.Stages {
+		stages = append(stages, s.Name)
+	}
+	if r.Projections, err = projectStages(stacks, stages, o.profile, prices); err != nil {
+		return Report{}, err
+	}
+	return r, nil
 }

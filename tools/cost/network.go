@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/bp/infra/tools/internal/cfn"
@@ -98,6 +100,10 @@ func estimateInstance(e *stackEstimate, id string, res cfn.Resource) {
 	if public && !e.hasEIPFor(id) {
 		e.add("ec2-instance/"+id+"/ipv4", category, id, res.Type, "public IPv4 of "+label, p.HoursPerMonth, hoursUnit, p.PublicIPv4)
 	}
+	if _, ok := res.Properties["BlockDeviceMappings"]; !ok {
+		e.unpriced("ec2-instance/"+id+"/ebs", category, id, res.Type, label+" root volume", "no BlockDeviceMappings: the root volume's size and type come from the AMI, not the template")
+		return
+	}
 	e.addEBS("ec2-instance/"+id+"/ebs", category, id, res.Type, label+" EBS", res.Properties["BlockDeviceMappings"], 1)
 }
 
@@ -136,36 +142,47 @@ func (e *stackEstimate) launchTemplateData(spec any) (map[string]any, error) {
 	return data, nil
 }
 
-// addEBS prices the gp2/gp3 volumes of block device mappings for n instances.
+// addEBS prices the gp2/gp3 volumes of block device mappings for n
+// instances, one line per volume type.
 func (e *stackEstimate) addEBS(key, category, id, typ, label string, mappings any, n float64) {
 	list, _ := mappings.([]any)
-	gb := 0.0
+	gb := map[string]float64{}
 	for _, bdm := range list {
 		m, _ := bdm.(map[string]any)
 		ebs, _ := m["Ebs"].(map[string]any)
 		if ebs == nil {
-			continue
+			continue // instance store or NoDevice
 		}
 		size, err := e.r.Number(ebs["VolumeSize"])
 		if err != nil {
 			e.unpriced(key, category, id, typ, label, why("VolumeSize", err))
 			return
 		}
-		vt := "gp2"
+		vt := "gp2" // EC2's default volume type
 		if v, ok := ebs["VolumeType"]; ok {
 			vt, _ = e.r.String(v)
 		}
-		if vt != "gp3" && vt != "gp2" {
+		if _, ok := e.ebsPrice(vt); !ok {
 			e.unpriced(key, category, id, typ, label+" "+vt, "EBS volume type "+vt+" has no price in the price file")
 			return
 		}
-		gb += size
+		gb[vt] += size
 	}
-	if gb == 0 {
-		return
+	for _, vt := range slices.Sorted(maps.Keys(gb)) {
+		price, _ := e.ebsPrice(vt)
+		desc := fmt.Sprintf("%s: %s GB %s x %s instances", label, fmtQty(gb[vt]), vt, fmtQty(n))
+		e.add(key+"/"+vt, category, id, typ, desc, gb[vt]*n, "GB-months", price)
 	}
-	desc := fmt.Sprintf("%s: %s GB gp3 x %s instances", label, fmtQty(gb), fmtQty(n))
-	e.add(key, category, id, typ, desc, gb*n, "GB-months", e.p.EBSGP3GBMonth)
+}
+
+func (e *stackEstimate) ebsPrice(volumeType string) (float64, bool) {
+	switch volumeType {
+	case "gp3":
+		return e.p.EBS.GP3, true
+	case "gp2":
+		return e.p.EBS.GP2, true
+	}
+	return 0, false
 }
 
 // estimateLoadBalancer prices an ALB: hourly plus one public IPv4 address per
@@ -246,11 +263,6 @@ func serviceName(v any) string {
 		}
 	}
 	return "(computed)"
-}
-
-func estimateCloudFront(e *stackEstimate, _ string, _ cfn.Resource) {
-	e.usagePrice("CloudFront data transfer out (NA/EU, first 10 TB)", "GB", e.p.CloudFront.PerGB)
-	e.usagePrice("CloudFront HTTPS requests", "10,000 requests", e.p.CloudFront.Per10kHTTPSCalls)
 }
 
 func estimateBucket(e *stackEstimate, _ string, _ cfn.Resource) {

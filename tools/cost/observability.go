@@ -7,10 +7,13 @@ import (
 )
 
 // estimateAlarm counts alarm-metrics: a metric-math alarm is billed per
-// metric in its expression, a plain alarm as one.
+// metric in its expression, a plain alarm as one, an anomaly detection alarm
+// as three; an alarm on a period under 60 s is high-resolution.
 func estimateAlarm(e *stackEstimate, id string, res cfn.Resource) {
-	metrics := 1.0
-	if list, ok := res.Properties["Metrics"].([]any); ok {
+	props := res.Properties
+	metrics, anomaly := 1.0, false
+	period, _ := e.r.Number(props["Period"])
+	if list, ok := props["Metrics"].([]any); ok {
 		n := 0.0
 		for _, m := range list {
 			q, _ := m.(map[string]any)
@@ -18,11 +21,24 @@ func estimateAlarm(e *stackEstimate, id string, res cfn.Resource) {
 				n++
 				metric, _ := stat["Metric"].(map[string]any)
 				e.noteCustomNamespace(metric["Namespace"])
+				if p, err := e.r.Number(stat["Period"]); err == nil && (period == 0 || p < period) {
+					period = p
+				}
+			}
+			if expr, err := e.r.String(q["Expression"]); err == nil && strings.Contains(expr, "ANOMALY_DETECTION_BAND") {
+				anomaly = true
 			}
 		}
 		metrics = max(n, 1)
 	} else {
-		e.noteCustomNamespace(res.Properties["Namespace"])
+		e.noteCustomNamespace(props["Namespace"])
+	}
+	if anomaly {
+		metrics = e.p.CloudWatch.AnomalyDetectionMetrics
+	}
+	if period > 0 && period < 60 {
+		e.count("alarms-high-resolution", res.Type, "alarm-metric-months", e.p.CloudWatch.HighResAlarmMetricMonth, metrics, "CloudWatch high-resolution alarms (period under 60 s)")
+		return
 	}
 	e.count("alarms", res.Type, "alarm-metric-months", e.p.CloudWatch.AlarmMetricMonth, metrics, "CloudWatch alarms (metric-math alarms count each metric)")
 }
@@ -36,8 +52,8 @@ func (e *stackEstimate) noteCustomNamespace(ns any) {
 	}
 }
 
-func estimateCompositeAlarm(e *stackEstimate, id string, res cfn.Resource) {
-	e.unpriced("composite-alarm/"+id, "observability", id, res.Type, "CloudWatch composite alarm", "composite alarms are not in the price file")
+func estimateCompositeAlarm(e *stackEstimate, _ string, res cfn.Resource) {
+	e.count("composite-alarms", res.Type, "alarm-months", e.p.CloudWatch.CompositeAlarmMonth, 1, "CloudWatch composite alarms")
 }
 
 func estimateDashboard(e *stackEstimate, id string, res cfn.Resource) {
@@ -54,8 +70,9 @@ func estimateSecret(e *stackEstimate, id string, res cfn.Resource) {
 	e.usagePrice("Secrets Manager API calls", "10,000 calls", e.p.SecretsManager.Per10kAPICalls)
 }
 
-func estimateKMSKey(e *stackEstimate, id string, res cfn.Resource) {
+func estimateKMSKey(e *stackEstimate, _ string, _ cfn.Resource) {
 	e.count("kms-keys", "AWS::KMS::Key", "key-months", e.p.KMSKeyMonth, 1, "KMS customer-managed keys")
+	e.usagePrice("KMS requests", "10,000 requests", e.p.KMSPer10kRequests)
 }
 
 // estimateLogGroup lists the log prices and flags groups that keep logs

@@ -27,9 +27,14 @@ func signedUSD(v float64) string {
 	return usd(v)
 }
 
-// unitPrice shows a unit price without float noise (0.2367, not 0.23670000000000002).
+// unitPrice shows a unit price without float noise (0.2367, not
+// 0.23670000000000002): six decimals, more for tiny prices (Lambda GB-s).
 func unitPrice(v float64) string {
-	return "$" + strconv.FormatFloat(math.Round(v*1e6)/1e6, 'f', -1, 64)
+	scale := 1e6
+	if math.Abs(v) < 0.001 {
+		scale = 1e10
+	}
+	return "$" + strconv.FormatFloat(math.Round(v*scale)/scale, 'f', -1, 64)
 }
 
 func writeJSON(w io.Writer, v any) error {
@@ -84,8 +89,10 @@ func writeTable(w io.Writer, r Report) error {
 	}
 	fmt.Fprintf(b, "\nTOTAL fixed monthly cost, all stages: %s\n", usd(r.MonthlyUSD))
 	writeUnpricedList(b, r.Unpriced)
-	_, err := io.WriteString(w, b.String())
-	return err
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	return writeProjections(w, r)
 }
 
 func writeUnpricedWarning(b *strings.Builder, u []UnpricedItem) {

@@ -17,6 +17,8 @@ type Report struct {
 	// Unpriced lists every line the price file could not price. They are left
 	// out of the totals, so the totals are a floor while this is not empty.
 	Unpriced []UnpricedItem `json:"unpriced"`
+	// Projections are the usage projections per stage (--profile).
+	Projections []Projection `json:"projections,omitempty"`
 }
 
 // StageReport holds one stage's stacks and the prices of what grows with use.
