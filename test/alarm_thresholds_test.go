@@ -6,12 +6,14 @@ import (
 	"testing"
 )
 
-// alarmsNamed returns the observability alarms whose name starts with prefix.
+// alarmsNamed returns the stage's alarms whose name starts with prefix.
 func alarmsNamed(b *built, prefix string) []Resource {
 	var out []Resource
-	for _, a := range b.templates["observability"].Resources("AWS::CloudWatch::Alarm") {
-		if strings.HasPrefix(str(a.Props["AlarmName"]), b.stage.Names.Alarm(prefix)) {
-			out = append(out, a)
+	for _, kind := range []string{"network", "observability"} {
+		for _, a := range b.templates[kind].Resources("AWS::CloudWatch::Alarm") {
+			if strings.HasPrefix(str(a.Props["AlarmName"]), b.stage.Names.Alarm(prefix)) {
+				out = append(out, a)
+			}
 		}
 	}
 	return out

@@ -57,6 +57,31 @@ func expressionOf(r Resource) string {
 	return ""
 }
 
+// stageAlarms indexes the alarms of the stage's alarm stacks (Network holds
+// the NAT alarms beside the NATs, Observability the rest) by name.
+func stageAlarms(t *testing.T, b *built) map[string]Resource {
+	t.Helper()
+	out := alarmsByName(t, b.templates["observability"])
+	for name, r := range alarmsByName(t, b.templates["network"]) {
+		out[name] = r
+	}
+	return out
+}
+
+// alertsTopicIn is how a stack refers to the alerts topic: a Ref in the
+// Network stack, an import of its export elsewhere.
+func alertsTopicIn(t *testing.T, b *built, kind string) any {
+	t.Helper()
+	if kind != "network" {
+		return alertsTopicImport(t, b)
+	}
+	topics := b.templates["network"].Where("AWS::SNS::Topic", "TopicName", b.stage.Names.AlertsTopic())
+	if len(topics) != 1 {
+		t.Fatalf("%s: want one alerts topic in the network stack, found %d", b.label, len(topics))
+	}
+	return map[string]any{"Ref": topics[0].LogicalID}
+}
+
 // alarmsByName indexes a template's alarms by their (literal) AlarmName.
 func alarmsByName(t *testing.T, tpl Template) map[string]Resource {
 	t.Helper()

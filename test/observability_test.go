@@ -69,7 +69,7 @@ func expectedAlarms(b *built) map[string]expectedAlarm {
 // present, threshold from config, reading the right namespace.
 func TestObservabilityAlarmsComplete(t *testing.T) {
 	for _, b := range all() {
-		got := alarmsByName(t, b.templates["observability"])
+		got := stageAlarms(t, b)
 		for name, want := range expectedAlarms(b) {
 			r, ok := got[name]
 			if !ok {
@@ -91,24 +91,26 @@ func TestObservabilityAlarmsComplete(t *testing.T) {
 // notifies the alerts topic on ALARM and OK.
 func TestObservabilityAlarmShape(t *testing.T) {
 	for _, b := range all() {
-		topic := alertsTopicImport(t, b)
-		for name, r := range alarmsByName(t, b.templates["observability"]) {
-			if !strings.HasPrefix(name, b.stage.Names.Prefix()+"-") {
-				t.Errorf("%s: alarm %s is not stage-scoped", b.label, name)
-			}
-			desc := str(r.Props["AlarmDescription"])
-			if !strings.Contains(desc, "Runbook: ") || strings.ContainsAny(desc, "\n\r") {
-				t.Errorf("%s: %s description is not a one-line runbook: %q", b.label, name, desc)
-			}
-			if r.Props["TreatMissingData"] == nil {
-				t.Errorf("%s: %s has no TreatMissingData", b.label, name)
-			}
-			if len(metricsOf(r)) > 10 {
-				t.Errorf("%s: %s reads %d metrics; CloudWatch allows 10", b.label, name, len(metricsOf(r)))
-			}
-			for _, key := range []string{"AlarmActions", "OKActions"} {
-				if !equalJSON(r.Props[key], []any{topic}) {
-					t.Errorf("%s: %s %s = %s, want the alerts topic %s", b.label, name, key, str(r.Props[key]), str(topic))
+		for _, kind := range []string{"network", "observability"} {
+			topic := alertsTopicIn(t, b, kind)
+			for name, r := range alarmsByName(t, b.templates[kind]) {
+				if !strings.HasPrefix(name, b.stage.Names.Prefix()+"-") {
+					t.Errorf("%s: alarm %s is not stage-scoped", b.label, name)
+				}
+				desc := str(r.Props["AlarmDescription"])
+				if !strings.Contains(desc, "Runbook: ") || strings.ContainsAny(desc, "\n\r") {
+					t.Errorf("%s: %s description is not a one-line runbook: %q", b.label, name, desc)
+				}
+				if r.Props["TreatMissingData"] == nil {
+					t.Errorf("%s: %s has no TreatMissingData", b.label, name)
+				}
+				if len(metricsOf(r)) > 10 {
+					t.Errorf("%s: %s reads %d metrics; CloudWatch allows 10", b.label, name, len(metricsOf(r)))
+				}
+				for _, key := range []string{"AlarmActions", "OKActions"} {
+					if !equalJSON(r.Props[key], []any{topic}) {
+						t.Errorf("%s: %s %s = %s, want the alerts topic %s", b.label, name, key, str(r.Props[key]), str(topic))
+					}
 				}
 			}
 		}
@@ -197,11 +199,11 @@ func TestGpuLaunchFailuresReachTheTopic(t *testing.T) {
 	}
 }
 
-// TestNatAlarmPerNat: one bytes alarm per NAT, on the gateway's byte metrics
-// or the NAT instance's NetworkOut.
+// TestNatAlarmPerNat: one bytes alarm per NAT, in the Network stack beside
+// the NATs, on the gateway's byte metrics or the NAT instance's NetworkOut.
 func TestNatAlarmPerNat(t *testing.T) {
 	for _, b := range all() {
-		got := alarmsByName(t, b.templates["observability"])
+		got := alarmsByName(t, b.templates["network"])
 		cfg := b.stage.Cfg.Network
 		count := 0
 		for name, r := range got {

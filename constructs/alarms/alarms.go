@@ -5,8 +5,10 @@
 package alarms
 
 import (
+	"fmt"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
@@ -71,3 +73,46 @@ func Description(summary, runbook string) string {
 	line := summary + ". Runbook: " + runbook
 	return strings.Join(strings.Fields(line), " ")
 }
+
+// Metric is one CloudWatch metric with its statistic and period.
+func Metric(namespace, name string, dims map[string]*string, stat string, period awscdk.Duration) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:     jsii.String(namespace),
+		MetricName:    jsii.String(name),
+		DimensionsMap: &dims,
+		Statistic:     jsii.String(stat),
+		Period:        period,
+	})
+}
+
+// Combine folds up to MaxMetricsPerAlarm metrics into one series with fn
+// ("SUM" or "MAX"); a gap in one series counts as 0, not as a gap of all.
+// id prefixes the metric ids, which must be unique within a graph.
+func Combine(fn, id, label string, period awscdk.Duration, ms []awscloudwatch.IMetric) awscloudwatch.IMetric {
+	if len(ms) == 1 {
+		return ms[0]
+	}
+	using := map[string]awscloudwatch.IMetric{}
+	terms := make([]string, 0, len(ms))
+	for i, m := range ms {
+		mid := fmt.Sprintf("%s_%d", id, i)
+		using[mid] = m
+		terms = append(terms, "FILL("+mid+", 0)")
+	}
+	expr := strings.Join(terms, " + ")
+	if fn != "SUM" {
+		expr = fn + "([" + strings.Join(terms, ", ") + "])"
+	}
+	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression:   jsii.String(expr),
+		UsingMetrics: &using,
+		Label:        jsii.String(label),
+		Period:       period,
+	})
+}
+
+// Minutes is a CloudWatch period.
+func Minutes(n int) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(float64(n))) }
+
+// GiB is the byte count alarms on data volumes compare with.
+const GiB = float64(1 << 30)

@@ -48,6 +48,10 @@ func addMediaCdn(stack awscdk.Stack, p Props, d *Data) {
 	cdn := awscloudfront.NewDistribution(stack, jsii.String("MediaCdn"), props)
 	d.MediaCdn = cdn
 	d.MediaDomain = cdn.DistributionDomainName()
+	// Exported in every config: Compute imports it only while there is no
+	// custom domain, and an export still imported cannot be deleted, so adding
+	// media.cdnDomainName later must not remove it.
+	stack.ExportValue(cdn.DistributionDomainName(), nil)
 	if m.CdnDomainName != "" {
 		d.MediaDomain = jsii.String(m.CdnDomainName)
 	}

@@ -32,10 +32,10 @@ type Network struct {
 	Vpc            awsec2.IVpc
 	SecurityGroups SecurityGroups
 	AlertsTopic    awssns.ITopic
-	// NatGatewayIDs feed the NAT bytes alarm; empty with NAT instances.
-	NatGatewayIDs []*string
-	// NatInstanceIDs feed the same alarm through EC2 NetworkOut with NAT instances.
-	NatInstanceIDs []*string
+	// NatAlarmNames are the NAT bytes alarms, built here beside the NATs
+	// (literal names: another stack reading NAT ids would pin exports that a
+	// switch of network.natKind or natCount deletes).
+	NatAlarmNames []string
 }
 
 // New builds the Network stack.
@@ -76,15 +76,17 @@ func New(scope constructs.Construct, p Props) Network {
 	})
 
 	net := Network{Stack: stack, Vpc: vpc, SecurityGroups: sgs, AlertsTopic: a.Topic}
+	var nats []natDevice
 	for _, subnet := range *vpc.PublicSubnets() {
 		if nat, ok := subnet.Node().TryFindChild(jsii.String("NATGateway")).(awsec2.CfnNatGateway); ok && nat != nil {
-			net.NatGatewayIDs = append(net.NatGatewayIDs, nat.AttrNatGatewayId())
+			nats = append(nats, natDevice{gatewayID: nat.AttrNatGatewayId()})
 		}
 		if inst, ok := subnet.Node().TryFindChild(jsii.String("NatInstance")).(awsec2.Instance); ok && inst != nil {
 			encryptRootVolume(inst)
-			net.NatInstanceIDs = append(net.NatInstanceIDs, inst.InstanceId())
+			nats = append(nats, natDevice{instanceID: inst.InstanceId()})
 		}
 	}
+	net.NatAlarmNames = addNatAlarms(stack, p, a.Topic, nats)
 	base.Finish(stack, p.Cfg, p.Names, suppressions())
 	return net
 }

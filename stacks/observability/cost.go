@@ -14,37 +14,12 @@ import (
 const cloudFrontMetricsRegion = "us-east-1"
 
 // costAlarms catch the review's cost hotspots early, in bytes rather than in
-// dollars a month later: NAT data processing, CloudWatch Logs ingestion and
-// CloudFront egress (GPU leakage is the fleets' stuck alarm).
+// dollars a month later: CloudWatch Logs ingestion and CloudFront egress (NAT
+// data processing is alarmed in the Network stack beside the NATs, GPU
+// leakage by the fleets' stuck alarm).
 func (o *obs) costAlarms() {
-	o.natAlarms()
 	o.logsAlarms()
 	o.cloudFrontAlarms()
-}
-
-func (o *obs) natAlarms() {
-	a, hour := o.a, minutes(60)
-	summary := fmt.Sprintf("NAT %%d processed > %d GiB in an hour", a.NatGbPerHour)
-	runbook := "find the talker in the VPC flow logs (/bp/<stage>/logs/vpc-flow-logs); S3 must use the gateway endpoint, AWS APIs the interface endpoints"
-	for i, id := range o.p.Net.NatGatewayIDs {
-		dims := map[string]*string{"NatGatewayId": id}
-		bytes := combine("SUM", fmt.Sprintf("nat%d", i+1), fmt.Sprintf("NAT gateway %d bytes", i+1), hour, []awscloudwatch.IMetric{
-			metric("AWS/NATGateway", "BytesOutToDestination", dims, "Sum", hour),
-			metric("AWS/NATGateway", "BytesOutToSource", dims, "Sum", hour),
-		})
-		o.alarm(fmt.Sprintf("nat-%d-bytes", i+1), alarms.Spec{
-			Summary: fmt.Sprintf(summary, i+1), Runbook: runbook + " ($0.045/GB processed)",
-			Metric: bytes, Threshold: float64(a.NatGbPerHour) * gib, Comparison: gt, Periods: 1, Missing: notBreaching,
-		})
-	}
-	// A NAT instance forwards every byte out of its one interface.
-	for i, id := range o.p.Net.NatInstanceIDs {
-		o.alarm(fmt.Sprintf("nat-%d-bytes", i+1), alarms.Spec{
-			Summary: fmt.Sprintf(summary, i+1) + " (NAT instance NetworkOut)", Runbook: runbook,
-			Metric:    metric("AWS/EC2", "NetworkOut", map[string]*string{"InstanceId": id}, "Sum", hour),
-			Threshold: float64(a.NatGbPerHour) * gib, Comparison: gt, Periods: 1, Missing: notBreaching,
-		})
-	}
 }
 
 // logsAlarms alarm on the stage's CloudWatch Logs ingestion. AWS/Logs has no
@@ -58,13 +33,13 @@ func (o *obs) logsAlarms() {
 	if len(groups) == 0 {
 		return
 	}
-	hour := minutes(60)
+	hour := alarms.Minutes(60)
 	chunks := chunk(groups, alarms.MaxMetricsPerAlarm)
-	perHour := float64(o.a.LogsGbPerDay) * gib / 24
+	perHour := float64(o.a.LogsGbPerDay) * alarms.GiB / 24
 	for i, c := range chunks {
 		var ms []awscloudwatch.IMetric
 		for _, g := range c {
-			ms = append(ms, metric("AWS/Logs", "IncomingBytes", map[string]*string{"LogGroupName": g}, "Sum", hour))
+			ms = append(ms, alarms.Metric("AWS/Logs", "IncomingBytes", map[string]*string{"LogGroupName": g}, "Sum", hour))
 		}
 		id := "logs-incoming"
 		if len(chunks) > 1 {
@@ -74,7 +49,7 @@ func (o *obs) logsAlarms() {
 			Summary: fmt.Sprintf("CloudWatch Logs ingestion of %d of the stage's %d log groups ran above %d GiB/day (/%d) for 2 h",
 				len(c), len(groups), o.a.LogsGbPerDay, len(chunks)),
 			Runbook: "find the loud group on the dashboard's Logs widget; lower LOG_LEVEL (config logLevel) or fix the log loop ($0.50/GB ingested)",
-			Metric:  combine("SUM", fmt.Sprintf("logs%d", i+1), "log bytes", hour, ms), Threshold: perHour / float64(len(chunks)),
+			Metric:  alarms.Combine("SUM", fmt.Sprintf("logs%d", i+1), "log bytes", hour, ms), Threshold: perHour / float64(len(chunks)),
 			Comparison: gt, Periods: 2, Missing: notBreaching,
 		})
 	}
@@ -90,13 +65,13 @@ func (o *obs) cloudFrontAlarms() {
 	o.alarm("cdn-bytes", alarms.Spec{
 		Summary: fmt.Sprintf("media CloudFront delivered above %d GiB/day for 3 h", a.CloudFrontGbPerDay),
 		Runbook: "find the hot objects in the CloudFront access logs (access-logs bucket, cloudfront/ prefix); check for hotlinking or a client download loop ($0.085/GB)",
-		Metric:  metric("AWS/CloudFront", "BytesDownloaded", dims, "Sum", minutes(60)), Threshold: float64(a.CloudFrontGbPerDay) * gib / 24,
+		Metric:  alarms.Metric("AWS/CloudFront", "BytesDownloaded", dims, "Sum", alarms.Minutes(60)), Threshold: float64(a.CloudFrontGbPerDay) * alarms.GiB / 24,
 		Comparison: gt, Periods: 3, Missing: notBreaching,
 	})
 	o.alarm("cdn-5xx-rate", alarms.Spec{
 		Summary: fmt.Sprintf("media CloudFront 5xx rate >= %d%% for 15 min", a.CloudFront5xxPercent),
 		Runbook: "origin errors: check the media bucket policy for the distribution's origin access control and S3 health",
-		Metric:  metric("AWS/CloudFront", "5xxErrorRate", dims, "Average", minutes(5)), Threshold: float64(a.CloudFront5xxPercent),
+		Metric:  alarms.Metric("AWS/CloudFront", "5xxErrorRate", dims, "Average", alarms.Minutes(5)), Threshold: float64(a.CloudFront5xxPercent),
 		Comparison: gte, Periods: 3, Missing: notBreaching,
 	})
 }

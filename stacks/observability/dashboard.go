@@ -1,13 +1,12 @@
 package observability
 
 import (
-	"fmt"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/constructs/alarms"
 )
 
 // dashboard is the stage's one screen: alarm states on top, then one row per
@@ -15,10 +14,13 @@ import (
 func (o *obs) dashboard() awscloudwatch.Dashboard {
 	d := awscloudwatch.NewDashboard(o.stack, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName:   jsii.String(o.p.Names.Dashboard()),
-		DefaultInterval: minutes(60 * 6),
+		DefaultInterval: alarms.Minutes(60 * 6),
 	})
 	var alarmRefs []interfacesawscloudwatch.IAlarmRef
 	for _, a := range o.alarms {
+		alarmRefs = append(alarmRefs, a)
+	}
+	for _, a := range o.natAlarms() {
 		alarmRefs = append(alarmRefs, a)
 	}
 	d.AddWidgets(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
@@ -44,7 +46,7 @@ func graph(title string, width int, left []awscloudwatch.IMetric, right ...awscl
 func ms(m ...awscloudwatch.IMetric) []awscloudwatch.IMetric { return m }
 
 func (o *obs) albRow() []awscloudwatch.IWidget {
-	m, five := o.p.Compute.Alb.Metrics(), minutes(5)
+	m, five := o.p.Compute.Alb.Metrics(), alarms.Minutes(5)
 	sum := &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")}
 	return []awscloudwatch.IWidget{
 		graph("ALB requests", 8, ms(m.RequestCount(sum))),
@@ -62,8 +64,8 @@ func (o *obs) ecsRow() []awscloudwatch.IWidget {
 		mem = append(mem, svc.MetricMemoryUtilization(nil))
 		dims := map[string]*string{"ClusterName": svc.Cluster().ClusterName(), "ServiceName": svc.ServiceName()}
 		tasks = append(tasks,
-			metric("ECS/ContainerInsights", "RunningTaskCount", dims, "Average", minutes(1)),
-			metric("ECS/ContainerInsights", "DesiredTaskCount", dims, "Average", minutes(1)))
+			alarms.Metric("ECS/ContainerInsights", "RunningTaskCount", dims, "Average", alarms.Minutes(1)),
+			alarms.Metric("ECS/ContainerInsights", "DesiredTaskCount", dims, "Average", alarms.Minutes(1)))
 	}
 	return []awscloudwatch.IWidget{graph("ECS CPU %", 8, cpu), graph("ECS memory %", 8, mem), graph("ECS running vs desired tasks", 8, tasks)}
 }
@@ -73,9 +75,9 @@ func (o *obs) dataRow() []awscloudwatch.IWidget {
 	var cpu, mem, ev []awscloudwatch.IMetric
 	for _, n := range cacheNodeIDs(o.p.Data.CacheID, o.p.Cfg.Cache.Replicas) {
 		dims := map[string]*string{"CacheClusterId": jsii.String(n)}
-		cpu = append(cpu, metric("AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", minutes(5)))
-		mem = append(mem, metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Average", minutes(5)))
-		ev = append(ev, metric("AWS/ElastiCache", "Evictions", dims, "Sum", minutes(5)))
+		cpu = append(cpu, alarms.Metric("AWS/ElastiCache", "EngineCPUUtilization", dims, "Average", alarms.Minutes(5)))
+		mem = append(mem, alarms.Metric("AWS/ElastiCache", "DatabaseMemoryUsagePercentage", dims, "Average", alarms.Minutes(5)))
+		ev = append(ev, alarms.Metric("AWS/ElastiCache", "Evictions", dims, "Sum", alarms.Minutes(5)))
 	}
 	return []awscloudwatch.IWidget{
 		graph("RDS CPU %", 4, ms(db.MetricCPUUtilization(nil))),
@@ -87,27 +89,24 @@ func (o *obs) dataRow() []awscloudwatch.IWidget {
 
 // costRow shows the bytes behind the review's cost hotspots.
 func (o *obs) costRow() []awscloudwatch.IWidget {
-	hour := minutes(60)
-	var nat []awscloudwatch.IMetric
-	for i, id := range o.p.Net.NatGatewayIDs {
-		dims := map[string]*string{"NatGatewayId": id}
-		nat = append(nat, combine("SUM", fmt.Sprintf("nat%d", i+1), fmt.Sprintf("NAT gateway %d", i+1), hour, ms(
-			metric("AWS/NATGateway", "BytesOutToDestination", dims, "Sum", hour),
-			metric("AWS/NATGateway", "BytesOutToSource", dims, "Sum", hour))))
-	}
-	for _, id := range o.p.Net.NatInstanceIDs {
-		nat = append(nat, metric("AWS/EC2", "NetworkOut", map[string]*string{"InstanceId": id}, "Sum", hour))
+	hour := alarms.Minutes(60)
+	// NAT bytes: the Network stack's alarms, by name (no NAT id crosses stacks).
+	var natWidgets []awscloudwatch.IWidget
+	for _, a := range o.natAlarms() {
+		natWidgets = append(natWidgets, awscloudwatch.NewAlarmWidget(&awscloudwatch.AlarmWidgetProps{
+			Title: jsii.String("NAT bytes per hour: " + *a.AlarmName()), Alarm: a, Width: jsii.Number(8), Height: jsii.Number(6),
+		}))
 	}
 	var logs []awscloudwatch.IMetric
 	for _, g := range o.stageLogGroups() {
-		logs = append(logs, metric("AWS/Logs", "IncomingBytes", map[string]*string{"LogGroupName": g}, "Sum", hour))
+		logs = append(logs, alarms.Metric("AWS/Logs", "IncomingBytes", map[string]*string{"LogGroupName": g}, "Sum", hour))
 	}
-	row := []awscloudwatch.IWidget{graph("NAT bytes per hour", 8, nat), graph("CloudWatch Logs bytes ingested per hour, by group", 8, logs)}
+	row := append(natWidgets, graph("CloudWatch Logs bytes ingested per hour, by group", 8, logs))
 	if cdn := o.p.Data.MediaCdn; o.p.Cfg.Region == cloudFrontMetricsRegion {
 		dims := map[string]*string{"DistributionId": cdn.DistributionId(), "Region": jsii.String("Global")}
 		row = append(row, graph("media CDN bytes per hour (left), 5xx % (right)", 8,
-			ms(metric("AWS/CloudFront", "BytesDownloaded", dims, "Sum", hour)),
-			metric("AWS/CloudFront", "5xxErrorRate", dims, "Average", minutes(5))))
+			ms(alarms.Metric("AWS/CloudFront", "BytesDownloaded", dims, "Sum", hour)),
+			alarms.Metric("AWS/CloudFront", "5xxErrorRate", dims, "Average", alarms.Minutes(5))))
 	}
 	return row
 }
@@ -115,9 +114,9 @@ func (o *obs) costRow() []awscloudwatch.IWidget {
 func (o *obs) fleetRow(f watchedFleet) []awscloudwatch.IWidget {
 	dims := workerDims(f.cfg.Slug, o.p.Cfg.Stage)
 	w := func(name, stat string) awscloudwatch.IMetric {
-		return metric(WorkerNamespace, name, dims, stat, minutes(1))
+		return alarms.Metric(WorkerNamespace, name, dims, stat, alarms.Minutes(1))
 	}
-	inService := metric("AWS/AutoScaling", "GroupInServiceInstances", map[string]*string{"AutoScalingGroupName": jsii.String(f.asgName)}, "Average", minutes(1))
+	inService := alarms.Metric("AWS/AutoScaling", "GroupInServiceInstances", map[string]*string{"AutoScalingGroupName": jsii.String(f.asgName)}, "Average", alarms.Minutes(1))
 	title := "fleet " + f.cfg.Slug + ": "
 	return []awscloudwatch.IWidget{
 		graph(title+"queue depth", 5, ms(w("QueueDepth", "Maximum"))),
@@ -126,4 +125,15 @@ func (o *obs) fleetRow(f watchedFleet) []awscloudwatch.IWidget {
 		graph(title+"errors", 5, ms(w("ErrorRate", "Average")), w("LeaseExpiredCount", "Sum")),
 		graph(title+"Spot interruptions", 4, ms(w("SpotInterruptionCount", "Sum"))),
 	}
+}
+
+// natAlarms refers to the Network stack's NAT alarms by their literal names;
+// their ARNs are built from the names, so nothing is imported.
+func (o *obs) natAlarms() []awscloudwatch.IAlarm {
+	if o.nat == nil {
+		for _, name := range o.p.Net.NatAlarmNames {
+			o.nat = append(o.nat, awscloudwatch.Alarm_FromAlarmName(o.stack, jsii.String("Ref-"+name), jsii.String(name)))
+		}
+	}
+	return o.nat
 }

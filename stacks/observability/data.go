@@ -14,7 +14,7 @@ const rdsCpuCriticalPercent = 95
 
 // dataAlarms watch RDS and the cache.
 func (o *obs) dataAlarms() {
-	a, five, db := o.a, minutes(5), o.p.Data.Database
+	a, five, db := o.a, alarms.Minutes(5), o.p.Data.Database
 	o.alarm("rds-cpu", alarms.Spec{
 		Summary:   fmt.Sprintf("RDS CPU >= %d%% for 15 min", a.RdsCpuPercent),
 		Runbook:   "find the heavy queries in the slow query log (/aws/rds/instance/.../slowquery); consider a larger instanceClass",
@@ -32,7 +32,7 @@ func (o *obs) dataAlarms() {
 		Summary:   fmt.Sprintf("RDS free storage < %d GiB", a.RdsFreeStorageGb),
 		Runbook:   "storage autoscaling is capped at maxAllocatedStorageGb: find what grew (tenant pools, logs tables), then raise the cap in config",
 		Metric:    db.MetricFreeStorageSpace(&awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Minimum")}),
-		Threshold: float64(a.RdsFreeStorageGb) * gib, Comparison: lt, Periods: 1, Missing: breaching,
+		Threshold: float64(a.RdsFreeStorageGb) * alarms.GiB, Comparison: lt, Periods: 1, Missing: breaching,
 	})
 	o.alarm("rds-connections", alarms.Spec{
 		Summary:   fmt.Sprintf("RDS connections >= %d for 15 min (max_connections %d)", a.RdsConnections, o.p.Cfg.Database.MaxConnections),
@@ -44,26 +44,26 @@ func (o *obs) dataAlarms() {
 	perNode := func(name, stat string) []awscloudwatch.IMetric {
 		var ms []awscloudwatch.IMetric
 		for _, n := range nodes {
-			ms = append(ms, metric("AWS/ElastiCache", name, map[string]*string{"CacheClusterId": jsii.String(n)}, stat, five))
+			ms = append(ms, alarms.Metric("AWS/ElastiCache", name, map[string]*string{"CacheClusterId": jsii.String(n)}, stat, five))
 		}
 		return ms
 	}
 	o.alarm("cache-cpu", alarms.Spec{
 		Summary:   fmt.Sprintf("cache engine CPU >= %d%% on a node for 15 min", a.CacheCpuPercent),
 		Runbook:   "Redis is single-threaded: look for big KEYS/SCAN or Lua calls in the slow log (/bp/<stage>/logs/cache/slow-log); consider a larger nodeType",
-		Metric:    combine("MAX", "cachecpu", "cache engine CPU (max of nodes)", five, perNode("EngineCPUUtilization", "Average")),
+		Metric:    alarms.Combine("MAX", "cachecpu", "cache engine CPU (max of nodes)", five, perNode("EngineCPUUtilization", "Average")),
 		Threshold: float64(a.CacheCpuPercent), Comparison: gte, Periods: 3, Missing: notBreaching,
 	})
 	o.alarm("cache-memory", alarms.Spec{
 		Summary:   fmt.Sprintf("cache memory >= %d%% on a node for 15 min", a.CacheMemoryPercent),
 		Runbook:   "keys without TTL are piling up (sessions, cache tags): check the biggest keys, set TTLs, or use a larger nodeType",
-		Metric:    combine("MAX", "cachemem", "cache memory % (max of nodes)", five, perNode("DatabaseMemoryUsagePercentage", "Average")),
+		Metric:    alarms.Combine("MAX", "cachemem", "cache memory % (max of nodes)", five, perNode("DatabaseMemoryUsagePercentage", "Average")),
 		Threshold: float64(a.CacheMemoryPercent), Comparison: gte, Periods: 3, Missing: notBreaching,
 	})
 	o.alarm("cache-evictions", alarms.Spec{
 		Summary:   fmt.Sprintf("cache evicted >= %d keys in 5 min", a.CacheEvictions),
 		Runbook:   "the cache is full and drops keys (sessions log users out): act as for cache-memory",
-		Metric:    combine("MAX", "cacheev", "cache evictions (max of nodes)", five, perNode("Evictions", "Sum")),
+		Metric:    alarms.Combine("MAX", "cacheev", "cache evictions (max of nodes)", five, perNode("Evictions", "Sum")),
 		Threshold: float64(a.CacheEvictions), Comparison: gte, Periods: 1, Missing: notBreaching,
 	})
 }

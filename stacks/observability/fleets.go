@@ -36,7 +36,7 @@ func (o *obs) fleetAlarms() {
 		slug := f.cfg.Slug
 		dims := workerDims(slug, stage)
 		w := func(name, stat string, period int) awscloudwatch.Metric {
-			return metric(WorkerNamespace, name, dims, stat, minutes(period))
+			return alarms.Metric(WorkerNamespace, name, dims, stat, alarms.Minutes(period))
 		}
 		o.alarm(slug+"-queue-deep", alarms.Spec{
 			Summary: fmt.Sprintf("fleet %s: QueueDepth stayed >= %d for 30 min", slug, a.QueueDepthDeep),
@@ -78,7 +78,7 @@ func (o *obs) fleetFunctionAlarms() {
 		o.alarm(fn.id, alarms.Spec{
 			Summary:   "Lambda " + fn.name + " failed in the last 5 min",
 			Runbook:   fn.runbook,
-			Metric:    metric("AWS/Lambda", "Errors", map[string]*string{"FunctionName": jsii.String(fn.name)}, "Sum", minutes(5)),
+			Metric:    alarms.Metric("AWS/Lambda", "Errors", map[string]*string{"FunctionName": jsii.String(fn.name)}, "Sum", alarms.Minutes(5)),
 			Threshold: 1, Comparison: gte, Periods: 1, Missing: notBreaching,
 		})
 	}
@@ -90,15 +90,15 @@ func (o *obs) fleetFunctionAlarms() {
 func (o *obs) stuckFleetAlarm(f watchedFleet) {
 	window := f.cfg.ScaleToZeroMinutes + o.a.StuckFleetMarginMinutes
 	periodMin, periods := stuckWindow(window)
-	period := minutes(periodMin)
+	period := alarms.Minutes(periodMin)
 	expr := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		// A missing QueueDepth (backend not publishing) counts as empty: the
 		// scale-to-zero path cannot work then either, and instances cost money.
 		Expression: jsii.String("IF(FILL(inservice, 0) > 0 AND FILL(queue, 0) == 0, 1, 0)"),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{
-			"inservice": metric("AWS/AutoScaling", "GroupInServiceInstances",
+			"inservice": alarms.Metric("AWS/AutoScaling", "GroupInServiceInstances",
 				map[string]*string{"AutoScalingGroupName": jsii.String(f.asgName)}, "Minimum", period),
-			"queue": metric(WorkerNamespace, "QueueDepth", workerDims(f.cfg.Slug, o.p.Cfg.Stage), "Maximum", period),
+			"queue": alarms.Metric(WorkerNamespace, "QueueDepth", workerDims(f.cfg.Slug, o.p.Cfg.Stage), "Maximum", period),
 		},
 		Label:  jsii.String(f.cfg.Slug + " idle instances"),
 		Period: period,

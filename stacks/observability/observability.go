@@ -67,6 +67,7 @@ type obs struct {
 	notify alarms.Notifier
 	a      config.Alarms
 	alarms []awscloudwatch.Alarm
+	nat    []awscloudwatch.IAlarm // the Network stack's NAT alarms, by name
 }
 
 // alarm adds one stage-scoped alarm; id doubles as the name suffix.

@@ -14,7 +14,7 @@ import (
 // webAlarms watch the ALB, its target groups and the two ECS services.
 func (o *obs) webAlarms() {
 	c, a := o.p.Compute, o.a
-	five := minutes(5)
+	five := alarms.Minutes(5)
 	m := c.Alb.Metrics()
 	elb5xx := m.HttpCodeElb(elbv2.HttpCodeElb_ELB_5XX_COUNT, &awscloudwatch.MetricOptions{Period: five, Statistic: jsii.String("Sum")})
 	o.alarm("alb-5xx-warning", alarms.Spec{
@@ -46,7 +46,7 @@ func (o *obs) webAlarms() {
 		o.alarm(t.name+"-unhealthy-hosts", alarms.Spec{
 			Summary:   "the " + t.name + " target group has had an unhealthy target for 5 min",
 			Runbook:   "read the failing task's logs and the health check (backend: GET /up on nginx:80, frontend: nextjs:3000); ECS replaces failing tasks",
-			Metric:    t.tg.Metrics().UnhealthyHostCount(&awscloudwatch.MetricOptions{Period: minutes(1), Statistic: jsii.String("Maximum")}),
+			Metric:    unhealthyHosts(c.Alb, t.tg),
 			Threshold: 1, Comparison: gte, Periods: 5, Missing: notBreaching,
 		})
 	}
@@ -59,22 +59,22 @@ func (o *obs) serviceAlarms(name string, svc awsecs.FargateService) {
 	o.alarm(name+"-cpu", alarms.Spec{
 		Summary:   fmt.Sprintf("ECS %s CPU >= %d%% for 15 min", name, a.EcsCpuPercent),
 		Runbook:   "autoscaling should add tasks; if at maxCount raise it or the task cpu in config, and look for a hot endpoint in the logs",
-		Metric:    svc.MetricCpuUtilization(&awscloudwatch.MetricOptions{Period: minutes(5)}),
+		Metric:    svc.MetricCpuUtilization(&awscloudwatch.MetricOptions{Period: alarms.Minutes(5)}),
 		Threshold: float64(a.EcsCpuPercent), Comparison: gte, Periods: 3, Missing: notBreaching,
 	})
 	o.alarm(name+"-memory", alarms.Spec{
 		Summary:   fmt.Sprintf("ECS %s memory >= %d%% for 15 min", name, a.EcsMemoryPercent),
 		Runbook:   "tasks near their limit get OOM-killed: check for a leak in the logs, raise memoryMiB in config",
-		Metric:    svc.MetricMemoryUtilization(&awscloudwatch.MetricOptions{Period: minutes(5)}),
+		Metric:    svc.MetricMemoryUtilization(&awscloudwatch.MetricOptions{Period: alarms.Minutes(5)}),
 		Threshold: float64(a.EcsMemoryPercent), Comparison: gte, Periods: 3, Missing: notBreaching,
 	})
 	dims := map[string]*string{"ClusterName": svc.Cluster().ClusterName(), "ServiceName": svc.ServiceName()}
-	one := minutes(1)
+	one := alarms.Minutes(1)
 	missing := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression: jsii.String("FILL(desired, 0) - FILL(running, 0)"),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{
-			"desired": metric("ECS/ContainerInsights", "DesiredTaskCount", dims, "Maximum", one),
-			"running": metric("ECS/ContainerInsights", "RunningTaskCount", dims, "Minimum", one),
+			"desired": alarms.Metric("ECS/ContainerInsights", "DesiredTaskCount", dims, "Maximum", one),
+			"running": alarms.Metric("ECS/ContainerInsights", "RunningTaskCount", dims, "Minimum", one),
 		},
 		Label:  jsii.String(name + " tasks missing"),
 		Period: one,
@@ -86,4 +86,13 @@ func (o *obs) serviceAlarms(name string, svc awsecs.FargateService) {
 		Runbook: "tasks fail to start or crash-loop: read stopped-task reasons (aws ecs describe-tasks), image pull errors and secrets access",
 		Metric:  missing, Threshold: 1, Comparison: gte, Periods: 10, Missing: notBreaching,
 	})
+}
+
+// unhealthyHosts is a target group's UnHealthyHostCount. CDK's own metric
+// takes the load balancer from the group's first listener, which would tie
+// this stack to the listener export that a switch of allowHttpOnly deletes;
+// the load balancer's full name is there in every config.
+func unhealthyHosts(alb elbv2.ApplicationLoadBalancer, tg elbv2.ApplicationTargetGroup) awscloudwatch.IMetric {
+	return alarms.Metric("AWS/ApplicationELB", "UnHealthyHostCount",
+		map[string]*string{"LoadBalancer": alb.LoadBalancerFullName(), "TargetGroup": tg.TargetGroupFullName()}, "Maximum", alarms.Minutes(1))
 }
