@@ -21,9 +21,20 @@ const (
 	ComfyUIPort      = 8188
 	ComfyUIURL       = "http://127.0.0.1:8188"
 
-	// BakedBundleIDFile holds the model bundle id baked into the AMI; bundle sync
-	// is skipped when the fleet's active bundle equals it.
-	BakedBundleIDFile = "/opt/comfyui/.baked-bundle-id"
+	ComfyUICustomNodesDir = "/opt/comfyui/custom_nodes"
+)
+
+// Model bundle state, directly in ComfyUIHome. The names are the ones the old
+// installer and the AMI pipeline already use; keep them exactly.
+const (
+	// BakedBundleIDFile holds the id of the bundle baked into the AMI; the
+	// boot-time sync downloads nothing when the fleet's active bundle equals it.
+	BakedBundleIDFile = "/opt/comfyui/.baked_bundle_id"
+	// ActiveBundleIDFile holds the id of the bundle whose files are on disk.
+	ActiveBundleIDFile = "/opt/comfyui/.active_bundle_id"
+	// InstalledBundlePathsFile lists the paths that bundle installed, one per
+	// line relative to ComfyUIHome; the next bundle removes those it lacks.
+	InstalledBundlePathsFile = "/opt/comfyui/.installed_bundle_paths"
 )
 
 // Log files. The units append stdout and stderr here (the worker logs JSON;
