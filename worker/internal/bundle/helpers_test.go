@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/bp/infra/worker/internal/bundle/bundletest"
+	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
 // The names the backend, the AMI pipeline and the old installer use

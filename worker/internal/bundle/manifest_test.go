@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bp/infra/worker/internal/bundle/bundletest"
+	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
 var pointerB1 = Pointer{Prefix: "bundles/b-1", ID: "b-1"}

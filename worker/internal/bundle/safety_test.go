@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bp/infra/worker/internal/bundle/bundletest"
+	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
 func charDeviceTarGz() []byte {

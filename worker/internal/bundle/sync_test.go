@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/bp/infra/worker/internal/bundle/bundletest"
+	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
 // firstBundle: a checkpoint copy, a custom node tarball extracted into
