@@ -71,7 +71,9 @@ func (f *fleet) asset(id int, kind string, data []byte, target, action string) b
 		Key: key, Target: target, Action: action}
 }
 
-func (f *fleet) publish(id string, manifest []byte) { f.putObject("bundles/"+id+"/manifest.json", manifest) }
+func (f *fleet) publish(id string, manifest []byte) {
+	f.putObject("bundles/"+id+"/manifest.json", manifest)
+}
 
 func (f *fleet) point(value string) {
 	f.t.Helper()

@@ -77,13 +77,13 @@ func newEnv(t *testing.T) *env {
 	dir := t.TempDir()
 	e := &env{t: t, s3: &memS3{objects: bundletest.Store{}}, ssm: &memSSM{}, root: filepath.Join(dir, "comfyui"), outside: filepath.Join(dir, "outside")}
 	for p, body := range map[string]string{
-		"main.py":                                "print('comfyui')\n",
-		"venv/bin/python":                        "#!/bin/sh\n",
+		"main.py":         "print('comfyui')\n",
+		"venv/bin/python": "#!/bin/sh\n",
 		"models/checkpoints/put_checkpoints_here": "",
-		"models/loras/put_loras_here":            "",
-		"custom_nodes/example_node.py.example":   "# example\n",
-		"user/default/comfy.settings.json":       "{}\n",
-		"../outside/keep.txt":                    "outside\n",
+		"models/loras/put_loras_here":             "",
+		"custom_nodes/example_node.py.example":    "# example\n",
+		"user/default/comfy.settings.json":        "{}\n",
+		"../outside/keep.txt":                     "outside\n",
 	} {
 		e.write(p, body)
 	}

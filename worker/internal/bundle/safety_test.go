@@ -27,7 +27,9 @@ func charDeviceTarGz() []byte {
 // lands anywhere.
 func TestSync_RefusesArchivesThatEscape(t *testing.T) {
 	zipped := func(entries ...bundletest.Entry) (string, []byte) { return ActionExtractZip, bundletest.Zip(entries) }
-	tarred := func(entries ...bundletest.Entry) (string, []byte) { return ActionExtractTarGz, bundletest.TarGz(entries) }
+	tarred := func(entries ...bundletest.Entry) (string, []byte) {
+		return ActionExtractTarGz, bundletest.TarGz(entries)
+	}
 	cases := map[string]struct {
 		action string
 		data   []byte

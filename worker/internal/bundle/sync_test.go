@@ -41,8 +41,8 @@ func TestSync_AppliesTheBackendsBundle(t *testing.T) {
 		"custom_nodes/ComfyUI-Sampler/nodes/sampler.py": "# sampler\n",
 		"custom_nodes/ComfyUI-Sampler/js/ui.js":         "// ui\n",
 		"models/loras/styles/alias.safetensors":         "A",
-		activeFile:                                     "b-1\n",
-		installedFile:                                  "models/checkpoints/sdxl.safetensors\ncustom_nodes/ComfyUI-Sampler\nmodels/loras/styles\n",
+		activeFile:                                      "b-1\n",
+		installedFile:                                   "models/checkpoints/sdxl.safetensors\ncustom_nodes/ComfyUI-Sampler\nmodels/loras/styles\n",
 		"models/checkpoints/put_checkpoints_here":       "",
 	} {
 		if got := e.read(rel); got != want {
@@ -78,8 +78,8 @@ func TestSync_SecondBundleReplacesTheFirstAndRemovesOnlyItsOldPaths(t *testing.T
 	node2 := bundletest.TarGz([]bundletest.Entry{{Name: "__init__.py", Body: "v2\n"}})
 	e.publish("b-2", []bundletest.Asset{
 		e.asset("checkpoint", []byte("sdxl weights"), "models/checkpoints/sdxl.safetensors", ""), // kept
-		e.asset("custom_node", node2, "custom_nodes/ComfyUI-Sampler", ActionExtractTarGz),       // replaced
-		e.asset("vae", []byte("vae"), "models/vae/fix.safetensors", ActionCopy),                 // new
+		e.asset("custom_node", node2, "custom_nodes/ComfyUI-Sampler", ActionExtractTarGz),        // replaced
+		e.asset("vae", []byte("vae"), "models/vae/fix.safetensors", ActionCopy),                  // new
 	}, "")
 	res := e.mustSync()
 	if res.Outcome != OutcomeApplied || !slices.Equal(res.Removed, []string{"models/loras/styles"}) {
