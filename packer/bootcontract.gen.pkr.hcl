@@ -11,7 +11,7 @@ locals {
     "BOOT_COMFYUI_VENV=/opt/comfyui/venv",
     "BOOT_COMFYUI_PYTHON=/opt/comfyui/venv/bin/python",
     "BOOT_COMFYUI_MODELS_DIR=/opt/comfyui/models",
-    "BOOT_BAKED_BUNDLE_ID_FILE=/opt/comfyui/.baked-bundle-id",
+    "BOOT_BAKED_BUNDLE_ID_FILE=/opt/comfyui/.baked_bundle_id",
     "BOOT_UNITS=comfyui.service comfyui-bundle-sync.service comfyui-worker.service",
     "BOOT_LOG_DIR=/var/log/comfyui-worker",
     "BOOT_CLOUDWATCH_AGENT_BINARY=/opt/aws/amazon-cloudwatch-agent/bin/amazon-cloudwatch-agent",
