@@ -51,8 +51,8 @@ func TestUnits_ComfyUIRunsTheVenvPython(t *testing.T) {
 	if got := u.one(t, "Service", "ExecStart"); got != want {
 		t.Errorf("ExecStart = %q, want %q", got, want)
 	}
-	if got := u.one(t, "Service", "User"); got != bootcontract.WorkerUser {
-		t.Errorf("User = %q, want %q", got, bootcontract.WorkerUser)
+	if got := u.one(t, "Service", "User"); got != bootcontract.ComfyUIUser {
+		t.Errorf("User = %q, want %q", got, bootcontract.ComfyUIUser)
 	}
 	if got := u.one(t, "Service", "Restart"); got != "on-failure" {
 		t.Errorf("Restart = %q, want on-failure", got)
@@ -134,6 +134,7 @@ func TestUnits_WorkerDependsOnComfyUIAndSyncAndDrains(t *testing.T) {
 // shares the worker's file.
 func TestUnits_AppendTheirOutputToTheShippedLogFiles(t *testing.T) {
 	want := map[string]string{
+		bootcontract.IMDSBlockUnit:  bootcontract.WorkerLogFile,
 		bootcontract.ComfyUIUnit:    bootcontract.ComfyUILogFile,
 		bootcontract.BundleSyncUnit: bootcontract.WorkerLogFile,
 		bootcontract.WorkerUnit:     bootcontract.WorkerLogFile,
@@ -181,7 +182,7 @@ func verifyRoot(t *testing.T) string {
 		}
 		writeFile(t, filepath.Join(root, "etc/systemd/system", name), string(data), 0o644)
 	}
-	for _, exe := range []string{bootcontract.WorkerBinary, bootcontract.ComfyUIPython} {
+	for _, exe := range []string{bootcontract.WorkerBinary, bootcontract.ComfyUIPython, bootcontract.IMDSBlockScript} {
 		writeFile(t, filepath.Join(root, exe), "#!/bin/sh\nexit 0\n", 0o755)
 	}
 	return root
