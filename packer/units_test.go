@@ -241,6 +241,15 @@ func TestUnits_SystemdAnalyzeVerify(t *testing.T) {
 			},
 		},
 		{
+			name: "ComfyUI without its IMDS block",
+			unit: bootcontract.ComfyUIUnit,
+			root: func(t *testing.T, root string) {
+				if err := os.Remove(filepath.Join(root, "etc/systemd/system", bootcontract.IMDSBlockUnit)); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{
 			name: "requires a unit that does not exist",
 			unit: bootcontract.WorkerUnit,
 			mutate: func(s string) string {
@@ -270,5 +279,83 @@ func TestUnits_SystemdAnalyzeVerify(t *testing.T) {
 				t.Fatalf("systemd-analyze verify accepted a broken unit (%s):\n%s", b.name, r.out)
 			}
 		})
+	}
+}
+
+// ComfyUI runs arbitrary workflows: its own user, sandboxed, and never
+// started without the IMDS block.
+func TestUnits_ComfyUIIsSandboxedAndRequiresTheIMDSBlock(t *testing.T) {
+	u := parseUnit(t, filepath.Join("units", bootcontract.ComfyUIUnit))
+	for _, key := range []string{"Requires", "After"} {
+		if !slices.Contains(u.words("Unit", key), bootcontract.IMDSBlockUnit) {
+			t.Errorf("%s= lacks %s", key, bootcontract.IMDSBlockUnit)
+		}
+	}
+	for k, want := range map[string]string{"User": "comfyui", "Group": "comfyui", "NoNewPrivileges": "yes", "ProtectSystem": "strict",
+		"ProtectHome": "yes", "PrivateTmp": "yes", "ProtectProc": "invisible"} {
+		if got := u.one(t, "Service", k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	// Writable: only its input/output/temp/user folders (and the log path
+	// systemd opens for it); never the code, models or custom nodes.
+	rw := u.words("Service", "ReadWritePaths")
+	for _, d := range []string{"/opt/comfyui/input", "/opt/comfyui/output", "/opt/comfyui/temp", "/opt/comfyui/user"} {
+		if !slices.Contains(rw, d) {
+			t.Errorf("ReadWritePaths %v lacks %s", rw, d)
+		}
+	}
+	for _, p := range rw {
+		if p == bootcontract.ComfyUIHome || strings.HasPrefix(bootcontract.ComfyUIModelsDir, p) || strings.HasPrefix(p, bootcontract.ComfyUIModelsDir) ||
+			strings.HasPrefix(p, bootcontract.ComfyUICustomNodesDir) || strings.HasPrefix(p, "/var/lib/comfyui-worker") || strings.HasPrefix(p, "/etc") {
+			t.Errorf("ReadWritePaths lets ComfyUI write %s", p)
+		}
+	}
+	// The worker's folders are hidden from it as a second wall.
+	if got := u.words("Service", "InaccessiblePaths"); !slices.Equal(got, []string{"/etc/comfyui-worker", "/var/lib/comfyui-worker"}) {
+		t.Errorf("InaccessiblePaths = %v, want the env folder and the state folder", got)
+	}
+	// CUDA needs the GPU device nodes and executable memory.
+	for _, k := range []string{"PrivateDevices", "MemoryDenyWriteExecute", "DevicePolicy"} {
+		if len(u["Service"][k]) != 0 {
+			t.Errorf("%s is set; it breaks CUDA", k)
+		}
+	}
+	if got := u.one(t, "Service", "CacheDirectory"); "/var/cache/"+got != bootcontract.ComfyUIStateHome {
+		t.Errorf("CacheDirectory %s is not ComfyUI's home %s", got, bootcontract.ComfyUIStateHome)
+	}
+}
+
+func TestUnits_IMDSBlockRunsOnceAsRootBeforeComfyUI(t *testing.T) {
+	u := parseUnit(t, filepath.Join("units", bootcontract.IMDSBlockUnit))
+	for k, want := range map[[2]string]string{
+		{"Service", "Type"}:            "oneshot",
+		{"Service", "RemainAfterExit"}: "yes",
+		{"Service", "ExecStart"}:       bootcontract.IMDSBlockScript,
+		{"Install", "RequiredBy"}:      bootcontract.ComfyUIUnit,
+	} {
+		if got := u.one(t, k[0], k[1]); got != want {
+			t.Errorf("[%s] %s = %q, want %q", k[0], k[1], got, want)
+		}
+	}
+	if !slices.Contains(u.words("Unit", "Before"), bootcontract.ComfyUIUnit) {
+		t.Errorf("Before= lacks %s", bootcontract.ComfyUIUnit)
+	}
+	if len(u["Service"]["User"]) != 0 {
+		t.Errorf("User=%v: the firewall needs root", u["Service"]["User"])
+	}
+}
+
+// The worker and the bundle sync run as the worker's user, which owns
+// models/ and custom_nodes/; the sync's files stay readable to ComfyUI.
+func TestUnits_WorkerAndBundleSyncRunAsTheWorkerUser(t *testing.T) {
+	for _, name := range []string{bootcontract.BundleSyncUnit, bootcontract.WorkerUnit} {
+		u := parseUnit(t, filepath.Join("units", name))
+		if got := u.one(t, "Service", "User"); got != "comfyui-worker" || got == bootcontract.ComfyUIUser {
+			t.Errorf("%s: User = %q, want comfyui-worker", name, got)
+		}
+	}
+	if got := parseUnit(t, filepath.Join("units", bootcontract.BundleSyncUnit)).one(t, "Service", "UMask"); got != "0022" {
+		t.Errorf("bundle sync UMask = %s, want 0022 (files readable by ComfyUI)", got)
 	}
 }
