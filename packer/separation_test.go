@@ -3,18 +3,31 @@ package packer_test
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/bp/infra/bootcontract"
 )
 
-// asUser runs a shell command with the uid and gid of a user of the
-// temporary root (numeric, so the host's accounts are never touched).
+// asUser runs a shell command with the uid, gid and supplementary groups a
+// user of the temporary root gets from systemd's User= (numeric, so the
+// host's accounts are never touched).
 func asUser(t *testing.T, root, user, command string) result {
 	t.Helper()
 	e := passwdEntry(t, root, user)
-	return run(t, nil, "setpriv", "--reuid="+e[2], "--regid="+e[3], "--clear-groups", "bash", "-c", command)
+	groups := []string{}
+	for _, line := range strings.Split(readFile(t, filepath.Join(root, "etc/group")), "\n") {
+		if f := strings.Split(line, ":"); len(f) == 4 && slices.Contains(strings.Split(f[3], ","), user) {
+			groups = append(groups, f[2])
+		}
+	}
+	ids := []string{"--reuid=" + e[2], "--regid=" + e[3], "--clear-groups"}
+	if len(groups) > 0 {
+		ids[2] = "--groups=" + strings.Join(groups, ",")
+	}
+	return run(t, nil, "setpriv", append(ids, "bash", "-c", command)...)
 }
 
 // The install scripts leave a tree in which ComfyUI's user cannot read the
