@@ -62,7 +62,7 @@ func (m *memSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ..
 }
 
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	s3      *memS3
 	ssm     *memSSM
 	syncer  *Syncer
@@ -72,7 +72,7 @@ type env struct {
 
 // newEnv lays out a ComfyUI root as the AMI has it: code, venv, the model
 // and custom node folders with ComfyUI's own placeholder files.
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	dir := t.TempDir()
 	e := &env{t: t, s3: &memS3{objects: bundletest.Store{}}, ssm: &memSSM{}, root: filepath.Join(dir, "comfyui"), outside: filepath.Join(dir, "outside")}
@@ -148,7 +148,7 @@ func (e *env) mustSync() Result {
 
 // snapshot records every path under dir (not following symlinks) with its
 // type, mode and content, so "left exactly as it was" can be compared.
-func snapshot(t *testing.T, dir string) map[string]string {
+func snapshot(t testing.TB, dir string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
