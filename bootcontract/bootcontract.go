@@ -11,7 +11,16 @@ const (
 	WorkerBinary    = "/opt/worker/bin/worker"
 	WorkerStateDir  = "/var/lib/comfyui-worker" // persisted registration token (0600)
 	WorkerTokenFile = "/var/lib/comfyui-worker/token.json"
-	WorkerUser      = "comfyui"
+	// WorkerUser runs the worker and the bundle sync. It owns the state
+	// folder, reads the env file and may use the instance role via IMDS.
+	WorkerUser = "comfyui-worker"
+	// ComfyUIUser runs ComfyUI, which executes arbitrary workflow graphs and
+	// custom nodes: it reads /opt/comfyui, writes only ComfyUIWritableDirs,
+	// cannot read the worker's env, state or token, and cannot reach IMDS.
+	ComfyUIUser = "comfyui"
+	// ComfyUIStateHome is ComfyUIUser's home: its systemd CacheDirectory (pip,
+	// torch and Hugging Face caches), the only place it writes outside ComfyUIHome.
+	ComfyUIStateHome = "/var/cache/comfyui"
 
 	ComfyUIHome      = "/opt/comfyui"
 	ComfyUIVenv      = "/opt/comfyui/venv"
@@ -21,9 +30,38 @@ const (
 	ComfyUIPort      = 8188
 	ComfyUIURL       = "http://127.0.0.1:8188"
 
-	// BakedBundleIDFile holds the model bundle id baked into the AMI; bundle sync
-	// is skipped when the fleet's active bundle equals it.
-	BakedBundleIDFile = "/opt/comfyui/.baked-bundle-id"
+	ComfyUICustomNodesDir = "/opt/comfyui/custom_nodes"
+)
+
+// ComfyUIWritableDirs are the only folders of ComfyUIHome that ComfyUIUser
+// writes (uploads, results, scratch, settings). Models and custom nodes
+// belong to WorkerUser (bundle sync) and are only readable to ComfyUI, so a
+// workflow cannot plant code that the next ComfyUI start would load.
+func ComfyUIWritableDirs() []string {
+	return []string{"/opt/comfyui/input", "/opt/comfyui/output", "/opt/comfyui/temp", "/opt/comfyui/user"}
+}
+
+// Instance metadata service: ComfyUIUser is refused both addresses by an
+// owner-match firewall rule (IMDSBlockUnit) so a job cannot use the instance
+// role; the worker still reaches IMDS (Spot notices, credentials).
+const (
+	IMDSAddressV4 = "169.254.169.254"
+	IMDSAddressV6 = "fd00:ec2::254"
+	// IMDSBlockScript adds the rules (generated from this package).
+	IMDSBlockScript = "/usr/local/sbin/comfyui-imds-block"
+)
+
+// Model bundle state, directly in ComfyUIHome. The names are the ones the old
+// installer and the AMI pipeline already use; keep them exactly.
+const (
+	// BakedBundleIDFile holds the id of the bundle baked into the AMI; the
+	// boot-time sync downloads nothing when the fleet's active bundle equals it.
+	BakedBundleIDFile = "/opt/comfyui/.baked_bundle_id"
+	// ActiveBundleIDFile holds the id of the bundle whose files are on disk.
+	ActiveBundleIDFile = "/opt/comfyui/.active_bundle_id"
+	// InstalledBundlePathsFile lists the paths that bundle installed, one per
+	// line relative to ComfyUIHome; the next bundle removes those it lacks.
+	InstalledBundlePathsFile = "/opt/comfyui/.installed_bundle_paths"
 )
 
 // Log files. The units append stdout and stderr here (the worker logs JSON;
@@ -50,13 +88,16 @@ const EnvFile = "/etc/comfyui-worker/worker.env"
 
 // systemd units baked into the AMI, in start order.
 const (
+	// IMDSBlockUnit applies the IMDS block before ComfyUI starts; ComfyUIUnit
+	// requires it, so ComfyUI never runs without the rule.
+	IMDSBlockUnit  = "comfyui-imds-block.service"
 	ComfyUIUnit    = "comfyui.service"
 	BundleSyncUnit = "comfyui-bundle-sync.service"
 	WorkerUnit     = "comfyui-worker.service"
 )
 
 // Units lists the units the user data starts, in start order.
-func Units() []string { return []string{ComfyUIUnit, BundleSyncUnit, WorkerUnit} }
+func Units() []string { return []string{IMDSBlockUnit, ComfyUIUnit, BundleSyncUnit, WorkerUnit} }
 
 // Keys of EnvFile. The worker reads exactly these.
 const (

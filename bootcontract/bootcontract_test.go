@@ -23,3 +23,18 @@ func TestLogAndAgentPathsShareTheirFolders(t *testing.T) {
 		t.Errorf("agent ctl %s and binary %s are in different folders of the package", CloudWatchAgentCtl, CloudWatchAgentBinary)
 	}
 }
+
+// The worker finds the bundle state files by name inside the root it is
+// given (--root), so they must sit directly in ComfyUIHome.
+func TestBundleStateFilesAreInTheComfyUIRoot(t *testing.T) {
+	for _, f := range []string{BakedBundleIDFile, ActiveBundleIDFile, InstalledBundlePathsFile} {
+		if path.Dir(f) != ComfyUIHome {
+			t.Errorf("%s is not directly in %s", f, ComfyUIHome)
+		}
+	}
+	for _, d := range []string{ComfyUIModelsDir, ComfyUICustomNodesDir, ComfyUIVenv} {
+		if path.Dir(d) != ComfyUIHome {
+			t.Errorf("%s is not directly in %s", d, ComfyUIHome)
+		}
+	}
+}

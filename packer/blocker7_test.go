@@ -43,8 +43,11 @@ func TestBlocker7_WorkerInstalledUnderOptWorkerAndRunByVenvPython(t *testing.T) 
 		u := parseUnit(t, filepath.Join(root, "etc/systemd/system", name))
 		exec := strings.Fields(u.one(t, "Service", "ExecStart"))[0]
 		want := bootcontract.WorkerBinary
-		if name == bootcontract.ComfyUIUnit {
+		switch name {
+		case bootcontract.ComfyUIUnit:
 			want = bootcontract.ComfyUIPython
+		case bootcontract.IMDSBlockUnit:
+			want = bootcontract.IMDSBlockScript
 		}
 		if exec != want {
 			t.Errorf("%s runs %s, want %s", name, exec, want)

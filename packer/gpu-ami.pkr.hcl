@@ -127,6 +127,12 @@ build {
     ])
   }
 
+  provisioner "shell" {
+    execute_command  = local.sudo_execute
+    script           = "${path.root}/scripts/set-comfyui-owners.sh"
+    environment_vars = local.boot_env
+  }
+
   provisioner "file" {
     source      = local.worker_artifact
     destination = "${local.staging_dir}/worker"
@@ -147,6 +153,17 @@ build {
     execute_command  = local.sudo_execute
     script           = "${path.root}/scripts/install-units.sh"
     environment_vars = concat(local.boot_env, ["UNITS_SRC=${local.staging_dir}/units"])
+  }
+
+  provisioner "file" {
+    source      = "${path.root}/firewall/comfyui-imds-block"
+    destination = "${local.staging_dir}/comfyui-imds-block"
+  }
+
+  provisioner "shell" {
+    execute_command  = local.sudo_execute
+    script           = "${path.root}/scripts/install-imds-block.sh"
+    environment_vars = concat(local.boot_env, ["IMDS_BLOCK_SRC=${local.staging_dir}/comfyui-imds-block"])
   }
 
   provisioner "file" {

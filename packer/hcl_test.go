@@ -117,8 +117,8 @@ func TestTemplate_ProvisionerOrder(t *testing.T) {
 			scripts = append(scripts, strings.TrimPrefix(s.name, "script:"))
 		}
 	}
-	want := []string{"install-nvidia.sh", "create-service-user.sh", "install-comfyui.sh",
-		"install-worker.sh", "install-units.sh", "install-logging.sh", "install-cloudwatch-agent.sh", "bake-bundle.sh", "self-check.sh"}
+	want := []string{"install-nvidia.sh", "create-service-user.sh", "install-comfyui.sh", "set-comfyui-owners.sh",
+		"install-worker.sh", "install-units.sh", "install-imds-block.sh", "install-logging.sh", "install-cloudwatch-agent.sh", "bake-bundle.sh", "self-check.sh"}
 	if !equalStrings(scripts, want) {
 		t.Fatalf("script order = %v, want %v", scripts, want)
 	}
@@ -132,6 +132,9 @@ func TestTemplate_ProvisionerOrder(t *testing.T) {
 	}
 	before("upload:worker-linux-amd64", "script:install-worker.sh")
 	before("upload:units", "script:install-units.sh")
+	before("upload:comfyui-imds-block", "script:install-imds-block.sh")
+	// The bake writes models as the worker user into the folders it owns.
+	before("script:set-comfyui-owners.sh", "script:bake-bundle.sh")
 	before("upload:comfyui-worker", "script:install-logging.sh")
 	// The log folder needs the service user; the self-check needs the agent.
 	before("script:create-service-user.sh", "script:install-logging.sh")

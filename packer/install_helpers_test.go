@@ -57,7 +57,8 @@ func installOpts() []string {
 }
 
 // installBootPath runs the AMI's install scripts against root, as Packer does
-// on the build instance (minus apt, git and pip): service user, worker, units.
+// on the build instance (minus apt, git and pip): service users, ComfyUI's
+// owners, worker, units, IMDS block, logging.
 func installBootPath(t *testing.T, root, worker string) {
 	t.Helper()
 	env := bootEnv()
@@ -65,6 +66,12 @@ func installBootPath(t *testing.T, root, worker string) {
 		seedAccounts(t, root)
 		mustRun(t, env, script(t, "create-service-user.sh"), "--root", root)
 	}
+	// What install-comfyui.sh leaves (minus git, venv and pip): the code with
+	// ComfyUI's own model and custom node folders, all root's.
+	for _, f := range []string{"main.py", "models/checkpoints/put_checkpoints_here", "custom_nodes/example_node.py.example"} {
+		writeFile(t, filepath.Join(root, bootcontract.ComfyUIHome, f), "", 0o644)
+	}
+	mustRun(t, env, script(t, "set-comfyui-owners.sh"), append([]string{"--root", root}, installOpts()...)...)
 	args := append([]string{"--root", root, "--binary", worker}, installOpts()...)
 	mustRun(t, env, script(t, "install-worker.sh"), args...)
 	units, err := filepath.Abs("units")
@@ -72,6 +79,11 @@ func installBootPath(t *testing.T, root, worker string) {
 		t.Fatal(err)
 	}
 	mustRun(t, env, script(t, "install-units.sh"), "--root", root, "--units-src", units)
+	block, err := filepath.Abs(bootfiles.IMDSBlockScriptFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustRun(t, env, script(t, "install-imds-block.sh"), append([]string{"--root", root, "--script", block}, installOpts()...)...)
 	logrotate, err := filepath.Abs(bootfiles.LogrotateFile)
 	if err != nil {
 		t.Fatal(err)

@@ -31,21 +31,32 @@ func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
 	// A second run (re-provisioning) must converge, not fail.
 	installBootPath(t, root, worker)
 
-	var uid, gid int
+	var uid, gid, cuid, cgid int
 	if isRoot() {
-		entry := passwdEntry(t, root, bootcontract.WorkerUser)
-		uid, gid = atoi(t, entry[2]), atoi(t, entry[3])
-		if uid == 0 || uid >= 1000 {
-			t.Errorf("%s uid = %d, want a system uid (1..999)", bootcontract.WorkerUser, uid)
+		for _, u := range []struct{ name, home string }{{bootcontract.WorkerUser, bootcontract.WorkerStateDir}, {bootcontract.ComfyUIUser, bootcontract.ComfyUIStateHome}} {
+			entry := passwdEntry(t, root, u.name)
+			if id := atoi(t, entry[2]); id == 0 || id >= 1000 {
+				t.Errorf("%s uid = %d, want a system uid (1..999)", u.name, id)
+			}
+			if entry[6] != "/usr/sbin/nologin" {
+				t.Errorf("%s shell = %q, want /usr/sbin/nologin", u.name, entry[6])
+			}
+			if entry[5] != u.home {
+				t.Errorf("%s home = %q, want %s", u.name, entry[5], u.home)
+			}
+			if n := strings.Count(readFile(t, filepath.Join(root, "etc/passwd")), "\n"+u.name+":"); n != 1 {
+				t.Errorf("%s appears %d times in passwd after two runs, want 1", u.name, n)
+			}
 		}
-		if entry[6] != "/usr/sbin/nologin" {
-			t.Errorf("%s shell = %q, want /usr/sbin/nologin", bootcontract.WorkerUser, entry[6])
+		w, c := passwdEntry(t, root, bootcontract.WorkerUser), passwdEntry(t, root, bootcontract.ComfyUIUser)
+		uid, gid, cuid, cgid = atoi(t, w[2]), atoi(t, w[3]), atoi(t, c[2]), atoi(t, c[3])
+		if uid == cuid || gid == cgid {
+			t.Errorf("worker %d:%d and ComfyUI %d:%d share a uid or group", uid, gid, cuid, cgid)
 		}
-		if entry[5] != bootcontract.WorkerStateDir {
-			t.Errorf("%s home = %q, want %s", bootcontract.WorkerUser, entry[5], bootcontract.WorkerStateDir)
-		}
-		if n := strings.Count(readFile(t, filepath.Join(root, "etc/passwd")), "\n"+bootcontract.WorkerUser+":"); n != 1 {
-			t.Errorf("%s appears %d times in passwd after two runs, want 1", bootcontract.WorkerUser, n)
+		for _, line := range strings.Split(readFile(t, filepath.Join(root, "etc/group")), "\n") {
+			if f := strings.Split(line, ":"); len(f) == 4 && f[2] == w[3] && strings.Contains(","+f[3]+",", ","+bootcontract.ComfyUIUser+",") {
+				t.Errorf("%s is a member of the worker's group: %s", bootcontract.ComfyUIUser, line)
+			}
 		}
 	} else {
 		t.Log("not root: ran with --no-chown, owners not checked")
@@ -62,6 +73,22 @@ func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
 		{filepath.Dir(bootcontract.EnvFile), 0o750, 0, gid, true},
 		{bootcontract.LogDir, 0o750, uid, gid, true},
 		{"/etc/logrotate.d/" + filepath.Base(bootfiles.LogrotateFile), 0o644, 0, 0, false},
+		{bootcontract.IMDSBlockScript, 0o755, 0, 0, false},
+		// The bundle sync (worker user) writes models and custom nodes; ComfyUI only reads them.
+		{bootcontract.ComfyUIModelsDir, 0o755, uid, gid, true},
+		{bootcontract.ComfyUIModelsDir + "/checkpoints", 0o755, uid, gid, true},
+		{bootcontract.ComfyUIModelsDir + "/checkpoints/put_checkpoints_here", 0o644, uid, gid, false},
+		{bootcontract.ComfyUICustomNodesDir, 0o755, uid, gid, true},
+		{bootcontract.ComfyUICustomNodesDir + "/example_node.py.example", 0o644, uid, gid, false},
+		{bootcontract.ComfyUIHome + "/main.py", 0o644, 0, 0, false},
+	}
+	for _, d := range bootcontract.ComfyUIWritableDirs() {
+		checks = append(checks, struct {
+			path     string
+			mode     os.FileMode
+			uid, gid int
+			wantDir  bool
+		}{d, 0o750, cuid, cgid, true})
 	}
 	for _, u := range bootcontract.Units() {
 		checks = append(checks, struct {
@@ -84,6 +111,15 @@ func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
 		}
 	}
 
+	// The ComfyUI root: root-owned, the worker group may add the bundle state
+	// files, the sticky bit keeps it off ComfyUI's code.
+	if mode, st := statOf(t, filepath.Join(root, bootcontract.ComfyUIHome)); mode.Perm() != 0o775 || mode&os.ModeSticky == 0 ||
+		(isRoot() && (st.Uid != 0 || int(st.Gid) != gid)) {
+		t.Errorf("%s: mode %v owner %d:%d, want 1775 0:%d", bootcontract.ComfyUIHome, mode, st.Uid, st.Gid, gid)
+	}
+	if readFile(t, filepath.Join(root, bootcontract.IMDSBlockScript)) != bootfiles.IMDSBlockScript() {
+		t.Error("installed IMDS block differs from the generated one")
+	}
 	if readFile(t, filepath.Join(root, "etc/logrotate.d", filepath.Base(bootfiles.LogrotateFile))) != bootfiles.Logrotate() {
 		t.Error("installed logrotate config differs from the generated one")
 	}
@@ -124,7 +160,10 @@ func TestInstallWorker_RequiresTheServiceUser(t *testing.T) {
 
 func TestInstallUnits_RefusesAMissingUnit(t *testing.T) {
 	src := t.TempDir()
-	for _, u := range bootcontract.Units()[:2] {
+	for _, u := range bootcontract.Units() {
+		if u == bootcontract.WorkerUnit {
+			continue
+		}
 		writeFile(t, filepath.Join(src, u), readFile(t, filepath.Join("units", u)), 0o644)
 	}
 	r := run(t, bootEnv(), script(t, "install-units.sh"), "--root", t.TempDir(), "--units-src", src)
@@ -135,8 +174,9 @@ func TestInstallUnits_RefusesAMissingUnit(t *testing.T) {
 
 func TestScripts_RequireTheBootEnvironment(t *testing.T) {
 	for _, name := range []string{"install-worker.sh", "install-units.sh", "self-check.sh", "create-service-user.sh",
-		"install-logging.sh", "install-cloudwatch-agent.sh"} {
-		r := run(t, []string{"BOOT_UNITS=", "BOOT_WORKER_BINARY=", "BOOT_WORKER_USER=", "BOOT_LOG_DIR=", "BOOT_CLOUDWATCH_AGENT_BINARY="}, script(t, name), "--root", t.TempDir())
+		"install-logging.sh", "install-cloudwatch-agent.sh", "set-comfyui-owners.sh", "install-imds-block.sh", "bake-bundle.sh"} {
+		r := run(t, []string{"BOOT_UNITS=", "BOOT_WORKER_BINARY=", "BOOT_WORKER_USER=", "BOOT_LOG_DIR=", "BOOT_CLOUDWATCH_AGENT_BINARY=",
+			"BOOT_COMFYUI_HOME=", "BOOT_IMDS_BLOCK_SCRIPT=", "BOOT_BAKED_BUNDLE_ID_FILE=", "BUNDLE_ID=x"}, script(t, name), "--root", t.TempDir())
 		if r.err == nil {
 			t.Errorf("%s ran without local.boot_env; it must refuse\n%s", name, r.out)
 		}

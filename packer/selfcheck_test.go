@@ -33,7 +33,9 @@ func TestSelfCheck_PassesOnAHealthyImage(t *testing.T) {
 		t.Fatalf("self-check failed on a healthy tree: %v\n%s", r.err, r.out)
 	}
 	for _, want := range []string{"worker binary", "venv python", "systemd-analyze verify", "worker check --offline",
-		"log folder " + bootcontract.LogDir, "logrotate config", "CloudWatch agent " + bootcontract.CloudWatchAgentBinary} {
+		"log folder " + bootcontract.LogDir, "logrotate config", "CloudWatch agent " + bootcontract.CloudWatchAgentBinary,
+		"comfyui and comfyui-worker are separate users", "IMDS block " + bootcontract.IMDSBlockScript,
+		bootcontract.ComfyUIUnit + " requires " + bootcontract.IMDSBlockUnit, bootcontract.WorkerStateDir + " closed to comfyui"} {
 		if !strings.Contains(r.out, "self-check ok: "+want) {
 			t.Errorf("self-check did not report %q:\n%s", want, r.out)
 		}
@@ -141,6 +143,42 @@ func TestSelfCheck_FailsTheBuild(t *testing.T) {
 					"StandardOutput=append:", "StandardOutput=journal\n#")
 			},
 			message: bootcontract.WorkerUnit + " does not append its output to " + bootcontract.LogDir,
+		},
+		{
+			name: "ComfyUI runs as the worker's user",
+			breakIt: func(t *testing.T, root string) {
+				editFile(t, filepath.Join(root, "etc/systemd/system", bootcontract.ComfyUIUnit), "User="+bootcontract.ComfyUIUser, "User="+bootcontract.WorkerUser)
+			},
+			message: bootcontract.ComfyUIUnit + " runs as '" + bootcontract.WorkerUser + "', want '" + bootcontract.ComfyUIUser + "'",
+		},
+		{
+			name: "ComfyUI no longer requires the IMDS block",
+			breakIt: func(t *testing.T, root string) {
+				editFile(t, filepath.Join(root, "etc/systemd/system", bootcontract.ComfyUIUnit), "Requires="+bootcontract.IMDSBlockUnit, "Wants="+bootcontract.IMDSBlockUnit)
+			},
+			message: bootcontract.ComfyUIUnit + " does not require and follow " + bootcontract.IMDSBlockUnit,
+		},
+		{
+			name: "IMDS block missing",
+			breakIt: func(t *testing.T, root string) {
+				must(t, os.Remove(filepath.Join(root, bootcontract.IMDSBlockScript)))
+			},
+			message: "IMDS block " + bootcontract.IMDSBlockScript + " is missing",
+		},
+		{
+			name: "IMDS block no longer names ComfyUI's user",
+			breakIt: func(t *testing.T, root string) {
+				editFile(t, filepath.Join(root, bootcontract.IMDSBlockScript), "--uid-owner "+bootcontract.ComfyUIUser, "--uid-owner nobody")
+				must(t, os.Chmod(filepath.Join(root, bootcontract.IMDSBlockScript), 0o755))
+			},
+			message: "does not refuse 169.254.169.254 to " + bootcontract.ComfyUIUser,
+		},
+		{
+			name: "the worker's env folder is readable by others",
+			breakIt: func(t *testing.T, root string) {
+				must(t, os.Chmod(filepath.Join(root, filepath.Dir(bootcontract.EnvFile)), 0o755))
+			},
+			message: filepath.Dir(bootcontract.EnvFile) + " is '755",
 		},
 		{
 			name:    "baked bundle id differs",

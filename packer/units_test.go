@@ -51,8 +51,8 @@ func TestUnits_ComfyUIRunsTheVenvPython(t *testing.T) {
 	if got := u.one(t, "Service", "ExecStart"); got != want {
 		t.Errorf("ExecStart = %q, want %q", got, want)
 	}
-	if got := u.one(t, "Service", "User"); got != bootcontract.WorkerUser {
-		t.Errorf("User = %q, want %q", got, bootcontract.WorkerUser)
+	if got := u.one(t, "Service", "User"); got != bootcontract.ComfyUIUser {
+		t.Errorf("User = %q, want %q", got, bootcontract.ComfyUIUser)
 	}
 	if got := u.one(t, "Service", "Restart"); got != "on-failure" {
 		t.Errorf("Restart = %q, want on-failure", got)
@@ -134,6 +134,7 @@ func TestUnits_WorkerDependsOnComfyUIAndSyncAndDrains(t *testing.T) {
 // shares the worker's file.
 func TestUnits_AppendTheirOutputToTheShippedLogFiles(t *testing.T) {
 	want := map[string]string{
+		bootcontract.IMDSBlockUnit:  bootcontract.WorkerLogFile,
 		bootcontract.ComfyUIUnit:    bootcontract.ComfyUILogFile,
 		bootcontract.BundleSyncUnit: bootcontract.WorkerLogFile,
 		bootcontract.WorkerUnit:     bootcontract.WorkerLogFile,
@@ -181,7 +182,7 @@ func verifyRoot(t *testing.T) string {
 		}
 		writeFile(t, filepath.Join(root, "etc/systemd/system", name), string(data), 0o644)
 	}
-	for _, exe := range []string{bootcontract.WorkerBinary, bootcontract.ComfyUIPython} {
+	for _, exe := range []string{bootcontract.WorkerBinary, bootcontract.ComfyUIPython, bootcontract.IMDSBlockScript} {
 		writeFile(t, filepath.Join(root, exe), "#!/bin/sh\nexit 0\n", 0o755)
 	}
 	return root
@@ -240,6 +241,15 @@ func TestUnits_SystemdAnalyzeVerify(t *testing.T) {
 			},
 		},
 		{
+			name: "ComfyUI without its IMDS block",
+			unit: bootcontract.ComfyUIUnit,
+			root: func(t *testing.T, root string) {
+				if err := os.Remove(filepath.Join(root, "etc/systemd/system", bootcontract.IMDSBlockUnit)); err != nil {
+					t.Fatal(err)
+				}
+			},
+		},
+		{
 			name: "requires a unit that does not exist",
 			unit: bootcontract.WorkerUnit,
 			mutate: func(s string) string {
@@ -269,5 +279,83 @@ func TestUnits_SystemdAnalyzeVerify(t *testing.T) {
 				t.Fatalf("systemd-analyze verify accepted a broken unit (%s):\n%s", b.name, r.out)
 			}
 		})
+	}
+}
+
+// ComfyUI runs arbitrary workflows: its own user, sandboxed, and never
+// started without the IMDS block.
+func TestUnits_ComfyUIIsSandboxedAndRequiresTheIMDSBlock(t *testing.T) {
+	u := parseUnit(t, filepath.Join("units", bootcontract.ComfyUIUnit))
+	for _, key := range []string{"Requires", "After"} {
+		if !slices.Contains(u.words("Unit", key), bootcontract.IMDSBlockUnit) {
+			t.Errorf("%s= lacks %s", key, bootcontract.IMDSBlockUnit)
+		}
+	}
+	for k, want := range map[string]string{"User": "comfyui", "Group": "comfyui", "NoNewPrivileges": "yes", "ProtectSystem": "strict",
+		"ProtectHome": "yes", "PrivateTmp": "yes", "ProtectProc": "invisible"} {
+		if got := u.one(t, "Service", k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	// Writable: only its input/output/temp/user folders (and the log path
+	// systemd opens for it); never the code, models or custom nodes.
+	rw := u.words("Service", "ReadWritePaths")
+	for _, d := range []string{"/opt/comfyui/input", "/opt/comfyui/output", "/opt/comfyui/temp", "/opt/comfyui/user"} {
+		if !slices.Contains(rw, d) {
+			t.Errorf("ReadWritePaths %v lacks %s", rw, d)
+		}
+	}
+	for _, p := range rw {
+		if p == bootcontract.ComfyUIHome || strings.HasPrefix(bootcontract.ComfyUIModelsDir, p) || strings.HasPrefix(p, bootcontract.ComfyUIModelsDir) ||
+			strings.HasPrefix(p, bootcontract.ComfyUICustomNodesDir) || strings.HasPrefix(p, "/var/lib/comfyui-worker") || strings.HasPrefix(p, "/etc") {
+			t.Errorf("ReadWritePaths lets ComfyUI write %s", p)
+		}
+	}
+	// The worker's folders are hidden from it as a second wall.
+	if got := u.words("Service", "InaccessiblePaths"); !slices.Equal(got, []string{"/etc/comfyui-worker", "/var/lib/comfyui-worker"}) {
+		t.Errorf("InaccessiblePaths = %v, want the env folder and the state folder", got)
+	}
+	// CUDA needs the GPU device nodes and executable memory.
+	for _, k := range []string{"PrivateDevices", "MemoryDenyWriteExecute", "DevicePolicy"} {
+		if len(u["Service"][k]) != 0 {
+			t.Errorf("%s is set; it breaks CUDA", k)
+		}
+	}
+	if got := u.one(t, "Service", "CacheDirectory"); "/var/cache/"+got != bootcontract.ComfyUIStateHome {
+		t.Errorf("CacheDirectory %s is not ComfyUI's home %s", got, bootcontract.ComfyUIStateHome)
+	}
+}
+
+func TestUnits_IMDSBlockRunsOnceAsRootBeforeComfyUI(t *testing.T) {
+	u := parseUnit(t, filepath.Join("units", bootcontract.IMDSBlockUnit))
+	for k, want := range map[[2]string]string{
+		{"Service", "Type"}:            "oneshot",
+		{"Service", "RemainAfterExit"}: "yes",
+		{"Service", "ExecStart"}:       bootcontract.IMDSBlockScript,
+		{"Install", "RequiredBy"}:      bootcontract.ComfyUIUnit,
+	} {
+		if got := u.one(t, k[0], k[1]); got != want {
+			t.Errorf("[%s] %s = %q, want %q", k[0], k[1], got, want)
+		}
+	}
+	if !slices.Contains(u.words("Unit", "Before"), bootcontract.ComfyUIUnit) {
+		t.Errorf("Before= lacks %s", bootcontract.ComfyUIUnit)
+	}
+	if len(u["Service"]["User"]) != 0 {
+		t.Errorf("User=%v: the firewall needs root", u["Service"]["User"])
+	}
+}
+
+// The worker and the bundle sync run as the worker's user, which owns
+// models/ and custom_nodes/; the sync's files stay readable to ComfyUI.
+func TestUnits_WorkerAndBundleSyncRunAsTheWorkerUser(t *testing.T) {
+	for _, name := range []string{bootcontract.BundleSyncUnit, bootcontract.WorkerUnit} {
+		u := parseUnit(t, filepath.Join("units", name))
+		if got := u.one(t, "Service", "User"); got != "comfyui-worker" || got == bootcontract.ComfyUIUser {
+			t.Errorf("%s: User = %q, want comfyui-worker", name, got)
+		}
+	}
+	if got := parseUnit(t, filepath.Join("units", bootcontract.BundleSyncUnit)).one(t, "Service", "UMask"); got != "0022" {
+		t.Errorf("bundle sync UMask = %s, want 0022 (files readable by ComfyUI)", got)
 	}
 }

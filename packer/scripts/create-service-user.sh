@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Creates the system account that runs ComfyUI and the worker: no login shell,
-# home in the worker state folder (created by install-worker.sh). Idempotent.
+# Creates the two system accounts, each in its own group, no login shell:
+#   $BOOT_WORKER_USER   runs the worker and the bundle sync; home is the
+#                       worker state folder (created by install-worker.sh)
+#   $BOOT_COMFYUI_USER  runs ComfyUI (arbitrary workflows and custom nodes);
+#                       home is its cache folder. It is in no group of the
+#                       worker's, so the worker's env file, state folder and
+#                       token stay unreadable to it.
+# Idempotent.
 #
 # Usage: create-service-user.sh [--root DIR]
 #   --root DIR  operate on the passwd/group files under DIR (tests); default /
-# Env (from bootcontract via local.boot_env): BOOT_WORKER_USER, BOOT_WORKER_STATE_DIR
+# Env (from bootcontract via local.boot_env): BOOT_WORKER_USER,
+#   BOOT_WORKER_STATE_DIR, BOOT_COMFYUI_USER, BOOT_COMFYUI_STATE_HOME
 set -euo pipefail
 
 root=/
@@ -16,16 +23,27 @@ while [[ $# -gt 0 ]]; do
 done
 : "${BOOT_WORKER_USER:?set by local.boot_env}"
 : "${BOOT_WORKER_STATE_DIR:?set by local.boot_env}"
-
-if grep -q "^${BOOT_WORKER_USER}:" "${root%/}/etc/passwd"; then
-  echo "user ${BOOT_WORKER_USER} already exists"
-  exit 0
+: "${BOOT_COMFYUI_USER:?set by local.boot_env}"
+: "${BOOT_COMFYUI_STATE_HOME:?set by local.boot_env}"
+if [[ "$BOOT_WORKER_USER" == "$BOOT_COMFYUI_USER" ]]; then
+  echo "create-service-user.sh: the worker and ComfyUI must not share the user ${BOOT_WORKER_USER}" >&2
+  exit 1
 fi
 
-args=(--system --user-group --no-create-home
-  --home-dir "$BOOT_WORKER_STATE_DIR" --shell /usr/sbin/nologin)
-if [[ "$root" != / ]]; then
-  args+=(--root "$root")
-fi
-useradd "${args[@]}" "$BOOT_WORKER_USER"
-echo "created system user ${BOOT_WORKER_USER}"
+# create_user NAME HOME
+create_user() {
+  local name="$1" home="$2"
+  if grep -q "^${name}:" "${root%/}/etc/passwd"; then
+    echo "user ${name} already exists"
+    return
+  fi
+  local args=(--system --user-group --no-create-home --home-dir "$home" --shell /usr/sbin/nologin)
+  if [[ "$root" != / ]]; then
+    args+=(--root "$root")
+  fi
+  useradd "${args[@]}" "$name"
+  echo "created system user ${name}"
+}
+
+create_user "$BOOT_WORKER_USER" "$BOOT_WORKER_STATE_DIR"
+create_user "$BOOT_COMFYUI_USER" "$BOOT_COMFYUI_STATE_HOME"

@@ -2,12 +2,13 @@
 # Installs ComfyUI at a pinned git ref into $BOOT_COMFYUI_HOME with its own
 # venv at $BOOT_COMFYUI_VENV; every Python package goes in with the venv's own
 # pip, so comfyui.service (which runs $BOOT_COMFYUI_PYTHON) finds its deps.
-# Code and venv stay root-owned; only the folders ComfyUI writes belong to the
-# service user.
+# Everything stays root-owned here; set-comfyui-owners.sh (the next step)
+# hands models/ and custom_nodes/ to the worker user and the folders ComfyUI
+# writes to ComfyUI's user.
 #
 # Env: COMFYUI_REPO, COMFYUI_REF (40-hex commit or vX.Y.Z tag), TORCH_INDEX_URL,
 #   BOOT_COMFYUI_HOME, BOOT_COMFYUI_VENV, BOOT_COMFYUI_PYTHON,
-#   BOOT_COMFYUI_MODELS_DIR, BOOT_WORKER_USER (from local.boot_env)
+#   (from local.boot_env)
 set -euo pipefail
 
 : "${COMFYUI_REPO:?}"
@@ -16,8 +17,6 @@ set -euo pipefail
 : "${BOOT_COMFYUI_HOME:?set by local.boot_env}"
 : "${BOOT_COMFYUI_VENV:?set by local.boot_env}"
 : "${BOOT_COMFYUI_PYTHON:?set by local.boot_env}"
-: "${BOOT_COMFYUI_MODELS_DIR:?set by local.boot_env}"
-: "${BOOT_WORKER_USER:?set by local.boot_env}"
 if [[ ! "$COMFYUI_REF" =~ ^([0-9a-f]{40}|v[0-9]+\.[0-9]+\.[0-9]+)$ ]]; then
   echo "install-comfyui.sh: COMFYUI_REF '${COMFYUI_REF}' is not a full commit sha or a vX.Y.Z tag" >&2
   exit 1
@@ -47,16 +46,4 @@ pip="${BOOT_COMFYUI_VENV}/bin/pip"
 "$pip" install --no-cache-dir -r "${BOOT_COMFYUI_HOME}/requirements.txt"
 "$BOOT_COMFYUI_PYTHON" -c 'import torch, sys; print("torch", torch.__version__, "cuda", torch.version.cuda, "python", sys.version.split()[0])'
 
-# Folders ComfyUI writes at run time (bundle sync writes models).
-for dir in "$BOOT_COMFYUI_MODELS_DIR" input output temp user; do
-  case "$dir" in /*) path="$dir" ;; *) path="${BOOT_COMFYUI_HOME}/${dir}" ;; esac
-  install -d -m 0755 "$path"
-  chown -R "${BOOT_WORKER_USER}:${BOOT_WORKER_USER}" "$path"
-done
-# `worker sync-bundle` records the applied bundle in $BOOT_BAKED_BUNDLE_ID_FILE
-# (written as <file>.tmp, then renamed) directly in the ComfyUI home. Group
-# write lets the service user create it; the sticky bit stops it from deleting
-# or replacing the root-owned code next to it.
-chown "root:${BOOT_WORKER_USER}" "$BOOT_COMFYUI_HOME"
-chmod 1775 "$BOOT_COMFYUI_HOME"
 echo "installed ComfyUI ${head} with venv ${BOOT_COMFYUI_VENV}"

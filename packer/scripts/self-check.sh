@@ -2,7 +2,8 @@
 # Build-time self-check: fails the Packer build when the boot path the GpuFleet
 # user data relies on is incomplete: worker binary, venv python, units, unit
 # syntax (systemd-analyze verify), `worker check --offline`, the log folder,
-# logrotate and the CloudWatch agent, and (on the GPU
+# logrotate and the CloudWatch agent, ComfyUI's separation from the worker
+# (own user, IMDS block, the worker's folders closed to it), and (on the GPU
 # build instance) the pinned driver, CUDA and torch's view of the GPU.
 # Every check runs; all failures are reported, then the script exits 1.
 #
@@ -24,6 +25,13 @@ while [[ $# -gt 0 ]]; do
 done
 : "${BOOT_WORKER_BINARY:?set by local.boot_env}"
 : "${BOOT_WORKER_USER:?set by local.boot_env}"
+: "${BOOT_WORKER_STATE_DIR:?set by local.boot_env}"
+: "${BOOT_ENV_FILE:?set by local.boot_env}"
+: "${BOOT_COMFYUI_USER:?set by local.boot_env}"
+: "${BOOT_COMFYUI_UNIT:?set by local.boot_env}"
+: "${BOOT_IMDS_BLOCK_UNIT:?set by local.boot_env}"
+: "${BOOT_IMDS_BLOCK_SCRIPT:?set by local.boot_env}"
+: "${BOOT_IMDS_ADDRESSES:?set by local.boot_env}"
 : "${BOOT_COMFYUI_HOME:?set by local.boot_env}"
 : "${BOOT_COMFYUI_VENV:?set by local.boot_env}"
 : "${BOOT_COMFYUI_PYTHON:?set by local.boot_env}"
@@ -79,19 +87,69 @@ for unit in "${units[@]}"; do
     fail "unit ${unit} is enabled in the AMI; the GpuFleet user data enables it after writing the env file"
   fi
 done
-comfyui_unit="${unit_dir}/${units[0]}"
+comfyui_unit="${unit_dir}/${BOOT_COMFYUI_UNIT}"
 if [[ -f "$comfyui_unit" ]]; then
   if grep -qx "ExecStart=${BOOT_COMFYUI_PYTHON} ${BOOT_COMFYUI_HOME}/main.py .*" "$comfyui_unit"; then
-    pass "${units[0]} runs the venv python"
+    pass "${BOOT_COMFYUI_UNIT} runs the venv python"
   else
-    fail "${units[0]} does not run ${BOOT_COMFYUI_PYTHON} ${BOOT_COMFYUI_HOME}/main.py"
+    fail "${BOOT_COMFYUI_UNIT} does not run ${BOOT_COMFYUI_PYTHON} ${BOOT_COMFYUI_HOME}/main.py"
   fi
 fi
-for unit in "${units[@]:1}"; do
-  if [[ -f "${unit_dir}/${unit}" ]] && ! grep -q "^ExecStart=${BOOT_WORKER_BINARY}\( \|$\)" "${unit_dir}/${unit}"; then
-    fail "${unit} does not run ${BOOT_WORKER_BINARY}"
+for unit in "${units[@]}"; do
+  case "$unit" in
+    "$BOOT_COMFYUI_UNIT") want_exec="$BOOT_COMFYUI_PYTHON" want_user="$BOOT_COMFYUI_USER" ;;
+    "$BOOT_IMDS_BLOCK_UNIT") want_exec="$BOOT_IMDS_BLOCK_SCRIPT" want_user="" ;;
+    *) want_exec="$BOOT_WORKER_BINARY" want_user="$BOOT_WORKER_USER" ;;
+  esac
+  [[ -f "${unit_dir}/${unit}" ]] || continue
+  if ! grep -q "^ExecStart=${want_exec}\( \|$\)" "${unit_dir}/${unit}"; then
+    fail "${unit} does not run ${want_exec}"
+  fi
+  got_user="$(sed -n 's/^User=//p' "${unit_dir}/${unit}")"
+  if [[ "$got_user" != "$want_user" ]]; then
+    fail "${unit} runs as '${got_user}', want '${want_user:-root}'"
   fi
 done
+
+# 3a. ComfyUI kept away from the worker's credentials: its own user in no
+# group of the worker's, the worker's folders closed to it, the IMDS block
+# installed and required by ComfyUI's unit.
+passwd="${prefix}/etc/passwd"
+worker_uid="$(awk -F: -v u="$BOOT_WORKER_USER" '$1 == u { print $3 }' "$passwd" 2>/dev/null || true)"
+worker_gid="$(awk -F: -v u="$BOOT_WORKER_USER" '$1 == u { print $4 }' "$passwd" 2>/dev/null || true)"
+comfyui_uid="$(awk -F: -v u="$BOOT_COMFYUI_USER" '$1 == u { print $3 }' "$passwd" 2>/dev/null || true)"
+comfyui_gid="$(awk -F: -v u="$BOOT_COMFYUI_USER" '$1 == u { print $4 }' "$passwd" 2>/dev/null || true)"
+worker_groups_of_comfyui="$(awk -F: -v u="$BOOT_COMFYUI_USER" -v g="$worker_gid" '$3 == g && ("," $4 ",") ~ ("," u ",") { print $1 }' "${prefix}/etc/group" 2>/dev/null || true)"
+if [[ -z "$worker_uid" || -z "$comfyui_uid" ]]; then
+  fail "users ${BOOT_WORKER_USER} and ${BOOT_COMFYUI_USER} must both exist"
+elif [[ "$worker_uid" == "$comfyui_uid" || "$worker_gid" == "$comfyui_gid" || -n "$worker_groups_of_comfyui" ]]; then
+  fail "${BOOT_COMFYUI_USER} shares a uid or group with ${BOOT_WORKER_USER}"
+else
+  pass "${BOOT_COMFYUI_USER} and ${BOOT_WORKER_USER} are separate users"
+fi
+for want in "$(dirname "$BOOT_ENV_FILE") 750 0 ${worker_gid}" "${BOOT_WORKER_STATE_DIR} 700 ${worker_uid} ${worker_gid}"; do
+  read -r dir mode uid gid <<<"$want"
+  got="$(stat -c '%a %u %g' "${prefix}${dir}" 2>/dev/null || echo missing)"
+  if [[ "$got" == "${mode} ${uid} ${gid}" ]]; then pass "${dir} closed to ${BOOT_COMFYUI_USER}"; else fail "${dir} is '${got}', want '${mode} ${uid} ${gid}' (mode uid gid)"; fi
+done
+block="${prefix}${BOOT_IMDS_BLOCK_SCRIPT}"
+if [[ -f "$block" && "$(stat -c '%u %a' "$block")" == "0 755" ]]; then
+  block_ok=yes
+  for address in $BOOT_IMDS_ADDRESSES; do
+    if ! grep -q -- "-m owner --uid-owner ${BOOT_COMFYUI_USER} -d \"\$address\" -j REJECT" "$block" || ! grep -q "block ip6\?tables ${address}$" "$block"; then
+      fail "${BOOT_IMDS_BLOCK_SCRIPT} does not refuse ${address} to ${BOOT_COMFYUI_USER}"
+      block_ok=no
+    fi
+  done
+  if [[ "$block_ok" == yes ]]; then pass "IMDS block ${BOOT_IMDS_BLOCK_SCRIPT}"; fi
+else
+  fail "IMDS block ${BOOT_IMDS_BLOCK_SCRIPT} is missing or not root 0755"
+fi
+if [[ -f "$comfyui_unit" ]] && grep -q "^Requires=.*\b${BOOT_IMDS_BLOCK_UNIT}\b" "$comfyui_unit" && grep -q "^After=.*\b${BOOT_IMDS_BLOCK_UNIT}\b" "$comfyui_unit"; then
+  pass "${BOOT_COMFYUI_UNIT} requires ${BOOT_IMDS_BLOCK_UNIT}"
+else
+  fail "${BOOT_COMFYUI_UNIT} does not require and follow ${BOOT_IMDS_BLOCK_UNIT}"
+fi
 
 # 3b. Logs: every unit appends to the log folder, which the service user owns,
 # logrotate rotates, and the CloudWatch agent (started by the user data) ships.

@@ -7,6 +7,7 @@ package bootfiles
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/bp/infra/bootcontract"
@@ -31,10 +32,12 @@ type File struct {
 // Files returns every generated file in a stable order.
 func Files() []File {
 	return []File{
+		{Path: "units/" + bootcontract.IMDSBlockUnit, Content: IMDSBlockUnit()},
 		{Path: "units/" + bootcontract.ComfyUIUnit, Content: ComfyUIUnit()},
 		{Path: "units/" + bootcontract.BundleSyncUnit, Content: BundleSyncUnit()},
 		{Path: "units/" + bootcontract.WorkerUnit, Content: WorkerUnit()},
 		{Path: LogrotateFile, Content: Logrotate()},
+		{Path: IMDSBlockScriptFile, Content: IMDSBlockScript()},
 		{Path: BootLocalsFile, Content: BootLocals()},
 	}
 }
@@ -84,14 +87,20 @@ func install() section {
 	return section{name: "Install", lines: []string{"WantedBy=multi-user.target"}}
 }
 
-// ComfyUIUnit serves ComfyUI on 127.0.0.1:8188. It needs no env file, and the
-// GPU device nodes, so PrivateDevices stays off and /opt stays writable
-// (ProtectSystem=full) for models, input, output, temp and user.
+// ComfyUIUnit serves ComfyUI on 127.0.0.1:8188 as ComfyUIUser. Workflows and
+// custom nodes run arbitrary code, so it runs sandboxed: the IMDS block must
+// be in place first (Requires=, After=), the file system is read-only but for
+// its writable folders and cache, and the worker's folders are hidden as a
+// second wall behind their modes. It keeps the GPU device nodes
+// (PrivateDevices stays off) and may map executable memory (no
+// MemoryDenyWriteExecute): CUDA and torch's JIT need both.
 func ComfyUIUnit() string {
-	u := bootcontract.WorkerUser
+	u := bootcontract.ComfyUIUser
+	rw := append(bootcontract.ComfyUIWritableDirs(), bootcontract.LogDir)
 	return unit(fmt.Sprintf("ComfyUI inference server on %s:%d", bootcontract.ComfyUIHost, bootcontract.ComfyUIPort),
 		section{name: "Unit", lines: []string{
-			"After=network.target",
+			"After=network.target " + bootcontract.IMDSBlockUnit,
+			"Requires=" + bootcontract.IMDSBlockUnit,
 		}},
 		section{name: "Service", lines: []string{
 			"Type=simple",
@@ -99,19 +108,65 @@ func ComfyUIUnit() string {
 			"Group=" + u,
 			"WorkingDirectory=" + bootcontract.ComfyUIHome,
 			"CacheDirectory=" + ComfyUICacheDir,
-			"Environment=XDG_CACHE_HOME=/var/cache/" + ComfyUICacheDir,
-			"Environment=HF_HOME=/var/cache/" + ComfyUICacheDir + "/huggingface",
+			"Environment=HOME=" + bootcontract.ComfyUIStateHome,
+			"Environment=XDG_CACHE_HOME=" + bootcontract.ComfyUIStateHome,
+			"Environment=HF_HOME=" + bootcontract.ComfyUIStateHome + "/huggingface",
+			// Code and custom nodes are read-only to this user: no .pyc next to them.
+			"Environment=PYTHONDONTWRITEBYTECODE=1",
 			"ExecStart=" + ComfyUIExecStart(),
 			"StandardOutput=append:" + bootcontract.ComfyUILogFile,
 			"StandardError=append:" + bootcontract.ComfyUILogFile,
 			"Restart=on-failure",
 			"RestartSec=5",
 			"NoNewPrivileges=yes",
+			"ProtectSystem=strict",
+			// The log folder stays 0750 WorkerUser: systemd opens the log file
+			// for ComfyUI; listing it only keeps the path writable in the namespace.
+			"ReadWritePaths=" + strings.Join(rw, " "),
+			"InaccessiblePaths=" + strings.Join(WorkerPrivatePaths(), " "),
+			"ProtectHome=yes",
+			"PrivateTmp=yes",
+			"ProtectProc=invisible",
+			"ProtectControlGroups=yes",
+			"RestrictSUIDSGID=yes",
+			"LockPersonality=yes",
+			"UMask=0027",
+		}},
+		install(),
+	)
+}
+
+// WorkerPrivatePaths are the worker's folders that ComfyUI must never see:
+// the env file's folder (fleet secret ARN, agent config) and the state folder
+// (registration token). Their modes already keep ComfyUIUser out.
+func WorkerPrivatePaths() []string {
+	return []string{path.Dir(bootcontract.EnvFile), bootcontract.WorkerStateDir}
+}
+
+// IMDSBlockUnit applies the IMDS block once per boot, before ComfyUI (which
+// also Requires= it, so a failed rule keeps ComfyUI down). It runs as root
+// (it changes the firewall) and ships its few lines with the worker's.
+func IMDSBlockUnit() string {
+	return unit("Refuse the instance metadata service to ComfyUI's user "+bootcontract.ComfyUIUser,
+		section{name: "Unit", lines: []string{
+			"Before=" + bootcontract.ComfyUIUnit,
+		}},
+		section{name: "Service", lines: []string{
+			"Type=oneshot",
+			"RemainAfterExit=yes",
+			"ExecStart=" + bootcontract.IMDSBlockScript,
+			"StandardOutput=append:" + bootcontract.WorkerLogFile,
+			"StandardError=append:" + bootcontract.WorkerLogFile,
+			// Root with the firewall's capabilities; /run (xtables lock) stays writable.
+			"NoNewPrivileges=yes",
 			"ProtectSystem=full",
 			"ProtectHome=yes",
 			"PrivateTmp=yes",
 		}},
-		install(),
+		section{name: "Install", lines: []string{
+			"RequiredBy=" + bootcontract.ComfyUIUnit,
+			"WantedBy=multi-user.target",
+		}},
 	)
 }
 
@@ -136,12 +191,14 @@ func BundleSyncUnit() string {
 			"StandardOutput=append:" + bootcontract.WorkerLogFile,
 			"StandardError=append:" + bootcontract.WorkerLogFile,
 			"TimeoutStartSec=" + BundleSyncTimeout,
+			// Installed models and custom nodes must stay readable to ComfyUIUser.
+			"UMask=0022",
 			"NoNewPrivileges=yes",
 			"ProtectSystem=strict",
 			"ProtectHome=yes",
 			"PrivateTmp=yes",
-			// Models land under ComfyUIModelsDir; the applied bundle id is
-			// recorded in BakedBundleIDFile, directly in ComfyUIHome.
+			// Bundles land under models/ and custom_nodes/; the staging folder
+			// and the state files (.active_bundle_id ...) are directly in ComfyUIHome.
 			"ReadWritePaths=" + bootcontract.ComfyUIHome + " " + bootcontract.WorkerStateDir + " " + bootcontract.LogDir,
 		}},
 		install(),

@@ -1,7 +1,9 @@
-// Package bundle applies a fleet's model bundle to the ComfyUI models
-// directory: it reads the active bundle id from SSM, the manifest from S3,
-// checks every object against its sha256, and copies or extracts it, refusing
-// any path that would land outside the models directory.
+// Package bundle installs a fleet's model bundle into the ComfyUI root exactly
+// as the backend's Admin UI describes it: the active_bundle SSM parameter
+// points at bundles/<bundle_id>, whose manifest.json lists assets in the
+// models bucket and where each goes under /opt/comfyui. Everything is
+// downloaded, verified and unpacked into a staging folder first, then moved
+// into place; a failure before the switch leaves the previous bundle as it was.
 package bundle
 
 import (
@@ -13,96 +15,128 @@ import (
 	"strings"
 )
 
-// Actions of a manifest entry.
+// Actions of a manifest asset; copy is the default when action is missing.
 const (
 	ActionCopy         = "copy"
 	ActionExtractZip   = "extract_zip"
 	ActionExtractTarGz = "extract_tar_gz"
 )
 
-// Manifest is s3://<models bucket>/bundles/<bundle-id>/manifest.json.
+// Manifest is the part of the backend's manifest.json the sync uses; other
+// fields (name, created_at, notes, and any added later) are ignored.
 type Manifest struct {
-	BundleID string  `json:"bundle_id"`
-	Entries  []Entry `json:"entries"`
+	ManifestVersion json.Number `json:"manifest_version"`
+	BundleID        string      `json:"bundle_id"`
+	Assets          []Asset     `json:"assets"`
 }
 
-// Entry puts one S3 object into the models directory.
-type Entry struct {
-	// Key is the object key in the models bucket, normally assets/<kind>/<sha256>.
-	Key string `json:"key"`
-	// Target is a path relative to the models directory: the file for copy, the
-	// directory to extract into for extract_zip and extract_tar_gz.
-	Target string `json:"target"`
-	// Action is copy, extract_zip or extract_tar_gz.
-	Action string `json:"action"`
-	// SHA256 is required only when Key is not content-addressed; when both are
-	// present they must agree.
-	SHA256 string `json:"sha256,omitempty"`
+// Asset is one entry of assets[]; asset_id, kind, size_bytes and
+// original_filename are only logged, unknown fields ignored.
+type Asset struct {
+	AssetID          json.RawMessage `json:"asset_id"`
+	Kind             string          `json:"kind"`
+	SHA256           string          `json:"sha256"`
+	OriginalFilename string          `json:"original_filename"`
+	AssetS3Key       string          `json:"asset_s3_key"`
+	S3Key            string          `json:"s3_key"` // older manifests
+	TargetPath       string          `json:"target_path"`
+	Action           string          `json:"action"`
+
+	// Filled by ParseManifest.
+	key    string // asset_s3_key, else s3_key
+	target string // cleaned target_path
 }
 
-var (
-	bundleIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
-	contentKey      = regexp.MustCompile(`^assets/[A-Za-z0-9._-]+/([0-9a-f]{64})$`)
-	hexSHA          = regexp.MustCompile(`^[0-9a-f]{64}$`)
-)
+// Key is the object key of the asset in the models bucket.
+func (a Asset) Key() string { return a.key }
 
-// ManifestKey is where the manifest of a bundle lives.
-func ManifestKey(bundleID string) string { return "bundles/" + bundleID + "/manifest.json" }
+// Target is the cleaned target_path, relative to the ComfyUI root.
+func (a Asset) Target() string { return a.target }
 
-// ParseManifest decodes and checks a manifest for bundleID; every problem is
-// reported at once and nothing is applied if there is any.
-func ParseManifest(r io.Reader, bundleID string) (*Manifest, error) {
-	dec := json.NewDecoder(io.LimitReader(r, 16<<20))
-	dec.DisallowUnknownFields()
+var hexSHA = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// supportedManifestVersion is the format 7a describes; a later version may
+// change what fields mean, so it is refused rather than half understood.
+const supportedManifestVersion = "1"
+
+// ParseManifest decodes the manifest of the bundle the pointer names and
+// checks every asset; all problems are reported at once.
+func ParseManifest(r io.Reader, p Pointer) (*Manifest, error) {
 	var m Manifest
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("decode manifest of bundle %s: %w", bundleID, err)
+	raw, err := io.ReadAll(io.LimitReader(r, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read manifest: %w", err)
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		return nil, fmt.Errorf("manifest %s is not a JSON object: %w", p.ManifestKey(), err)
+	}
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, fmt.Errorf("manifest %s: %w", p.ManifestKey(), err)
 	}
 	var errs []error
-	if m.BundleID != "" && m.BundleID != bundleID {
-		errs = append(errs, fmt.Errorf("manifest says bundle_id %q but the active bundle is %q", m.BundleID, bundleID))
+	if v := m.ManifestVersion.String(); v != "" && v != supportedManifestVersion {
+		errs = append(errs, fmt.Errorf("manifest_version %s: this worker reads version %s; update the worker before activating this bundle", v, supportedManifestVersion))
 	}
-	if len(m.Entries) == 0 {
-		errs = append(errs, errors.New("manifest has no entries"))
+	if m.BundleID != "" && m.BundleID != p.ID {
+		errs = append(errs, fmt.Errorf("bundle_id %q disagrees with the active_bundle pointer's id %q: the bundle is corrupt, re-publish it", m.BundleID, p.ID))
 	}
-	for i := range m.Entries {
-		if err := m.Entries[i].check(); err != nil {
-			errs = append(errs, fmt.Errorf("entries[%d] (key %q, target %q): %w", i, m.Entries[i].Key, m.Entries[i].Target, err))
+	if _, ok := fields["assets"]; !ok || m.Assets == nil {
+		errs = append(errs, errors.New("assets is missing: the manifest lists no assets array"))
+	}
+	for i := range m.Assets {
+		if err := m.Assets[i].check(); err != nil {
+			errs = append(errs, fmt.Errorf("assets[%d]: %w", i, err))
+		}
+	}
+	for i := range m.Assets {
+		for j := i + 1; j < len(m.Assets); j++ {
+			a, b := m.Assets[i].target, m.Assets[j].target
+			if a != "" && b != "" && nested(a, b) {
+				errs = append(errs, fmt.Errorf("assets[%d] target_path %q and assets[%d] target_path %q overlap: each asset needs its own path", i, a, j, b))
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("manifest of bundle %s rejected: %w", bundleID, err)
+		return nil, fmt.Errorf("manifest %s refused: %w", p.ManifestKey(), err)
 	}
 	return &m, nil
 }
 
-// check validates one entry and fills SHA256 from a content-addressed key.
-func (e *Entry) check() error {
+// check validates one asset and fills key and target.
+func (a *Asset) check() error {
 	var errs []error
-	switch e.Action {
+	if a.Action == "" {
+		a.Action = ActionCopy
+	}
+	switch a.Action {
 	case ActionCopy, ActionExtractZip, ActionExtractTarGz:
 	default:
-		errs = append(errs, fmt.Errorf("action %q: use copy, extract_zip or extract_tar_gz", e.Action))
+		errs = append(errs, fmt.Errorf("action %q: use copy, extract_zip or extract_tar_gz", a.Action))
 	}
-	if e.Key == "" || strings.HasPrefix(e.Key, "/") || strings.Contains(e.Key, "..") {
-		errs = append(errs, fmt.Errorf("key %q: give an object key such as assets/checkpoints/<sha256>", e.Key))
+	a.key = a.AssetS3Key
+	if a.key == "" {
+		a.key = a.S3Key
 	}
-	if _, err := relativeInside(e.Target); err != nil {
+	switch {
+	case a.key == "":
+		errs = append(errs, errors.New("asset_s3_key (or s3_key) is missing: give the object key, e.g. assets/checkpoint/<sha256>"))
+	case strings.HasPrefix(a.key, "/") || strings.Contains("/"+a.key+"/", "/../"):
+		errs = append(errs, fmt.Errorf("asset_s3_key %q: give an object key in the models bucket such as assets/checkpoint/<sha256>", a.key))
+	}
+	t, err := CheckTargetPath(a.TargetPath)
+	if err != nil {
 		errs = append(errs, err)
 	}
-	want := strings.ToLower(e.SHA256)
-	if e.SHA256 != "" && !hexSHA.MatchString(want) {
-		errs = append(errs, fmt.Errorf("sha256 %q is not 64 hex digits", e.SHA256))
-	}
-	if m := contentKey.FindStringSubmatch(e.Key); m != nil {
-		if want != "" && want != m[1] {
-			errs = append(errs, fmt.Errorf("sha256 %s disagrees with the content-addressed key", want))
+	a.target = t
+	if a.SHA256 != "" {
+		a.SHA256 = strings.ToLower(a.SHA256)
+		if !hexSHA.MatchString(a.SHA256) {
+			errs = append(errs, fmt.Errorf("sha256 %q is not 64 hex digits", a.SHA256))
 		}
-		want = m[1]
 	}
-	if want == "" {
-		errs = append(errs, errors.New("content cannot be verified: use a key assets/<kind>/<sha256> or give sha256"))
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("(asset_id %s, target_path %q) %w", string(a.AssetID), a.TargetPath, err)
 	}
-	e.SHA256 = want
-	return errors.Join(errs...)
+	return nil
 }

@@ -17,7 +17,7 @@ func relativeInside(p string) (string, error) {
 		return "", fmt.Errorf("path %q contains a backslash or NUL", p)
 	}
 	if filepath.IsAbs(p) {
-		return "", fmt.Errorf("path %q is absolute: paths must be relative to the models directory", p)
+		return "", fmt.Errorf("path %q is absolute: paths must be relative to their folder", p)
 	}
 	c := filepath.Clean(p)
 	if c == "." || c == ".." || strings.HasPrefix(c, "../") {

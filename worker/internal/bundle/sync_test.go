@@ -1,319 +1,283 @@
 package bundle
 
 import (
-	"archive/tar"
-	"archive/zip"
-	"bytes"
-	"compress/gzip"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
-type memS3 struct {
-	objects map[string][]byte
-	gets    int
-}
-
-func (m *memS3) GetObject(_ context.Context, in *s3.GetObjectInput, _ ...func(*s3.Options)) (*s3.GetObjectOutput, error) {
-	m.gets++
-	b, ok := m.objects[*in.Key]
-	if !ok {
-		return nil, errors.New("NoSuchKey: " + *in.Key)
-	}
-	return &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(b))}, nil
-}
-
-type memSSM struct {
-	value   string
-	missing bool // the parameter does not exist
-}
-
-func (m memSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
-	if m.missing {
-		return nil, &ssmtypes.ParameterNotFound{Message: aws.String("parameter " + aws.ToString(in.Name) + " not found")}
-	}
-	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Value: aws.String(m.value)}}, nil
-}
-
-// asset stores data content-addressed and returns its key.
-func (m *memS3) asset(kind string, data []byte) string {
-	sum := sha256.Sum256(data)
-	key := "assets/" + kind + "/" + hex.EncodeToString(sum[:])
-	m.objects[key] = data
-	return key
-}
-
-func (m *memS3) manifest(id string, entries []Entry) {
-	b, _ := json.Marshal(Manifest{BundleID: id, Entries: entries})
-	m.objects[ManifestKey(id)] = b
-}
-
-type archEntry struct {
-	name, body, link string
-}
-
-func makeZip(t *testing.T, entries []archEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, e := range entries {
-		h := &zip.FileHeader{Name: e.name, Method: zip.Store}
-		body := e.body
-		if e.link != "" {
-			h.SetMode(os.ModeSymlink | 0o777)
-			body = e.link
-		}
-		w, err := zw.CreateHeader(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, _ = io.WriteString(w, body)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
-func makeTarGz(t *testing.T, entries []archEntry) []byte {
-	t.Helper()
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	for _, e := range entries {
-		h := &tar.Header{Name: e.name, Mode: 0o644, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
-		if e.link != "" {
-			h.Typeflag, h.Linkname, h.Size = tar.TypeSymlink, e.link, 0
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			t.Fatal(err)
-		}
-		if e.link == "" {
-			_, _ = io.WriteString(tw, e.body)
-		}
-	}
-	tw.Close()
-	gz.Close()
-	return buf.Bytes()
-}
-
-type env struct {
-	s3      *memS3
-	syncer  *Syncer
-	root    string
-	outside string
-}
-
-func newEnv(t *testing.T, bundleID string) *env {
-	dir := t.TempDir()
-	e := &env{s3: &memS3{objects: map[string][]byte{}}, root: filepath.Join(dir, "models"), outside: dir}
-	e.syncer = &Syncer{S3: e.s3, SSM: memSSM{value: bundleID}, Bucket: "models", Param: "/bp/staging/fleets/gpu-default/active_bundle",
-		ModelsDir: e.root, AppliedFile: filepath.Join(dir, ".baked-bundle-id"), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	return e
-}
-
-func readFile(t *testing.T, p string) string {
-	t.Helper()
-	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
-func TestSyncAppliesCopyZipAndTarThenSkips(t *testing.T) {
-	e := newEnv(t, "b-2")
-	ckpt := e.s3.asset("checkpoints", []byte("weights"))
-	zipKey := e.s3.asset("loras", makeZip(t, []archEntry{{name: "a/one.safetensors", body: "1"}, {name: "a/alias", link: "one.safetensors"}}))
-	tarKey := e.s3.asset("nodes", makeTarGz(t, []archEntry{{name: "pack/two.bin", body: "22"}}))
-	e.s3.manifest("b-2", []Entry{
-		{Key: ckpt, Target: "checkpoints/sdxl.safetensors", Action: ActionCopy},
-		{Key: zipKey, Target: "loras", Action: ActionExtractZip},
-		{Key: tarKey, Target: "custom", Action: ActionExtractTarGz},
+// firstBundle: a checkpoint copy, a custom node tarball extracted into
+// custom_nodes/<name>, and a zip of LoRAs, pointer with a trailing "/".
+func firstBundle(e *env) {
+	node := bundletest.TarGz([]bundletest.Entry{
+		{Name: "__init__.py", Body: "NODE_CLASS_MAPPINGS = {}\n"},
+		{Name: "nodes", Dir: true},
+		{Name: "nodes/sampler.py", Body: "# sampler\n"},
+		{Name: "js/ui.js", Body: "// ui\n"},
 	})
-	res, err := e.syncer.Sync(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.Skipped || res.Entries != 3 {
+	loras := bundletest.Zip([]bundletest.Entry{{Name: "style-a.safetensors", Body: "A"}, {Name: "alias.safetensors", Link: "style-a.safetensors"}})
+	e.publish("b-1", []bundletest.Asset{
+		e.asset("checkpoint", []byte("sdxl weights"), "models/checkpoints/sdxl.safetensors", ActionCopy),
+		e.asset("custom_node", node, "custom_nodes/ComfyUI-Sampler", ActionExtractTarGz),
+		e.asset("lora", loras, "models/loras/styles", ActionExtractZip),
+	}, "/")
+}
+
+func TestSync_AppliesTheBackendsBundle(t *testing.T) {
+	e := newEnv(t)
+	firstBundle(e)
+	res := e.mustSync()
+	if res.Outcome != OutcomeApplied || res.BundleID != "b-1" || res.Assets != 3 {
 		t.Fatalf("result %+v", res)
 	}
-	if readFile(t, filepath.Join(e.root, "checkpoints/sdxl.safetensors")) != "weights" ||
-		readFile(t, filepath.Join(e.root, "loras/a/alias")) != "1" ||
-		readFile(t, filepath.Join(e.root, "custom/pack/two.bin")) != "22" {
-		t.Fatal("bundle content not in place")
+	for rel, want := range map[string]string{
+		"models/checkpoints/sdxl.safetensors":           "sdxl weights",
+		"custom_nodes/ComfyUI-Sampler/__init__.py":      "NODE_CLASS_MAPPINGS = {}\n",
+		"custom_nodes/ComfyUI-Sampler/nodes/sampler.py": "# sampler\n",
+		"custom_nodes/ComfyUI-Sampler/js/ui.js":         "// ui\n",
+		"models/loras/styles/alias.safetensors":         "A",
+		activeFile:                                      "b-1\n",
+		installedFile:                                   "models/checkpoints/sdxl.safetensors\ncustom_nodes/ComfyUI-Sampler\nmodels/loras/styles\n",
+		"models/checkpoints/put_checkpoints_here":       "",
+	} {
+		if got := e.read(rel); got != want {
+			t.Errorf("%s = %q, want %q", rel, got, want)
+		}
 	}
-	if strings.TrimSpace(readFile(t, e.syncer.AppliedFile)) != "b-2" {
-		t.Fatal("applied bundle id not recorded")
+	// ComfyUI runs as another user: what the bundle installs is world-readable.
+	for rel, mode := range map[string]os.FileMode{"models/checkpoints/sdxl.safetensors": 0o644,
+		"custom_nodes/ComfyUI-Sampler": 0o755, "custom_nodes/ComfyUI-Sampler/js": 0o755, "custom_nodes/ComfyUI-Sampler/js/ui.js": 0o644,
+		activeFile: 0o644, installedFile: 0o644} {
+		fi, err := os.Stat(filepath.Join(e.root, rel))
+		if err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("%s: mode %v (err %v), want %o", rel, fi.Mode().Perm(), err, mode)
+		}
 	}
-	gets := e.s3.gets
-	res, err = e.syncer.Sync(context.Background())
-	if err != nil || !res.Skipped || e.s3.gets != gets {
-		t.Fatalf("second sync: %+v %v, S3 gets %d -> %d (want skipped, no download)", res, err, gets, e.s3.gets)
+	for _, leftover := range []string{stagingName, switchMarkerName, bakedFile} {
+		if e.exists(leftover) {
+			t.Errorf("%s left in the root", leftover)
+		}
+	}
+	// Next boot: same pointer, nothing downloaded.
+	res = e.mustSync()
+	if res.Outcome != OutcomeAlreadyActive || len(e.s3.gets) != 0 {
+		t.Fatalf("second sync %+v, S3 gets %v: want already active, no download", res, e.s3.gets)
 	}
 }
 
-func TestSyncRejectsPathTraversal(t *testing.T) {
-	cases := map[string]func(e *env) []Entry{
-		"manifest target": func(e *env) []Entry {
-			return []Entry{{Key: e.s3.asset("x", []byte("evil")), Target: "../escaped", Action: ActionCopy}}
-		},
-		"absolute target": func(e *env) []Entry {
-			return []Entry{{Key: e.s3.asset("x", []byte("evil")), Target: filepath.Join(e.outside, "escaped"), Action: ActionCopy}}
-		},
-		"zip entry": func(e *env) []Entry {
-			return []Entry{{Key: e.s3.asset("x", makeZip(t, []archEntry{{name: "ok.txt", body: "fine"}, {name: "../../escaped", body: "evil"}})), Target: "loras", Action: ActionExtractZip}}
-		},
-		"tar entry": func(e *env) []Entry {
-			return []Entry{{Key: e.s3.asset("x", makeTarGz(t, []archEntry{{name: "ok.txt", body: "fine"}, {name: "../../escaped", body: "evil"}})), Target: "nodes", Action: ActionExtractTarGz}}
-		},
-		"zip symlink": func(e *env) []Entry {
-			return []Entry{{Key: e.s3.asset("x", makeZip(t, []archEntry{{name: "link", link: "../../escaped"}})), Target: "loras", Action: ActionExtractZip}}
-		},
-		"tar absolute symlink": func(e *env) []Entry {
-			return []Entry{{Key: e.s3.asset("x", makeTarGz(t, []archEntry{{name: "link", link: "/etc/passwd"}})), Target: "nodes", Action: ActionExtractTarGz}}
-		},
+func TestSync_SecondBundleReplacesTheFirstAndRemovesOnlyItsOldPaths(t *testing.T) {
+	e := newEnv(t)
+	firstBundle(e)
+	e.mustSync()
+	e.write("models/checkpoints/mine.safetensors", "put there by hand") // never listed
+	node2 := bundletest.TarGz([]bundletest.Entry{{Name: "__init__.py", Body: "v2\n"}})
+	e.publish("b-2", []bundletest.Asset{
+		e.asset("checkpoint", []byte("sdxl weights"), "models/checkpoints/sdxl.safetensors", ""), // kept
+		e.asset("custom_node", node2, "custom_nodes/ComfyUI-Sampler", ActionExtractTarGz),        // replaced
+		e.asset("vae", []byte("vae"), "models/vae/fix.safetensors", ActionCopy),                  // new
+	}, "")
+	res := e.mustSync()
+	if res.Outcome != OutcomeApplied || !slices.Equal(res.Removed, []string{"models/loras/styles"}) {
+		t.Fatalf("result %+v, want models/loras/styles removed", res)
 	}
-	for name, entries := range cases {
-		t.Run(name, func(t *testing.T) {
-			e := newEnv(t, "b-evil")
-			e.s3.manifest("b-evil", entries(e))
-			_, err := e.syncer.Sync(context.Background())
-			if err == nil || !strings.Contains(err.Error(), "escape") && !strings.Contains(err.Error(), "absolute") {
-				t.Fatalf("err=%v, want a path escape rejection", err)
+	if e.exists("models/loras/styles") || e.exists("custom_nodes/ComfyUI-Sampler/nodes") {
+		t.Error("a path of the first bundle survived")
+	}
+	if e.read("custom_nodes/ComfyUI-Sampler/__init__.py") != "v2\n" || e.read("models/vae/fix.safetensors") != "vae" ||
+		e.read("models/checkpoints/sdxl.safetensors") != "sdxl weights" {
+		t.Error("second bundle not in place")
+	}
+	for _, keep := range []string{"models/checkpoints/mine.safetensors", "models/loras/put_loras_here", "main.py", "venv/bin/python",
+		"custom_nodes/example_node.py.example", "user/default/comfy.settings.json", "models/loras"} {
+		if !e.exists(keep) {
+			t.Errorf("%s was removed; it was never a bundle path", keep)
+		}
+	}
+	if e.read(activeFile) != "b-2\n" || e.read(installedFile) != "models/checkpoints/sdxl.safetensors\ncustom_nodes/ComfyUI-Sampler\nmodels/vae/fix.safetensors\n" {
+		t.Errorf("state files: %q %q", e.read(activeFile), e.read(installedFile))
+	}
+}
+
+// Every failure before the switch (and a failure inside it) leaves the
+// previous bundle's files and both state files exactly as they were.
+func TestSync_AFailedBundleLeavesThePreviousOneIntact(t *testing.T) {
+	cases := []struct {
+		name    string
+		publish func(e *env)
+		hook    func(e *env)
+		refused bool
+	}{
+		{name: "bad sha256 of the second asset", refused: true, publish: func(e *env) {
+			bad := e.asset("vae", []byte("vae"), "models/vae/fix.safetensors", ActionCopy)
+			e.s3.objects[bad.Key] = []byte("tampered")
+			e.publish("b-2", []bundletest.Asset{e.asset("checkpoint", []byte("new"), "models/checkpoints/sdxl.safetensors", ActionCopy), bad}, "")
+		}},
+		{name: "extraction of the second asset fails midway", refused: true, publish: func(e *env) {
+			// "a" is written, then "a/b" needs a folder where the file "a" is.
+			broken := bundletest.TarGz([]bundletest.Entry{{Name: "ok.py", Body: "1"}, {Name: "a", Body: "file"}, {Name: "a/b", Body: "2"}})
+			e.publish("b-2", []bundletest.Asset{
+				e.asset("checkpoint", []byte("new"), "models/checkpoints/sdxl.safetensors", ActionCopy),
+				e.asset("custom_node", broken, "custom_nodes/ComfyUI-Sampler", ActionExtractTarGz),
+			}, "")
+		}},
+		{name: "second asset missing from the bucket", publish: func(e *env) {
+			gone := e.asset("vae", []byte("vae"), "models/vae/fix.safetensors", ActionCopy)
+			delete(e.s3.objects, gone.Key)
+			e.publish("b-2", []bundletest.Asset{e.asset("checkpoint", []byte("new"), "models/checkpoints/sdxl.safetensors", ActionCopy), gone}, "")
+		}},
+		{name: "manifest missing", publish: func(e *env) { e.ssm.value = "bundles/b-9" }},
+		{name: "manifest names another bundle", refused: true, publish: func(e *env) {
+			e.publish("b-2", []bundletest.Asset{e.asset("checkpoint", []byte("new"), "models/checkpoints/sdxl.safetensors", ActionCopy)}, "")
+			e.s3.objects["bundles/b-2/manifest.json"] = bundletest.Manifest("b-3",
+				[]bundletest.Asset{e.asset("checkpoint", []byte("new"), "models/checkpoints/sdxl.safetensors", ActionCopy)}, nil)
+		}},
+		{name: "failure between the two state files", publish: func(e *env) {
+			e.publish("b-2", []bundletest.Asset{e.asset("checkpoint", []byte("new"), "models/checkpoints/sdxl.safetensors", ActionCopy)}, "")
+		}, hook: func(e *env) {
+			e.syncer.testHookBeforeActive = func() error { return errors.New("disk full") }
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			firstBundle(e)
+			e.mustSync()
+			before := snapshot(t, filepath.Dir(e.root))
+			c.publish(e)
+			if c.hook != nil {
+				c.hook(e)
 			}
-			if _, err := os.Stat(filepath.Join(e.outside, "escaped")); err == nil {
-				t.Fatal("a file was written outside the models dir")
+			_, err := e.sync()
+			if err == nil {
+				t.Fatal("a broken bundle was applied")
 			}
-			if _, err := os.Stat(filepath.Join(e.root, "loras", "ok.txt")); err == nil {
-				t.Fatal("a rejected archive was partly extracted")
+			t.Logf("failed as expected: %v", err)
+			if isRefused(err) != c.refused {
+				t.Errorf("refused=%v, want %v: %v", isRefused(err), c.refused, err)
 			}
-			if _, err := os.Stat(e.syncer.AppliedFile); err == nil {
-				t.Fatal("a rejected bundle was recorded as applied")
+			if d := diffSnapshots(before, snapshot(t, filepath.Dir(e.root))); len(d) > 0 {
+				t.Fatalf("the previous bundle changed (%v):\n%s", err, strings.Join(d, "\n"))
+			}
+			// The fixed bundle applies on the next run.
+			e.syncer.testHookBeforeActive = nil
+			e.publish("b-4", []bundletest.Asset{e.asset("checkpoint", []byte("fixed"), "models/checkpoints/sdxl.safetensors", ActionCopy)}, "")
+			if res := e.mustSync(); res.Outcome != OutcomeApplied || e.read("models/checkpoints/sdxl.safetensors") != "fixed" {
+				t.Fatalf("fixed bundle: %+v", res)
 			}
 		})
 	}
 }
 
-func TestSyncRefusesWritingThroughExistingSymlink(t *testing.T) {
-	e := newEnv(t, "b-3")
-	if err := os.MkdirAll(e.root, 0o755); err != nil {
+// A run that dies mid-switch leaves the marker: the next run re-applies even
+// when .active_bundle_id still names the pointer's bundle.
+func TestSync_AfterAnInterruptedSwitchNothingIsSkipped(t *testing.T) {
+	e := newEnv(t)
+	firstBundle(e)
+	e.mustSync()
+	e.write(switchMarkerName, "b-2\n")
+	if err := os.Remove(filepath.Join(e.root, "models/checkpoints/sdxl.safetensors")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(e.outside, filepath.Join(e.root, "trap")); err != nil {
-		t.Fatal(err)
-	}
-	e.s3.manifest("b-3", []Entry{{Key: e.s3.asset("x", []byte("evil")), Target: "trap/escaped", Action: ActionCopy}})
-	if _, err := e.syncer.Sync(context.Background()); err == nil || !strings.Contains(err.Error(), "outside") {
-		t.Fatalf("err=%v, want refusal to write through a symlink", err)
-	}
-	if _, err := os.Stat(filepath.Join(e.outside, "escaped")); err == nil {
-		t.Fatal("file written through a symlink outside the models dir")
+	if res := e.mustSync(); res.Outcome != OutcomeApplied || e.read("models/checkpoints/sdxl.safetensors") != "sdxl weights" || e.exists(switchMarkerName) {
+		t.Fatalf("result %+v", res)
 	}
 }
 
-func TestSyncChecksSha256AndManifestShape(t *testing.T) {
-	e := newEnv(t, "b-4")
-	key := e.s3.asset("checkpoints", []byte("good"))
-	e.s3.objects[key] = []byte("tampered")
-	e.s3.manifest("b-4", []Entry{{Key: key, Target: "c.bin", Action: ActionCopy}})
-	if _, err := e.syncer.Sync(context.Background()); err == nil || !strings.Contains(err.Error(), "sha256") {
-		t.Fatalf("err=%v, want sha256 mismatch", err)
+func TestSync_SmartSkipOfTheBakedBundle(t *testing.T) {
+	e := newEnv(t)
+	firstBundle(e)
+	e.write(bakedFile, "b-1\n")
+	res := e.mustSync()
+	if res.Outcome != OutcomeBaked || len(e.s3.gets) != 0 {
+		t.Fatalf("result %+v, S3 gets %v: want nothing downloaded", res, e.s3.gets)
 	}
-	if _, err := os.Stat(filepath.Join(e.root, "c.bin")); err == nil {
-		t.Fatal("tampered file was installed")
+	if e.read(activeFile) != "b-1\n" {
+		t.Errorf("the baked bundle was not recorded as active")
 	}
-	_, err := ParseManifest(strings.NewReader(`{"bundle_id":"b-5","entries":[{"key":"models/x","target":"a","action":"move"}]}`), "b-5")
-	if err == nil || !strings.Contains(err.Error(), `action "move"`) || !strings.Contains(err.Error(), "cannot be verified") {
-		t.Fatalf("err=%v, want both problems reported", err)
+
+	// Once another bundle replaced the AMI's files, the baked id no longer
+	// describes the disk: going back to it downloads it.
+	e2 := newEnv(t)
+	firstBundle(e2)
+	e2.write(bakedFile, "b-1\n")
+	e2.write(activeFile, "b-0\n")
+	if res := e2.mustSync(); res.Outcome != OutcomeApplied || len(e2.s3.gets) != 4 {
+		t.Fatalf("result %+v, gets %v: want the bundle downloaded", res, e2.s3.gets)
 	}
 }
 
-// The reviewer's archive: each link looks harmless on its own, but `a/l`
-// sits inside the link `a -> .`, so it really points at the models dir's
-// parent, and `a/l/newdir/f` would create a directory outside.
-func TestSyncRejectsEntriesThroughSymlinksOfTheSameArchive(t *testing.T) {
-	e := newEnv(t, "b-chain")
-	tgz := makeTarGz(t, []archEntry{{name: "a", link: "."}, {name: "a/l", link: "../.."}, {name: "a/l/newdir/f", body: "evil"}})
-	e.s3.manifest("b-chain", []Entry{{Key: e.s3.asset("x", tgz), Target: "nodes", Action: ActionExtractTarGz}})
-	_, err := e.syncer.Sync(context.Background())
-	if err == nil || !strings.Contains(err.Error(), `goes through symlink "a"`) {
-		t.Fatalf("err=%v, want the entries inside symlink a rejected", err)
-	}
-	if _, err := os.Lstat(filepath.Join(e.outside, "newdir")); err == nil {
-		t.Fatal("a directory was created outside the models dir")
-	}
-	if _, err := os.Lstat(filepath.Join(e.root, "nodes", "a")); err == nil {
-		t.Fatal("a rejected archive was partly extracted")
-	}
-}
-
-func TestSyncCreatesNoDirectoryThroughAnExistingSymlink(t *testing.T) {
-	e := newEnv(t, "b-4")
-	if err := os.MkdirAll(e.root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink(e.outside, filepath.Join(e.root, "trap")); err != nil {
-		t.Fatal(err)
-	}
-	e.s3.manifest("b-4", []Entry{{Key: e.s3.asset("x", []byte("evil")), Target: "trap/newdir/f", Action: ActionCopy}})
-	if _, err := e.syncer.Sync(context.Background()); err == nil || !strings.Contains(err.Error(), "outside") {
-		t.Fatalf("err=%v, want refusal to write through a symlink", err)
-	}
-	if _, err := os.Lstat(filepath.Join(e.outside, "newdir")); err == nil {
-		t.Fatal("MkdirAll created a directory outside the models dir before the check")
+func TestSync_NoneOrNoParameterKeepsTheDisk(t *testing.T) {
+	for name, set := range map[string]func(*memSSM){
+		"none":   func(m *memSSM) { m.value = "none" },
+		"absent": func(m *memSSM) { m.missing = true },
+	} {
+		t.Run(name, func(t *testing.T) {
+			e := newEnv(t)
+			firstBundle(e)
+			e.mustSync()
+			before := snapshot(t, e.root)
+			set(e.ssm)
+			res := e.mustSync()
+			if res.Outcome != OutcomeNoBundle || len(e.s3.gets) != 0 {
+				t.Fatalf("result %+v, gets %v", res, e.s3.gets)
+			}
+			if d := diffSnapshots(before, snapshot(t, e.root)); len(d) > 0 {
+				t.Fatalf("disk changed: %v", d)
+			}
+		})
 	}
 }
 
-func TestSyncChecksArchiveSymlinksAgainstTheRealDirectory(t *testing.T) {
-	e := newEnv(t, "b-5")
-	// Already on disk: nodes/deep is a link to the models dir itself (inside).
-	// A link nodes/deep/l -> ../.. looks like models/, but from the real
-	// directory (models) it points two levels above it.
-	if err := os.MkdirAll(filepath.Join(e.root, "nodes"), 0o755); err != nil {
-		t.Fatal(err)
+func TestSync_BakeRecordsTheBakedIDAndRefusesAnotherBundle(t *testing.T) {
+	e := newEnv(t)
+	firstBundle(e)
+	e.syncer.Bake, e.syncer.ExpectID = true, "b-1"
+	if res := e.mustSync(); res.Outcome != OutcomeApplied || e.read(bakedFile) != "b-1\n" || e.read(activeFile) != "b-1\n" {
+		t.Fatalf("bake: %+v", res)
 	}
-	if err := os.Symlink(e.root, filepath.Join(e.root, "nodes", "deep")); err != nil {
-		t.Fatal(err)
+	e2 := newEnv(t)
+	firstBundle(e2)
+	e2.syncer.Bake, e2.syncer.ExpectID = true, "b-7"
+	if _, err := e2.sync(); err == nil || !isRefused(err) || !strings.Contains(err.Error(), "b-7 was asked for") || len(e2.s3.gets) != 0 {
+		t.Fatalf("err=%v gets=%v: want refusal before any download", err, e2.s3.gets)
 	}
-	tgz := makeTarGz(t, []archEntry{{name: "deep/l", link: "../.."}})
-	e.s3.manifest("b-5", []Entry{{Key: e.s3.asset("x", tgz), Target: "nodes", Action: ActionExtractTarGz}})
-	if _, err := e.syncer.Sync(context.Background()); err == nil || !strings.Contains(err.Error(), "escapes") {
-		t.Fatalf("err=%v, want the link refused", err)
-	}
-	if _, err := os.Lstat(filepath.Join(e.root, "l")); err == nil {
-		t.Fatal("an escaping symlink was created")
+	if e2.exists(bakedFile) {
+		t.Error("a refused bake wrote the baked id")
 	}
 }
 
-// TestSyncWithoutActiveBundleKeepsTheBakedModels: a fleet whose active-bundle
-// parameter was never set boots with the AMI's models instead of failing the
-// unit the worker requires.
-func TestSyncWithoutActiveBundleKeepsTheBakedModels(t *testing.T) {
-	e := newEnv(t, "b-2")
-	e.syncer.SSM = memSSM{missing: true}
-	if err := os.WriteFile(e.syncer.AppliedFile, []byte("baked-1\n"), 0o644); err != nil {
+// The previous installed paths file can only ever remove bundle paths: lines
+// naming ComfyUI's code, venv, state or anything outside are left alone.
+func TestSync_RemovalNeverLeavesTheBundlePlaces(t *testing.T) {
+	e := newEnv(t)
+	e.write(activeFile, "b-0\n")
+	e.write(installedFile, strings.Join([]string{"venv", "main.py", "../outside/keep.txt", filepath.Join(filepath.Dir(e.root), "outside/keep.txt"),
+		"/etc/passwd", "models", "custom_nodes", ".active_bundle_id", "models/checkpoints/../../venv", "models/loras/put_loras_here"}, "\n")+"\n")
+	e.publish("b-1", []bundletest.Asset{e.asset("checkpoint", []byte("w"), "models/checkpoints/sdxl.safetensors", ActionCopy)}, "")
+	res := e.mustSync()
+	if !slices.Equal(res.Removed, []string{"models/loras/put_loras_here"}) {
+		t.Errorf("removed %v, want only the one valid listed path", res.Removed)
+	}
+	for _, keep := range []string{"venv/bin/python", "main.py", "models/checkpoints/put_checkpoints_here", "custom_nodes/example_node.py.example", "../outside/keep.txt"} {
+		if !e.exists(keep) {
+			t.Errorf("%s was deleted", keep)
+		}
+	}
+
+	// A model folder that is a symlink out of the root: nothing behind it is moved or deleted.
+	e2 := newEnv(t)
+	e2.write(activeFile, "b-0\n")
+	e2.write(installedFile, "models/evil/keep.txt\n")
+	if err := os.Symlink(e2.outside, filepath.Join(e2.root, "models/evil")); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.syncer.Sync(context.Background())
-	if err != nil {
-		t.Fatalf("a missing parameter must not fail the sync: %v", err)
-	}
-	if !res.Skipped || res.BundleID != "baked-1" || e.s3.gets != 0 {
-		t.Fatalf("result %+v, S3 gets %d: want skipped with the baked bundle and no download", res, e.s3.gets)
+	e2.publish("b-1", []bundletest.Asset{e2.asset("checkpoint", []byte("w"), "models/checkpoints/sdxl.safetensors", ActionCopy)}, "")
+	if res := e2.mustSync(); len(res.Removed) != 0 || !e2.exists("../outside/keep.txt") {
+		t.Fatalf("removed %v through a symlink out of the root", res.Removed)
 	}
 }

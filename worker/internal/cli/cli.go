@@ -31,7 +31,10 @@ const usage = `usage: worker [run|check|sync-bundle] [flags]
   run          run the GPU worker daemon (default)
   check        check config and that ComfyUI answers; --offline checks only the
                binary and the env file's syntax (no network)
-  sync-bundle  apply the fleet's active model bundle to the models directory
+  sync-bundle  install the fleet's active model bundle under the ComfyUI root
+               (--root, default /opt/comfyui; --bake and --expect-bundle-id
+               for the AMI build); exit 0 done, 1 failed, 2 bad config,
+               3 bundle refused (the previous bundle stays in both cases)
 `
 
 // Main runs a command and returns the process exit code.

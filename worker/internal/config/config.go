@@ -44,8 +44,6 @@ type Config struct {
 	ShutdownDeadline     time.Duration
 	ComfyReadyTimeout    time.Duration
 	RetryMax             time.Duration
-	ModelsDir            string
-	BakedBundleFile      string
 }
 
 // DefaultShutdownDeadline keeps notice-to-exit within 30 s: 24 s of shutdown
@@ -69,8 +67,6 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownDeadline, "shutdown-deadline", DefaultShutdownDeadline, "time to requeue, clear protection, deregister and publish the idle metric after a notice or SIGTERM (notice-to-exit = this + up to one -interruption-interval)")
 	fs.DurationVar(&c.ComfyReadyTimeout, "comfyui-ready-timeout", 10*time.Minute, "how long to wait for ComfyUI /system_stats at start")
 	fs.DurationVar(&c.RetryMax, "retry-max", time.Minute, "cap of the exponential backoff of backend and AWS retries")
-	fs.StringVar(&c.ModelsDir, "models-dir", bootcontract.ComfyUIModelsDir, "ComfyUI models directory (sync-bundle target)")
-	fs.StringVar(&c.BakedBundleFile, "bundle-id-file", bootcontract.BakedBundleIDFile, "file with the bundle id already on disk (sync-bundle)")
 }
 
 // LoadEnv fills the environment-file part of c from lookup, falling back to
@@ -170,9 +166,6 @@ func (c *Config) ValidateSyncBundle() error {
 	}
 	if !strings.HasPrefix(c.ActiveBundleParam, "/") {
 		errs = append(errs, problem(bootcontract.EnvActiveBundleParam, c.ActiveBundleParam, "set the SSM parameter name, /<app>/<stage>/fleets/<slug>/active_bundle"))
-	}
-	if c.ModelsDir == "" || !strings.HasPrefix(c.ModelsDir, "/") {
-		errs = append(errs, fmt.Errorf("-models-dir=%q: use an absolute path, default %s", c.ModelsDir, bootcontract.ComfyUIModelsDir))
 	}
 	return errors.Join(errs...)
 }
