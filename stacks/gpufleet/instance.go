@@ -95,7 +95,7 @@ func newLaunchTemplate(scope constructs.Construct, p Props, f Fleet, role awsiam
 		SecurityGroup:            p.Net.SecurityGroups.GpuWorker,
 		AssociatePublicIpAddress: jsii.Bool(false),
 		RequireImdsv2:            jsii.Bool(true),
-		HttpPutResponseHopLimit:  jsii.Number(2),
+		HttpPutResponseHopLimit:  jsii.Number(1), // IMDS answers the instance itself, not a container or hop behind it
 		BlockDevices: &[]*awsec2.BlockDevice{{
 			DeviceName: jsii.String("/dev/sda1"), // Ubuntu's root device
 			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(f.Cfg.RootVolumeGb)), &awsec2.EbsDeviceOptions{
