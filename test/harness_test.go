@@ -88,9 +88,15 @@ func buildAll() error {
 		}
 		variants[name] = &built{label: "staging+" + name, stage: stacks.Build(newApp(vctx), cfgs)[0]}
 	}
-	for _, b := range all() {
+	// cfn-lint (an outside process) starts on each batch as soon as it is
+	// synthesized, so it runs while jsii synthesizes the rest and the tests run.
+	builds := all()
+	for i, b := range builds {
 		if err := b.synth(); err != nil {
 			return err
+		}
+		if i == len(stages)-1 || i == len(builds)-1 {
+			lintInBackground(builds[:i+1])
 		}
 	}
 	return nil
