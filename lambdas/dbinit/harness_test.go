@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +33,7 @@ type harness struct {
 	handler     *handler
 	runner      cfnresponse.Runner
 	server      *testServer // nil for tests that must fail before any SQL
+	logs        *syncBuffer // the handler's JSON log
 	port        int
 	appUser     string
 	appPassword string
@@ -52,7 +54,8 @@ func newHarness(t *testing.T, appUser string) *harness {
 		appSecretArn: secretJSON(t, map[string]any{"username": appUser, "password": h.appPassword}),
 	})
 	h.url = fakeaws.NewResponseURL(t)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	h.logs = &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(h.logs, nil))
 	h.handler = newHandler(secretsmanager.NewFromConfig(fakeaws.Config(h.secrets.Server.URL)), log)
 	h.handler.policy = connectPolicy{DialTimeout: 2 * time.Second, Attempts: 3, Backoff: 50 * time.Millisecond}
 	h.runner = cfnresponse.Runner{Handler: h.handler.Handle, Log: log,
@@ -72,6 +75,24 @@ func newDBHarness(t *testing.T, appUser string) *harness {
 	_, err := srv.Admin.Exec("DROP USER IF EXISTS '" + appUser + "'@'%'")
 	require.NoError(t, err)
 	return h
+}
+
+// syncBuffer collects log output; the driver may log from its own goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func secretJSON(t *testing.T, v map[string]any) string {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
@@ -43,14 +44,31 @@ var (
 	serverOnce sync.Once
 	server     *testServer
 	serverErr  error
+	// serverCtx ends a start that is still under way when the tests are done.
+	serverCtx, serverCancel = context.WithCancel(context.Background())
 )
 
 func TestMain(m *testing.M) {
+	// Start the server in the background while the tests that need none (and
+	// the Lambda cross-build) run; a test that needs it waits in mariaDB.
+	if installDB, daemon, err := mariadbTools(); err == nil {
+		go serverOnce.Do(func() { server, serverErr = startMariaDB(serverCtx, installDB, daemon) })
+	}
 	code := m.Run()
+	serverCancel()           // no test waits any more: abandon an unfinished start
+	serverOnce.Do(func() {}) // and wait until it has cleaned up
 	if server != nil {
 		server.stop()
 	}
 	os.Exit(code)
+}
+
+func mariadbTools() (installDB, daemon string, err error) {
+	if installDB, err = testtool.Find("mariadb-install-db", mariadbDirs...); err != nil {
+		return "", "", err
+	}
+	daemon, err = testtool.Find("mariadbd", mariadbDirs...)
+	return installDB, daemon, err
 }
 
 // mariaDB returns the running test server, starting it on first use. Without
@@ -60,7 +78,7 @@ func mariaDB(t *testing.T) *testServer {
 	t.Helper()
 	installDB := testtool.Require(t, "mariadb-install-db", mariadbInstallHint, mariadbDirs...)
 	daemon := testtool.Require(t, "mariadbd", mariadbInstallHint, mariadbDirs...)
-	serverOnce.Do(func() { server, serverErr = startMariaDB(installDB, daemon) })
+	serverOnce.Do(func() { server, serverErr = startMariaDB(serverCtx, installDB, daemon) })
 	if serverErr != nil {
 		t.Fatalf("MariaDB test server did not start: %v", serverErr)
 	}
@@ -72,7 +90,7 @@ func mariaDB(t *testing.T) *testServer {
 // TLS with a certificate from a test CA and require_secure_transport=ON
 // (MariaDB >= 10.5.2). Every connection to it, the tests' own included, must
 // therefore use TLS.
-func startMariaDB(installDB, daemon string) (*testServer, error) {
+func startMariaDB(ctx context.Context, installDB, daemon string) (*testServer, error) {
 	dir, err := os.MkdirTemp("", "dbinit-mariadb-")
 	if err != nil {
 		return nil, err
@@ -84,7 +102,7 @@ func startMariaDB(installDB, daemon string) (*testServer, error) {
 	data := filepath.Join(dir, "data")
 	// A small redo log: the default 96 MB file is most of the start-up I/O.
 	small := []string{"--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M"}
-	install := exec.Command(installDB, append([]string{"--no-defaults", "--datadir=" + data, "--user=root",
+	install := exec.CommandContext(ctx, installDB, append([]string{"--no-defaults", "--datadir=" + data, "--user=root",
 		"--skip-test-db", "--auth-root-authentication-method=normal"}, small...)...)
 	if out, err := install.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("mariadb-install-db: %w: %s", err, out))
@@ -138,7 +156,7 @@ func startMariaDB(installDB, daemon string) (*testServer, error) {
 		logFile.Close()
 		os.RemoveAll(dir)
 	}
-	if err := s.waitReady(exited); err != nil {
+	if err := s.waitReady(ctx, exited); err != nil {
 		logs, _ := os.ReadFile(logPath)
 		s.stop()
 		return nil, fmt.Errorf("mariadbd not ready: %w\n%s", err, logs)
@@ -156,13 +174,15 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func (s *testServer) waitReady(exited <-chan struct{}) error {
+func (s *testServer) waitReady(ctx context.Context, exited <-chan struct{}) error {
 	deadline := time.Now().Add(60 * time.Second)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
 			return fmt.Errorf("mariadbd exited")
+		case <-ctx.Done():
+			return ctx.Err()
 		default:
 		}
 		db := s.open(testMasterUser, testMasterPassword, true)

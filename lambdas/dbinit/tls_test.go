@@ -77,6 +77,8 @@ func TestAppUserIsCreatedRequireSSL(t *testing.T) {
 	h.requireSuccess(h.run("Create", "", h.props("tlsreq_bp"), nil))
 
 	assert.Contains(t, showCreateUser(t, "app_tls_req"), " REQUIRE SSL")
+	assert.NotContains(t, h.logs.String(), "now requiring TLS",
+		"a new user is created REQUIRE SSL, not created open and altered afterwards")
 
 	// Control: the server itself accepts plain text now, so the refusal
 	// below comes from the account.
@@ -124,6 +126,7 @@ func TestExistingPlainTextAppUserIsAlteredToRequireSSL(t *testing.T) {
 	h.requireSuccess(first)
 
 	assert.Contains(t, showCreateUser(t, "app_tls_up"), " REQUIRE SSL")
+	assert.Contains(t, h.logs.String(), `"msg":"app user allowed plain-text connections; now requiring TLS"`)
 	assert.Contains(t, showGrants(t, "app_tls_up"), "GRANT SELECT ON `tlsup\\_extra`.* TO `app_tls_up`@`%`",
 		"the user was altered, not dropped and recreated")
 	assert.Equal(t, "1", passwordLastChanged(t, "app_tls_up"), "the password was not rewritten")
