@@ -115,11 +115,16 @@ func connect(ctx context.Context, e endpoint, user credentials, policy connectPo
 
 // retryable is true for errors that can go away while RDS finishes starting:
 // network errors and "too many connections". Errors the server answered with
-// (bad password, unknown database) fail at once.
+// (bad password, unknown database) and a certificate that does not verify
+// fail at once.
 func retryable(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1040 // ER_CON_COUNT_ERROR
+	}
+	var badCert *tls.CertificateVerificationError
+	if errors.As(err, &badCert) {
+		return false
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
