@@ -33,8 +33,8 @@ var defaultConnectPolicy = connectPolicy{DialTimeout: 10 * time.Second, Attempts
 //go:embed rds-ca-bundle.pem
 var rdsCABundle []byte
 
-// trustedRoots verify the database's certificate; tests swap in their own CA.
-var trustedRoots = mustPool(rdsCABundle)
+// rdsRoots are the CAs the database certificate must chain to in production.
+func rdsRoots() *x509.CertPool { return mustPool(rdsCABundle) }
 
 func mustPool(pemBytes []byte) *x509.CertPool {
 	pool := x509.NewCertPool()
@@ -44,18 +44,29 @@ func mustPool(pemBytes []byte) *x509.CertPool {
 	return pool
 }
 
+// endpoint is the database dbinit talks to. Every connection uses TLS and
+// verifies the server certificate against roots (the RDS CAs in production).
+type endpoint struct {
+	Host  string
+	Port  int
+	Roots *x509.CertPool
+}
+
+func (e endpoint) addr() string { return net.JoinHostPort(e.Host, strconv.Itoa(e.Port)) }
+
 // mysqlConfig builds the driver configuration.
 //
-// TLS: Tls=true requires TLS 1.2+ and verifies the server certificate against
-// the RDS CAs and the endpoint's host name, so the master password is sent
-// only to the real database. tls=preferred was rejected because it silently
-// falls back to plain text when the server does not offer TLS.
-func mysqlConfig(p properties, user credentials, policy connectPolicy, log *slog.Logger) *mysql.Config {
+// TLS is not optional: the app user is created REQUIRE SSL and RDS runs with
+// require_secure_transport, so a plain connection would be refused anyway.
+// TLS 1.2+ with the certificate checked against the CAs and the endpoint's
+// host name means the master password is sent only to the real database.
+// tls=preferred was rejected because it silently falls back to plain text.
+func mysqlConfig(e endpoint, user credentials, policy connectPolicy, log *slog.Logger) *mysql.Config {
 	cfg := mysql.NewConfig()
 	cfg.User = user.Username
 	cfg.Passwd = user.Password
 	cfg.Net = "tcp"
-	cfg.Addr = net.JoinHostPort(p.Host, strconv.Itoa(p.Port))
+	cfg.Addr = e.addr()
 	cfg.Timeout = policy.DialTimeout
 	cfg.ReadTimeout = 30 * time.Second
 	cfg.WriteTimeout = 30 * time.Second
@@ -63,16 +74,17 @@ func mysqlConfig(p properties, user credentials, policy connectPolicy, log *slog
 	// driver escapes the value for the connection's charset.
 	cfg.InterpolateParams = true
 	cfg.Logger = driverLogger{log}
-	if p.TLS {
-		cfg.TLS = &tls.Config{RootCAs: trustedRoots, ServerName: p.Host, MinVersion: tls.VersionTLS12}
-	}
+	cfg.TLS = &tls.Config{RootCAs: e.Roots, ServerName: e.Host, MinVersion: tls.VersionTLS12}
 	return cfg
 }
 
 // connect opens one connection, retrying network errors, and returns the pool
 // limited to that single connection.
-func connect(ctx context.Context, p properties, user credentials, policy connectPolicy, log *slog.Logger) (*sql.DB, error) {
-	connector, err := mysql.NewConnector(mysqlConfig(p, user, policy, log))
+func connect(ctx context.Context, e endpoint, user credentials, policy connectPolicy, log *slog.Logger) (*sql.DB, error) {
+	if e.Roots == nil {
+		return nil, errors.New("no certificate authorities to verify the database with")
+	}
+	connector, err := mysql.NewConnector(mysqlConfig(e, user, policy, log))
 	if err != nil {
 		return nil, fmt.Errorf("configure MariaDB driver: %w", err)
 	}
@@ -90,7 +102,7 @@ func connect(ctx context.Context, p properties, user credentials, policy connect
 		if !retryable(err) || attempt >= policy.Attempts || ctx.Err() != nil {
 			break
 		}
-		log.Warn("MariaDB not reachable yet; retrying", "addr", net.JoinHostPort(p.Host, strconv.Itoa(p.Port)), "attempt", attempt, "error", err.Error())
+		log.Warn("MariaDB not reachable yet; retrying", "addr", e.addr(), "attempt", attempt, "error", err.Error())
 		select {
 		case <-ctx.Done():
 		case <-time.After(wait):
@@ -98,16 +110,21 @@ func connect(ctx context.Context, p properties, user credentials, policy connect
 		wait = min(wait*2, 10*time.Second)
 	}
 	db.Close()
-	return nil, fmt.Errorf("connect to MariaDB at %s as %s: %w", net.JoinHostPort(p.Host, strconv.Itoa(p.Port)), user.Username, errors.Join(errs...))
+	return nil, fmt.Errorf("connect to MariaDB at %s as %s: %w", e.addr(), user.Username, errors.Join(errs...))
 }
 
 // retryable is true for errors that can go away while RDS finishes starting:
 // network errors and "too many connections". Errors the server answered with
-// (bad password, unknown database) fail at once.
+// (bad password, unknown database) and a certificate that does not verify
+// fail at once.
 func retryable(err error) bool {
 	var me *mysql.MySQLError
 	if errors.As(err, &me) {
 		return me.Number == 1040 // ER_CON_COUNT_ERROR
+	}
+	var badCert *tls.CertificateVerificationError
+	if errors.As(err, &badCert) {
+		return false
 	}
 	return !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }

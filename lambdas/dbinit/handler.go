@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,10 +16,13 @@ type handler struct {
 	secrets secretReader
 	log     *slog.Logger
 	policy  connectPolicy
+	// roots verify the database certificate: the embedded RDS CAs; tests
+	// put their own throwaway CA here.
+	roots *x509.CertPool
 }
 
 func newHandler(secrets secretReader, log *slog.Logger) *handler {
-	return &handler{secrets: secrets, log: log, policy: defaultConnectPolicy}
+	return &handler{secrets: secrets, log: log, policy: defaultConnectPolicy, roots: rdsRoots()}
 }
 
 // physicalID is the same for Create and every Update against one endpoint,
@@ -70,7 +74,10 @@ func (h *handler) Handle(ctx context.Context, req cfnresponse.Request) (cfnrespo
 }
 
 func (h *handler) provision(ctx context.Context, props properties, master, app credentials, removed []string) error {
-	db, err := connect(ctx, props, master, h.policy, h.log)
+	// Host and port come from the resource properties, never from the
+	// secret: the RDS-managed master secret holds only username and password.
+	ep := endpoint{Host: props.Host, Port: props.Port, Roots: h.roots}
+	db, err := connect(ctx, ep, master, h.policy, h.log)
 	if err != nil {
 		return err
 	}
@@ -78,7 +85,7 @@ func (h *handler) provision(ctx context.Context, props properties, master, app c
 
 	p := provisioner{db: db, charset: props.Charset, collation: props.Collation, log: h.log,
 		canLogin: func(ctx context.Context, user credentials) error {
-			probe, err := connect(ctx, props, user, connectPolicy{DialTimeout: h.policy.DialTimeout, Attempts: 1}, h.log)
+			probe, err := connect(ctx, ep, user, connectPolicy{DialTimeout: h.policy.DialTimeout, Attempts: 1}, h.log)
 			if err != nil {
 				return err
 			}

@@ -1,13 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,32 +30,69 @@ type harness struct {
 	t           *testing.T
 	secrets     *fakeaws.SecretsManager
 	url         *fakeaws.ResponseURL
+	handler     *handler
 	runner      cfnresponse.Runner
+	server      *testServer // nil for tests that must fail before any SQL
+	logs        *syncBuffer // the handler's JSON log
+	port        int
 	appUser     string
 	appPassword string
 	requests    int
 }
 
+// newHarness is for tests that end before DB-init connects (validation,
+// secrets, Delete, network errors): they need no MariaDB. Its Port is 1,
+// where nothing listens, so an unexpected connection attempt fails loudly.
 func newHarness(t *testing.T, appUser string) *harness {
 	t.Helper()
-	h := &harness{t: t, appUser: appUser, appPassword: "App'Pw\\\"-" + appUser}
+	h := &harness{t: t, port: 1, appUser: appUser, appPassword: "App'Pw\\\"-" + appUser}
 	h.secrets = fakeaws.NewSecretsManager(t, map[string]string{
+		// The CDK-generated master secret carries the endpoint too; DB-init
+		// must use the endpoint of its properties, so this one is wrong on purpose.
 		masterSecretArn: secretJSON(t, map[string]any{"username": testMasterUser, "password": testMasterPassword,
 			"engine": "mariadb", "host": "db.example.internal", "port": 3306}),
 		appSecretArn: secretJSON(t, map[string]any{"username": appUser, "password": h.appPassword}),
 	})
-	if testDBSkip == "" && userPattern.MatchString(appUser) {
-		// One server serves the whole binary (and -count=N reruns): start clean.
-		_, err := admin(t).Exec("DROP USER IF EXISTS '" + appUser + "'@'%'")
-		require.NoError(t, err)
-	}
 	h.url = fakeaws.NewResponseURL(t)
-	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	hd := newHandler(secretsmanager.NewFromConfig(fakeaws.Config(h.secrets.Server.URL)), log)
-	hd.policy = connectPolicy{DialTimeout: 2 * time.Second, Attempts: 3, Backoff: 50 * time.Millisecond}
-	h.runner = cfnresponse.Runner{Handler: hd.Handle, Log: log,
+	h.logs = &syncBuffer{}
+	log := slog.New(slog.NewJSONHandler(h.logs, nil))
+	h.handler = newHandler(secretsmanager.NewFromConfig(fakeaws.Config(h.secrets.Server.URL)), log)
+	h.handler.policy = connectPolicy{DialTimeout: 2 * time.Second, Attempts: 3, Backoff: 50 * time.Millisecond}
+	h.runner = cfnresponse.Runner{Handler: h.handler.Handle, Log: log,
 		Sender: cfnresponse.Sender{Attempts: 2, Backoff: time.Millisecond}}
 	return h
+}
+
+// newDBHarness points the handler at the test server and trusts its test CA
+// instead of the RDS CAs. The app user is dropped first: one server serves
+// the whole binary (and -count=N reruns).
+func newDBHarness(t *testing.T, appUser string) *harness {
+	t.Helper()
+	srv := mariaDB(t)
+	h := newHarness(t, appUser)
+	h.server, h.port = srv, srv.Port
+	h.handler.roots = srv.Roots
+	_, err := srv.Admin.Exec("DROP USER IF EXISTS '" + appUser + "'@'%'")
+	require.NoError(t, err)
+	return h
+}
+
+// syncBuffer collects log output; the driver may log from its own goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func secretJSON(t *testing.T, v map[string]any) string {
@@ -74,11 +112,11 @@ func (h *harness) props(databases ...string) map[string]any {
 		"MasterSecretArn": masterSecretArn,
 		"AppSecretArn":    appSecretArn,
 		"Host":            "127.0.0.1",
-		"Port":            strconv.Itoa(testDBPort),
+		"Port":            strconv.Itoa(h.port),
 		"Databases":       dbs,
 		"Charset":         "utf8mb4",
 		"Collation":       "utf8mb4_unicode_ci",
-		"Tls":             "false",
+		"Tls":             "true", // what the stack sends
 	}
 }
 
@@ -110,13 +148,10 @@ func (h *harness) requireSuccess(body map[string]any) {
 	require.Equal(h.t, "SUCCESS", body["Status"], "reason: %v", body["Reason"])
 }
 
-// admin opens a master connection for assertions.
+// admin is the master connection of the test server, for assertions.
 func admin(t *testing.T) *sql.DB {
 	t.Helper()
-	db, err := openAs(testMasterUser, testMasterPassword, "")
-	require.NoError(t, err)
-	t.Cleanup(func() { db.Close() })
-	return db
+	return mariaDB(t).Admin
 }
 
 // dropDatabases removes databases a previous run of the same test left.
@@ -173,11 +208,30 @@ func userRow(t *testing.T, user string) string {
 	return priv
 }
 
-// asApp opens a connection as the app user.
+// backdatePasswordChange sets the account's password_last_changed to 1970,
+// so any ALTER USER ... IDENTIFIED BY afterwards shows as a changed userRow
+// without the test having to wait for the clock's next second.
+func backdatePasswordChange(t *testing.T, user string) {
+	t.Helper()
+	_, err := admin(t).Exec("UPDATE mysql.global_priv SET Priv = JSON_SET(Priv, '$.password_last_changed', 1) WHERE User = ? AND Host = '%'", user)
+	require.NoError(t, err)
+	_, err = admin(t).Exec("FLUSH PRIVILEGES")
+	require.NoError(t, err)
+}
+
+// passwordLastChanged reads the account's password_last_changed (epoch seconds).
+func passwordLastChanged(t *testing.T, user string) string {
+	t.Helper()
+	var v string
+	require.NoError(t, admin(t).QueryRow(
+		"SELECT JSON_VALUE(Priv, '$.password_last_changed') FROM mysql.global_priv WHERE User = ? AND Host = '%'", user).Scan(&v))
+	return v
+}
+
+// asApp opens a TLS connection as the app user.
 func (h *harness) asApp(password string) *sql.DB {
 	h.t.Helper()
-	db, err := openAs(h.appUser, password, "")
-	require.NoError(h.t, err)
+	db := h.server.open(h.appUser, password, true)
 	db.SetMaxOpenConns(1)
 	h.t.Cleanup(func() { db.Close() })
 	return db

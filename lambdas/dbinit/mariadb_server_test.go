@@ -1,132 +1,151 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
+	"context"
+	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"database/sql"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bp/infra/lambdas/internal/testtool"
 	"github.com/go-sql-driver/mysql"
 )
 
-// The one MariaDB server of this test binary, started in TestMain.
+// The RDS-like master of the test server: not root, every privilege, GRANT OPTION.
 const (
 	testMasterUser     = "admin"
 	testMasterPassword = "Master-Pw_1234567890"
 )
 
+const mariadbInstallHint = "apt-get install mariadb-server"
+
+// Debian installs mariadbd in /usr/sbin, which is not on a normal user's PATH.
+var mariadbDirs = []string{"/usr/sbin", "/usr/local/sbin"}
+
+// testServer is the one MariaDB of this test binary. The first test that
+// needs it starts it; each test then uses its own databases and app user.
+type testServer struct {
+	Port  int
+	Roots *x509.CertPool // the throwaway CA that signed the server certificate
+	Admin *sql.DB        // the master over TLS, for the tests' own checks
+	stop  func()
+}
+
 var (
-	testDBPort     int
-	testDBSkip     string // why the server is not available
-	testServerLogs string
+	serverOnce sync.Once
+	server     *testServer
+	serverErr  error
+	// serverCtx ends a start that is still under way when the tests are done.
+	serverCtx, serverCancel = context.WithCancel(context.Background())
 )
 
 func TestMain(m *testing.M) {
-	stop, err := startMariaDB()
-	if err != nil {
-		testDBSkip = err.Error()
+	// Start the server in the background while the tests that need none (and
+	// the Lambda cross-build) run; a test that needs it waits in mariaDB.
+	if installDB, daemon, err := mariadbTools(); err == nil {
+		go serverOnce.Do(func() { server, serverErr = startMariaDB(serverCtx, installDB, daemon) })
 	}
 	code := m.Run()
-	if stop != nil {
-		stop()
+	serverCancel()           // no test waits any more: abandon an unfinished start
+	serverOnce.Do(func() {}) // and wait until it has cleaned up
+	if server != nil {
+		server.stop()
 	}
 	os.Exit(code)
 }
 
-// requireMariaDB skips without a server, except in CI where that is a failure.
-func requireMariaDB(t *testing.T) {
+func mariadbTools() (installDB, daemon string, err error) {
+	if installDB, err = testtool.Find("mariadb-install-db", mariadbDirs...); err != nil {
+		return "", "", err
+	}
+	daemon, err = testtool.Find("mariadbd", mariadbDirs...)
+	return installDB, daemon, err
+}
+
+// mariaDB returns the running test server, starting it on first use. Without
+// mariadb-server the test is skipped locally and fails under CI=true; a
+// server that is installed but does not start is always a failure.
+func mariaDB(t *testing.T) *testServer {
 	t.Helper()
-	if testDBSkip == "" {
-		return
+	installDB := testtool.Require(t, "mariadb-install-db", mariadbInstallHint, mariadbDirs...)
+	daemon := testtool.Require(t, "mariadbd", mariadbInstallHint, mariadbDirs...)
+	serverOnce.Do(func() { server, serverErr = startMariaDB(serverCtx, installDB, daemon) })
+	if serverErr != nil {
+		t.Fatalf("MariaDB test server did not start: %v", serverErr)
 	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("MariaDB test server unavailable in CI: %s", testDBSkip)
-	}
-	t.Skipf("MariaDB test server unavailable (apt-get install mariadb-server): %s", testDBSkip)
+	return server
 }
 
 // startMariaDB initialises a throwaway data directory and runs mariadbd on a
-// free loopback port with TLS, plus an RDS-like master user with GRANT OPTION.
-func startMariaDB() (func(), error) {
-	for _, bin := range []string{"mariadbd", "mariadb-install-db"} {
-		if _, err := exec.LookPath(bin); err != nil {
-			if _, err2 := os.Stat("/usr/sbin/" + bin); err2 != nil {
-				return nil, fmt.Errorf("%s not installed", bin)
-			}
-		}
-	}
+// free loopback port the way the RDS parameter group configures production:
+// TLS with a certificate from a test CA and require_secure_transport=ON
+// (MariaDB >= 10.5.2). Every connection to it, the tests' own included, must
+// therefore use TLS.
+func startMariaDB(ctx context.Context, installDB, daemon string) (*testServer, error) {
 	dir, err := os.MkdirTemp("", "dbinit-mariadb-")
 	if err != nil {
 		return nil, err
 	}
-	cleanupDir := func() { os.RemoveAll(dir) }
+	fail := func(err error) (*testServer, error) {
+		os.RemoveAll(dir)
+		return nil, err
+	}
 	data := filepath.Join(dir, "data")
-	testServerLogs = filepath.Join(dir, "server.log")
-
-	install := exec.Command(binPath("mariadb-install-db"), "--no-defaults", "--datadir="+data, "--user=root",
-		"--skip-test-db", "--auth-root-authentication-method=normal")
+	// A small redo log: the default 96 MB file is most of the start-up I/O.
+	small := []string{"--innodb-log-file-size=8M", "--innodb-buffer-pool-size=32M"}
+	install := exec.CommandContext(ctx, installDB, append([]string{"--no-defaults", "--datadir=" + data, "--user=root",
+		"--skip-test-db", "--auth-root-authentication-method=normal"}, small...)...)
 	if out, err := install.CombinedOutput(); err != nil {
-		cleanupDir()
-		return nil, fmt.Errorf("mariadb-install-db: %w: %s", err, out)
+		return fail(fmt.Errorf("mariadb-install-db: %w: %s", err, out))
 	}
-	certFile, keyFile, err := writeSelfSignedCert(dir)
+	pki, err := newTestPKI(dir)
 	if err != nil {
-		cleanupDir()
-		return nil, err
+		return fail(err)
 	}
-	// The test server's certificate stands in for the RDS CAs.
-	certPEM, err := os.ReadFile(certFile)
-	if err != nil {
-		cleanupDir()
-		return nil, err
-	}
-	trustedRoots = mustPool(certPEM)
 	initSQL := filepath.Join(dir, "init.sql")
-	// Mimic RDS: a non-root master with every privilege and GRANT OPTION.
 	if err := os.WriteFile(initSQL, []byte(fmt.Sprintf(
 		"CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s';\nGRANT ALL PRIVILEGES ON *.* TO '%s'@'%%' WITH GRANT OPTION;\n",
 		testMasterUser, testMasterPassword, testMasterUser)), 0o600); err != nil {
-		cleanupDir()
-		return nil, err
+		return fail(err)
 	}
 	port, err := freePort()
 	if err != nil {
-		cleanupDir()
-		return nil, err
+		return fail(err)
 	}
-	logFile, err := os.Create(testServerLogs)
+	logPath := filepath.Join(dir, "server.log")
+	logFile, err := os.Create(logPath)
 	if err != nil {
-		cleanupDir()
-		return nil, err
+		return fail(err)
 	}
-	cmd := exec.Command(binPath("mariadbd"), "--no-defaults", "--datadir="+data,
-		"--port="+strconv.Itoa(port), "--socket="+filepath.Join(dir, "sock"), "--user=root",
-		"--skip-grant-tables=0", "--bind-address=127.0.0.1", "--skip-name-resolve",
-		"--pid-file="+filepath.Join(dir, "pid"), "--init-file="+initSQL,
-		"--ssl-cert="+certFile, "--ssl-key="+keyFile,
-		"--innodb-buffer-pool-size=32M", "--performance-schema=0")
+	cmd := exec.Command(daemon, append([]string{"--no-defaults", "--datadir=" + data,
+		"--port=" + strconv.Itoa(port), "--socket=" + filepath.Join(dir, "sock"), "--user=root",
+		"--bind-address=127.0.0.1", "--skip-name-resolve",
+		"--pid-file=" + filepath.Join(dir, "pid"), "--init-file=" + initSQL,
+		"--ssl-ca=" + pki.caFile, "--ssl-cert=" + pki.certFile, "--ssl-key=" + pki.keyFile,
+		"--require-secure-transport=ON",
+		"--performance-schema=0"}, small...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
-		cleanupDir()
-		return nil, fmt.Errorf("start mariadbd: %w", err)
+		logFile.Close()
+		return fail(fmt.Errorf("start mariadbd: %w", err))
 	}
 	exited := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() {
+	s := &testServer{Port: port, Roots: pki.roots}
+	s.stop = func() {
+		if s.Admin != nil {
+			s.Admin.Close()
+		}
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-exited:
@@ -135,23 +154,15 @@ func startMariaDB() (func(), error) {
 			<-exited
 		}
 		logFile.Close()
-		cleanupDir()
+		os.RemoveAll(dir)
 	}
-	testDBPort = port
-	if err := waitReady(exited); err != nil {
-		testDBPort = 0
-		logs, _ := os.ReadFile(testServerLogs)
-		stop()
+	if err := s.waitReady(ctx, exited); err != nil {
+		logs, _ := os.ReadFile(logPath)
+		s.stop()
 		return nil, fmt.Errorf("mariadbd not ready: %w\n%s", err, logs)
 	}
-	return stop, nil
-}
-
-func binPath(name string) string {
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	return "/usr/sbin/" + name
+	s.Admin = s.open(testMasterUser, testMasterPassword, true)
+	return s, nil
 }
 
 func freePort() (int, error) {
@@ -163,73 +174,43 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func waitReady(exited <-chan struct{}) error {
+func (s *testServer) waitReady(ctx context.Context, exited <-chan struct{}) error {
 	deadline := time.Now().Add(60 * time.Second)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		select {
 		case <-exited:
 			return fmt.Errorf("mariadbd exited")
+		case <-ctx.Done():
+			return ctx.Err()
 		default:
 		}
-		db, err := openAs(testMasterUser, testMasterPassword, "")
-		if err == nil {
-			lastErr = db.Ping()
-			db.Close()
-			if lastErr == nil {
-				return nil
-			}
+		db := s.open(testMasterUser, testMasterPassword, true)
+		lastErr = db.Ping()
+		db.Close()
+		if lastErr == nil {
+			return nil
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("timeout: %v", lastErr)
 }
 
-// openAs opens a plain connection to the test server for assertions.
-func openAs(user, password, database string) (*sql.DB, error) {
+// open returns a pool of connections to the test server. With useTLS the
+// certificate is verified against the test CA and the name 127.0.0.1, as
+// DB-init verifies RDS; without it the client never asks for TLS.
+func (s *testServer) open(user, password string, useTLS bool) *sql.DB {
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net = user, password, "tcp"
-	cfg.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(testDBPort))
-	if testDBPort == 0 {
-		return nil, fmt.Errorf("no server")
-	}
-	cfg.DBName = database
+	cfg.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port))
 	cfg.Timeout = 5 * time.Second
+	cfg.InterpolateParams = true // lets IDENTIFIED BY take a ? like DB-init's statements
+	if useTLS {
+		cfg.TLS = &tls.Config{RootCAs: s.Roots, ServerName: "127.0.0.1", MinVersion: tls.VersionTLS12}
+	}
 	c, err := mysql.NewConnector(cfg)
 	if err != nil {
-		return nil, err
+		panic(err) // only a malformed static config gets here
 	}
-	return sql.OpenDB(c), nil
-}
-
-func writeSelfSignedCert(dir string) (string, string, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", "", err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return "", "", err
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return "", "", err
-	}
-	certFile, keyFile := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		return "", "", err
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		return "", "", err
-	}
-	return certFile, keyFile, nil
+	return sql.OpenDB(c)
 }

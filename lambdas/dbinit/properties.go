@@ -25,7 +25,6 @@ type properties struct {
 	Databases       []string
 	Charset         string
 	Collation       string
-	TLS             bool
 }
 
 func parseProperties(p cfnresponse.Props) (properties, error) {
@@ -57,8 +56,10 @@ func parseProperties(p cfnresponse.Props) (properties, error) {
 	if out.Port, err = strconv.Atoi(port); err != nil || out.Port < 1 || out.Port > 65535 {
 		return properties{}, fmt.Errorf("property Port: %q is not a TCP port", port)
 	}
-	if out.TLS, err = strconv.ParseBool(tlsFlag); err != nil {
-		return properties{}, fmt.Errorf("property Tls: %q is not true or false", tlsFlag)
+	// Tls is accepted for templates that still send it; plain text is no
+	// longer an option (the app user requires TLS, RDS requires secure transport).
+	if on, perr := strconv.ParseBool(tlsFlag); perr != nil || !on {
+		return properties{}, fmt.Errorf("property Tls: %q is not supported: DB-init always connects with TLS and verifies the RDS certificate; set \"true\" or leave it out", tlsFlag)
 	}
 	if !identifierPattern.MatchString(out.Charset) {
 		return properties{}, fmt.Errorf("property Charset: %q does not match %s", out.Charset, identifierPattern)

@@ -19,12 +19,20 @@ func TestParsePropertiesDefaultsAndErrors(t *testing.T) {
 	p, err := parseProperties(base())
 	require.NoError(t, err)
 	assert.Equal(t, properties{MasterSecretArn: "m", AppSecretArn: "a", Host: "h", Port: 3306,
-		Databases: []string{"bp", "pool"}, Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci", TLS: true}, p)
+		Databases: []string{"bp", "pool"}, Charset: "utf8mb4", Collation: "utf8mb4_unicode_ci"}, p)
+
+	for _, on := range []string{"true", "TRUE", "1"} {
+		props := base()
+		props["Tls"] = on
+		_, err := parseProperties(props)
+		assert.NoError(t, err, "Tls=%s is what the stack sends", on)
+	}
 
 	cases := map[string]func(cfnresponse.Props){
-		"property Host is required":          func(p cfnresponse.Props) { delete(p, "Host") },
-		`property Port: "abc"`:               func(p cfnresponse.Props) { p["Port"] = "abc" },
-		`property Tls: "maybe"`:              func(p cfnresponse.Props) { p["Tls"] = "maybe" },
+		"property Host is required": func(p cfnresponse.Props) { delete(p, "Host") },
+		`property Port: "abc"`:      func(p cfnresponse.Props) { p["Port"] = "abc" },
+		`property Tls: "maybe"`:     func(p cfnresponse.Props) { p["Tls"] = "maybe" },
+		`property Tls: "false" is not supported: DB-init always connects with TLS`: func(p cfnresponse.Props) { p["Tls"] = "false" },
 		"at least one database":              func(p cfnresponse.Props) { p["Databases"] = []any{} },
 		`is not a collation of charset`:      func(p cfnresponse.Props) { p["Collation"] = "latin1_swedish_ci" },
 		`property Charset: "utf8mb4;"`:       func(p cfnresponse.Props) { p["Charset"] = "utf8mb4;" },

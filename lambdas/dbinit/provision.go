@@ -56,13 +56,18 @@ func (p provisioner) ensureDatabase(ctx context.Context, name string) error {
 	}
 }
 
-// ensureUser creates the user and keeps its password equal to the secret.
-// ALTER USER runs only when a login with the secret fails, because it also
-// stamps password_last_changed and a rerun must change nothing.
+// ensureUser creates the user REQUIRE SSL and keeps its password equal to
+// the secret. An existing user is never dropped (that would lose its grants
+// and break live sessions): one that still allows plain text gets ALTER USER
+// ... REQUIRE SSL. Both ALTERs run only when needed, because a rerun must
+// change nothing (ALTER USER ... IDENTIFIED BY stamps password_last_changed).
 func (p provisioner) ensureUser(ctx context.Context, user credentials) error {
 	account := fmt.Sprintf("'%s'@'%%'", user.Username)
 	if err := p.exec(ctx, "create user "+account,
-		"CREATE USER IF NOT EXISTS "+account+" IDENTIFIED BY ?", user.Password); err != nil {
+		"CREATE USER IF NOT EXISTS "+account+" IDENTIFIED BY ? REQUIRE SSL", user.Password); err != nil {
+		return err
+	}
+	if err := p.requireTLS(ctx, user.Username, account); err != nil {
 		return err
 	}
 	err := p.canLogin(ctx, user)
@@ -71,6 +76,22 @@ func (p provisioner) ensureUser(ctx context.Context, user credentials) error {
 	}
 	p.log.Info("app user cannot log in with the secret's password; updating it", "user", user.Username, "loginError", err.Error())
 	return p.exec(ctx, "set password of "+account, "ALTER USER "+account+" IDENTIFIED BY ?", user.Password)
+}
+
+// requireTLS makes an existing account refuse plain-text connections.
+// mysql.user.ssl_type is empty for REQUIRE NONE and ANY for REQUIRE SSL;
+// X509 and SPECIFIED are stricter than SSL and are left alone.
+func (p provisioner) requireTLS(ctx context.Context, username, account string) error {
+	var sslType string
+	if err := p.db.QueryRowContext(ctx,
+		"SELECT ssl_type FROM mysql.user WHERE User = ? AND Host = '%'", username).Scan(&sslType); err != nil {
+		return fmt.Errorf("read TLS requirement of %s: %w", account, err)
+	}
+	if sslType != "" {
+		return nil
+	}
+	p.log.Info("app user allowed plain-text connections; now requiring TLS", "user", username)
+	return p.exec(ctx, "require TLS for "+account, "ALTER USER "+account+" REQUIRE SSL")
 }
 
 // grantTarget is the database of a GRANT or REVOKE. In a grant's database

@@ -14,8 +14,11 @@ type secretReader interface {
 	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput, optFns ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
 }
 
-// credentials is a user name and password read from a secret. Other keys
-// (host, port, engine of the RDS generated secret) are ignored.
+// credentials is a user name and password read from a secret. Both secret
+// shapes RDS uses work: the CDK-generated one (username, password, host,
+// port, engine, ...) and the RDS-managed one (ManageMasterUserPassword: only
+// username and password). Other keys are ignored; the endpoint always comes
+// from the resource properties.
 type credentials struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
