@@ -57,8 +57,8 @@ var linter = struct {
 func lintInBackground(builds []*built) {
 	linter.Lock()
 	defer linter.Unlock()
-	bin, ok := testtool.Find([]string{"cfn-lint"})
-	if !ok {
+	bin, err := testtool.Find("cfn-lint")
+	if err != nil {
 		linter.results = append(linter.results, lintRun{missing: true})
 		return
 	}
@@ -166,7 +166,7 @@ func (a acceptedFinding) matches(f lintFinding, resourceType string) bool {
 func TestCfnLintFindsNothingNew(t *testing.T) {
 	run := lintResults()
 	if run.missing {
-		testtool.Missing(t, "cfn-lint", "pip install cfn-lint==1.51.*")
+		testtool.Missing(t, "cfn-lint not found on PATH (install: pip install cfn-lint==1.51.*)")
 	}
 	if run.err != nil {
 		t.Fatal(run.err)

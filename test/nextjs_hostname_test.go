@@ -70,7 +70,7 @@ func nodeBinary(t *testing.T) string {
 			return p
 		}
 	}
-	return testtool.Require(t, "make tools, or Node.js", []string{"node"})
+	return testtool.Require(t, "node", "make tools (Node 22 into .tools/), or install Node.js")
 }
 
 func healthCheckCommand(t *testing.T, c map[string]any) string {

@@ -1,51 +1,59 @@
-// Package testtool finds the system tools tests drive (MariaDB, cfn-lint,
-// moto_server, node, systemd-analyze, ...). A missing tool skips the test with
-// a one-line notice on a developer machine and fails it under CI=true, so CI
-// can never pass by skipping.
+// Package testtool finds the system programs that tests drive (mariadbd,
+// cfn-lint, moto_server, node, systemd-analyze, ...). A missing program skips the test with a one-line
+// notice on a developer machine and fails it when CI=true, so CI can never
+// pass by skipping. It is imported only from tests.
 package testtool
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
-// Require returns the path of the first of names found on PATH (or in the
-// extra directories, e.g. /usr/sbin for mariadbd), or skips/fails the test.
-func Require(t testing.TB, install string, names []string, extraDirs ...string) string {
+// InCI reports whether the tests run in CI, where every tool must be present.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Find returns the path of program name from PATH or, failing that, from one
+// of extraDirs: Debian installs daemons such as mariadbd in /usr/sbin, which
+// is not on an ordinary user's PATH.
+func Find(name string, extraDirs ...string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	for _, dir := range extraDirs {
+		p := filepath.Join(dir, name)
+		if info, err := os.Stat(p); err == nil && !info.IsDir() && info.Mode()&0o111 != 0 {
+			return p, nil
+		}
+	}
+	where := "PATH"
+	if len(extraDirs) > 0 {
+		where += " or " + strings.Join(extraDirs, ", ")
+	}
+	return "", fmt.Errorf("%s not found on %s", name, where)
+}
+
+// Require returns the path of program name, or ends the test: skipped
+// locally, failed under CI=true. install says how to get the program, e.g.
+// "apt-get install mariadb-server".
+func Require(t testing.TB, name, install string, extraDirs ...string) string {
 	t.Helper()
-	if path, ok := Find(names, extraDirs...); ok {
-		return path
+	p, err := Find(name, extraDirs...)
+	if err != nil {
+		Missing(t, fmt.Sprintf("%v (install: %s)", err, install))
 	}
-	Missing(t, names[0], install)
-	return ""
+	return p
 }
 
-// Find looks a tool up without touching the test.
-func Find(names []string, extraDirs ...string) (string, bool) {
-	for _, name := range names {
-		if path, err := exec.LookPath(name); err == nil {
-			return path, true
-		}
-		for _, dir := range extraDirs {
-			path := filepath.Join(dir, name)
-			if st, err := os.Stat(path); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-				return path, true
-			}
-		}
-	}
-	return "", false
-}
-
-// Missing reports a tool that is not there: skip locally, fail in CI.
-func Missing(t testing.TB, name, install string) {
+// Missing ends the test because something it needs from the system is not
+// there; reason is one line naming it and how to install it.
+func Missing(t testing.TB, reason string) {
 	t.Helper()
 	if InCI() {
-		t.Fatalf("%s is required under CI=true (install: %s)", name, install)
+		t.Fatalf("CI=true and a required tool is missing: %s", reason)
 	}
-	t.Skipf("skipped: %s not installed (install: %s)", name, install)
+	t.Skipf("skipped: %s; CI=true turns this into a failure", reason)
 }
-
-// InCI reports whether missing tools must fail instead of skip.
-func InCI() bool { return os.Getenv("CI") == "true" }

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bp/infra/lambdas/internal/testtool"
+	"github.com/bp/infra/internal/testtool"
 	"github.com/go-sql-driver/mysql"
 )
 
