@@ -61,7 +61,7 @@ func (s *stack) vars() map[string]string {
 		bootcontract.EnvASGName:        asgName,
 		bootcontract.EnvFleetSecretARN: secretARN,
 		bootcontract.EnvRegion:         "us-east-1",
-		bootcontract.EnvComfyUIURL:     s.comfy.Server.URL,
+		bootcontract.EnvComfyUIURL:     s.comfy.URL(),
 		bootcontract.EnvLogLevel:       "debug",
 	}
 }
