@@ -2,8 +2,8 @@ package cli_test
 
 import (
 	"context"
-	"flag"
 	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"strings"

@@ -23,8 +23,8 @@ func TestURL(t *testing.T) {
 		"http://127.0.0.1:8188/view?filename=a.png&type=output": "http://127.0.0.1:8188/view?REDACTED",
 		"https://user:pw@api.example.com/api/worker/poll":       "https://REDACTED@api.example.com/api/worker/poll",
 		"https://api.example.com/api/worker/poll":               "https://api.example.com/api/worker/poll",
-		"https://host?x=1":                                      "https://host?REDACTED",
-		"https://host/p#frag":                                   "https://host/p?REDACTED",
+		"https://host?x=1":    "https://host?REDACTED",
+		"https://host/p#frag": "https://host/p?REDACTED",
 	} {
 		if got := URL(in); got != want {
 			t.Errorf("URL(%q) = %q, want %q", in, got, want)
