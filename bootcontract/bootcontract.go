@@ -99,6 +99,12 @@ const (
 // Units lists the units the user data starts, in start order.
 func Units() []string { return []string{IMDSBlockUnit, ComfyUIUnit, BundleSyncUnit, WorkerUnit} }
 
+// ExitComfyUIUnavailable is the worker's exit status when ComfyUI never
+// became ready or stopped answering for the worker's -comfyui-down-timeout.
+// The worker unit then restarts ComfyUIUnit too (a hung ComfyUI does not exit
+// by itself), and systemd's Restart=always brings the worker back.
+const ExitComfyUIUnavailable = 3
+
 // Keys of EnvFile. The worker reads exactly these.
 const (
 	EnvAPIBaseURL        = "WORKER_API_BASE_URL"        // https://<domain>; the worker calls <base>/api/worker/<verb>

@@ -101,5 +101,7 @@ func systemRoot(t *testing.T) string {
 	if err != nil {
 		t.Fatalf("copy stock units into %s: %v", root, err)
 	}
+	// The base image's shell, which the worker unit's ExecStopPost runs.
+	writeFile(t, filepath.Join(root, "bin/sh"), "#!/bin/sh\nexit 0\n", 0o755)
 	return root
 }

@@ -359,3 +359,68 @@ func TestUnits_WorkerAndBundleSyncRunAsTheWorkerUser(t *testing.T) {
 		t.Errorf("bundle sync UMask = %s, want 0022 (files readable by ComfyUI)", got)
 	}
 }
+
+// TestUnits_WorkerExitForComfyUIRestartsComfyUI runs the worker unit's
+// ExecStopPost as systemd would: systemd turns "$$" into "$" (systemd.service,
+// "Command lines": "use "$$" to pass a literal dollar sign"), drops the "+"
+// prefix (full privileges), and sets $EXIT_CODE and $EXIT_STATUS (systemd.exec,
+// "Environment variables in spawned processes"). Only the worker's
+// ComfyUI-unavailable exit restarts ComfyUI.
+func TestUnits_WorkerExitForComfyUIRestartsComfyUI(t *testing.T) {
+	sh := requireTool(t, "sh")
+	u := parseUnit(t, filepath.Join("units", bootcontract.WorkerUnit))
+	line := u.one(t, "Service", "ExecStopPost")
+	if !strings.HasPrefix(line, "+") {
+		t.Fatalf("ExecStopPost %q must run as root (+): the worker user cannot restart units", line)
+	}
+	argv := splitSystemdCommand(t, strings.ReplaceAll(strings.TrimPrefix(line, "+"), "$$", "$"))
+	for _, c := range []struct {
+		code, status string
+		restart      bool
+	}{
+		{"exited", strconv.Itoa(bootcontract.ExitComfyUIUnavailable), true},
+		{"exited", "0", false}, {"exited", "1", false}, {"exited", "2", false},
+		{"killed", "TERM", false}, {"dumped", "SEGV", false},
+	} {
+		bin := t.TempDir()
+		calls := filepath.Join(bin, "calls")
+		fake := "#!" + sh + "\necho \"$@\" >> " + calls + "\n"
+		if err := os.WriteFile(filepath.Join(bin, "systemctl"), []byte(fake), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, []string{"PATH=" + bin + ":/usr/bin:/bin", "EXIT_CODE=" + c.code, "EXIT_STATUS=" + c.status}, argv[0], argv[1:]...)
+		if r.err != nil {
+			t.Fatalf("ExecStopPost with %s/%s: %v\n%s", c.code, c.status, r.err, r.out)
+		}
+		got, _ := os.ReadFile(calls)
+		want := ""
+		if c.restart {
+			want = "--no-block restart " + bootcontract.ComfyUIUnit + "\n"
+		}
+		if string(got) != want {
+			t.Errorf("worker %s with status %s: systemctl called with %q, want %q", c.code, c.status, got, want)
+		}
+	}
+}
+
+// splitSystemdCommand splits a unit's command line the way systemd does for
+// the quoting our units use: words, and single-quoted strings.
+func splitSystemdCommand(t *testing.T, line string) []string {
+	t.Helper()
+	var out []string
+	for line = strings.TrimSpace(line); line != ""; line = strings.TrimSpace(line) {
+		if line[0] == '\'' {
+			end := strings.IndexByte(line[1:], '\'')
+			if end < 0 {
+				t.Fatalf("unbalanced quote in %q", line)
+			}
+			out = append(out, line[1:end+1])
+			line = line[end+2:]
+			continue
+		}
+		word, rest, _ := strings.Cut(line, " ")
+		out = append(out, word)
+		line = rest
+	}
+	return out
+}

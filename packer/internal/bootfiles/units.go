@@ -206,7 +206,10 @@ func BundleSyncUnit() string {
 }
 
 // WorkerUnit runs the worker after ComfyUI and the bundle sync. Restart=always
-// with no start limit: a worker that exits is always brought back.
+// with no start limit: a worker that exits is always brought back. When it
+// exits because ComfyUI does not answer (ExitComfyUIUnavailable), its stop
+// also restarts ComfyUI: a hung ComfyUI never exits by itself, and Requires=
+// only starts a stopped one. The "+" runs that one command as root.
 func WorkerUnit() string {
 	u := bootcontract.WorkerUser
 	deps := bootcontract.ComfyUIUnit + " " + bootcontract.BundleSyncUnit
@@ -224,6 +227,7 @@ func WorkerUnit() string {
 			"Group=" + u,
 			"EnvironmentFile=" + bootcontract.EnvFile,
 			"ExecStart=" + WorkerExecStart(),
+			"ExecStopPost=" + RestartComfyUIOnUnavailable(),
 			"StandardOutput=append:" + bootcontract.WorkerLogFile,
 			"StandardError=append:" + bootcontract.WorkerLogFile,
 			"Restart=always",
@@ -238,4 +242,13 @@ func WorkerUnit() string {
 		}},
 		install(),
 	)
+}
+
+// RestartComfyUIOnUnavailable is the worker unit's ExecStopPost: systemd sets
+// $EXIT_CODE and $EXIT_STATUS for it (systemd.exec, "Environment variables in
+// spawned processes"); $$ keeps the $ for the shell. --no-block: the stop of
+// the worker must not wait for ComfyUI's restart.
+func RestartComfyUIOnUnavailable() string {
+	return fmt.Sprintf(`+/bin/sh -c 'if [ "$$EXIT_CODE" = exited ] && [ "$$EXIT_STATUS" = %d ]; then systemctl --no-block restart %s; fi'`,
+		bootcontract.ExitComfyUIUnavailable, bootcontract.ComfyUIUnit)
 }

@@ -25,6 +25,11 @@ import (
 	"github.com/bp/infra/worker/internal/state"
 )
 
+// ComfyLostAfter is how long ComfyUI may not answer while it runs a prompt
+// before the prompt counts as lost: ComfyUI keeps its queue in memory, so a
+// ComfyUI that is down has lost the prompt, and 30 s rides out a slow reply.
+const ComfyLostAfter = 30 * time.Second
+
 // Capabilities the worker announces.
 var Capabilities = []string{"comfyui"}
 
@@ -77,10 +82,14 @@ func NewRunner(ctx context.Context, cfg *config.Config, cl awsclients.Clients, l
 			WorkerID: instanceID, Capabilities: Capabilities,
 			PollInterval: cfg.PollInterval, HeartbeatInterval: cfg.HeartbeatInterval, LeaseTTL: cfg.LeaseTTL,
 			JobTimeout: cfg.JobTimeout, ShutdownDeadline: cfg.ShutdownDeadline, ComfyReadyTimeout: cfg.ComfyReadyTimeout,
-			HistoryInterval:   min(time.Second, cfg.PollInterval),
-			ErrorBackoff:      pol,
-			TransferRetry:     retry.Policy{Initial: pol.Initial, Max: pol.Max, Multiplier: 2, Jitter: 0.5, MaxAttempts: 4},
-			ProtectionTimeout: cfg.ShutdownDeadline,
+			HistoryInterval:    min(time.Second, cfg.PollInterval),
+			ErrorBackoff:       pol,
+			TransferRetry:      retry.Policy{Initial: pol.Initial, Max: pol.Max, Multiplier: 2, Jitter: 0.5, MaxAttempts: 4},
+			ProtectionTimeout:  cfg.ShutdownDeadline,
+			ComfyDownTimeout:   cfg.ComfyDownTimeout,
+			ComfyProbeInterval: time.Second,
+			ComfyLostAfter:     ComfyLostAfter,
+			RebalanceDrain:     cfg.RebalanceDrain,
 		},
 		Backend:    bc,
 		Registrar:  reg,

@@ -88,7 +88,7 @@ func bearer(token string) map[string]string {
 // leaseCall maps the "lease is gone" replies of lease-bound verbs to ErrLeaseLost.
 func leaseCall(err error) error {
 	var a *APIError
-	if errors.As(err, &a) && leaseLostStatus(a.Status) {
+	if errors.As(err, &a) && !a.Refused && leaseLostStatus(a.Status) {
 		return fmt.Errorf("%w: %w", ErrLeaseLost, err)
 	}
 	return err
@@ -158,8 +158,9 @@ func (c *Client) call(ctx context.Context, verb string, headers map[string]strin
 		return &APIError{Verb: verb, Status: resp.StatusCode, Message: "reply is not JSON: " + jsonErr.Error()}
 	}
 	if !env.Success {
-		// A 200 that says it failed is a refusal the caller must act on, like a 422.
-		return &APIError{Verb: verb, Status: http.StatusUnprocessableEntity, Message: messageOf(env, raw)}
+		// A 2xx that says it failed: a refusal, but not a lost lease (no status
+		// says the lease is gone), and not worth an immediate retry.
+		return &APIError{Verb: verb, Status: resp.StatusCode, Refused: true, Message: messageOf(env, raw)}
 	}
 	if out != nil && len(env.Data) > 0 && string(env.Data) != "null" {
 		if err := json.Unmarshal(env.Data, out); err != nil {

@@ -64,8 +64,8 @@ func TestErrorMapping(t *testing.T) {
 		t.Fatalf("400 must not be retried: %v", err)
 	}
 	status, body = http.StatusOK, `{"success":false,"message":"nope"}`
-	if err := c.Complete(ctx, "tok", l, "p", Output{}); !errors.Is(err, ErrLeaseLost) {
-		t.Fatalf("success=false on complete: %v", err)
+	if err := c.Complete(ctx, "tok", l, "p", Output{}); errors.Is(err, ErrLeaseLost) || StatusOf(err) != 200 {
+		t.Fatalf("success=false on complete is a refusal, not a lost lease: %v", err)
 	}
 	status, body = http.StatusOK, `{"success":true,"data":{"job":null}}`
 	if job, err := c.Poll(ctx, "tok", PollRequest{}); err != nil || job != nil {

@@ -52,8 +52,13 @@ func BenchmarkIdleWorker(b *testing.B) {
 }
 
 // residentMiB reads VmRSS of this process (worker and fakes together).
-func residentMiB() float64 {
-	f, err := os.Open("/proc/self/status")
+func residentMiB() float64 { return readRSS("/proc/self/status") }
+
+// processRSSMiB reads VmRSS of process pid (0 where /proc is missing).
+func processRSSMiB(pid int) float64 { return readRSS("/proc/" + strconv.Itoa(pid) + "/status") }
+
+func readRSS(path string) float64 {
+	f, err := os.Open(path)
 	if err != nil {
 		return 0
 	}
@@ -66,4 +71,41 @@ func residentMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// BenchmarkCompleteToPoll runs b.N back-to-back jobs through a worker at its
+// production defaults (poll 3 s, heartbeat 60 s) and reports how long the
+// worker stays idle between a job's complete and its next poll.
+func BenchmarkCompleteToPoll(b *testing.B) {
+	s := newStack(b)
+	for range b.N {
+		s.backend.AddJob(workflow("job"))
+	}
+	b.ResetTimer()
+	s.startProduction(b) // stopped by cleanup
+	var gaps []time.Duration
+	deadline := time.Now().Add(time.Duration(b.N)*time.Second + 30*time.Second)
+	for {
+		var ok bool
+		gaps, ok = outcomeToPollGaps(s.backend.Log())
+		if ok && len(gaps) == b.N {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("%d of %d jobs reported with a poll after them; gaps so far %v", len(gaps), b.N, gaps)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	var sum, worst time.Duration
+	for _, g := range gaps {
+		sum += g
+		worst = max(worst, g)
+	}
+	b.Logf("complete -> next poll over %d jobs: mean %v, max %v", len(gaps), sum/time.Duration(len(gaps)), worst)
+	b.ReportMetric(float64(sum.Microseconds())/float64(len(gaps))/1000, "complete-to-poll-ms")
+	b.ReportMetric(float64(worst.Microseconds())/1000, "max-complete-to-poll-ms")
+	if bad := heartbeatsAfterOutcome(s.backend.Log()); len(bad) > 0 {
+		b.Fatalf("heartbeats after an outcome: %v", bad)
+	}
 }

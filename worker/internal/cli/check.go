@@ -13,6 +13,7 @@ import (
 	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/worker/internal/comfyui"
 	"github.com/bp/infra/worker/internal/config"
+	"github.com/bp/infra/worker/internal/redact"
 )
 
 // checkCommand: `worker check` validates config and pings ComfyUI;
@@ -39,7 +40,7 @@ func checkCommand(ctx context.Context, args []string, env Env) int {
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := c.Ping(pctx); err != nil {
-		fmt.Fprintf(env.Stderr, "comfyui: not reachable at %s: %v (is %s running?)\n", cfg.ComfyUIURL, err, bootcontract.ComfyUIUnit)
+		fmt.Fprintf(env.Stderr, "comfyui: not reachable at %s: %s (is %s running?)\n", redact.URL(cfg.ComfyUIURL), redact.Text(err.Error()), bootcontract.ComfyUIUnit)
 		return 1
 	}
 	fmt.Fprintln(env.Stdout, "comfyui: ok")

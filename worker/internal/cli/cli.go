@@ -15,6 +15,7 @@ import (
 	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/worker/internal/awsclients"
 	"github.com/bp/infra/worker/internal/config"
+	"github.com/bp/infra/worker/internal/redact"
 )
 
 // Env is the process environment and standard streams.
@@ -89,8 +90,10 @@ func load(name string, args []string, env Env, extra func(*flag.FlagSet)) (*conf
 	return cfg, nil
 }
 
+// newLogger logs JSON lines; every value goes through redact, so no URL's
+// query string (a presigned URL's credentials) reaches the logs.
 func newLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.ReplaceAttr}))
 }
 
 func awsOptions(cfg *config.Config, env Env) awsclients.Options {
@@ -103,7 +106,7 @@ func awsOptions(cfg *config.Config, env Env) awsclients.Options {
 func reportConfig(w io.Writer, err error) {
 	fmt.Fprintln(w, "worker: invalid configuration (env file "+bootcontract.EnvFile+" and flags):")
 	for _, e := range flatten(err) {
-		fmt.Fprintln(w, "  -", e)
+		fmt.Fprintln(w, "  -", redact.Text(e.Error()))
 	}
 }
 

@@ -3,6 +3,7 @@ package cli_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"strings"
@@ -20,7 +21,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv("WORKER_CRASH_CHILD") == "1" {
 		os.Exit(cli.Main(context.Background(), os.Args[1:], cli.Env{Lookup: os.LookupEnv, Stdout: os.Stderr, Stderr: os.Stderr}))
 	}
-	os.Exit(m.Run())
+	// The built-binary scenarios mostly wait on production intervals: run
+	// them all at once unless -parallel was given.
+	flag.Parse()
+	parallelSet := false
+	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
+	if !parallelSet {
+		_ = flag.Set("test.parallel", "8")
+	}
+	code := m.Run()
+	removeWorkerBinary()
+	os.Exit(code)
 }
 
 func TestCrashAndRestartReusesTokenAndRequeuesTheJob(t *testing.T) {

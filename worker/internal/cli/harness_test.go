@@ -61,7 +61,7 @@ func (s *stack) vars() map[string]string {
 		bootcontract.EnvASGName:        asgName,
 		bootcontract.EnvFleetSecretARN: secretARN,
 		bootcontract.EnvRegion:         "us-east-1",
-		bootcontract.EnvComfyUIURL:     s.comfy.Server.URL,
+		bootcontract.EnvComfyUIURL:     s.comfy.URL(),
 		bootcontract.EnvLogLevel:       "debug",
 	}
 }
@@ -122,9 +122,20 @@ type worker struct {
 
 func (s *stack) start(t testing.TB, extra ...string) *worker {
 	t.Helper()
+	return s.startArgs(t, s.fastFlags(extra...))
+}
+
+// startProduction runs the worker in-process at its production defaults.
+func (s *stack) startProduction(t testing.TB) *worker {
+	t.Helper()
+	return s.startArgs(t, []string{"run", "-token-file=" + s.tokenFile})
+}
+
+func (s *stack) startArgs(t testing.TB, args []string) *worker {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &worker{cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
-	go func() { w.done <- cli.Main(ctx, s.fastFlags(extra...), s.env(w.logs)) }()
+	go func() { w.done <- cli.Main(ctx, args, s.env(w.logs)) }()
 	t.Cleanup(func() {
 		cancel()
 		select {

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"context"
+	"errors"
 
+	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/worker/internal/app"
 	"github.com/bp/infra/worker/internal/awsclients"
+	"github.com/bp/infra/worker/internal/runner"
 )
 
 func runCommand(ctx context.Context, args []string, env Env) int {
@@ -31,6 +34,9 @@ func runCommand(ctx context.Context, args []string, env Env) int {
 	log.Info("worker starting", "api", cfg.APIBaseURL, "comfyui", cfg.ComfyUIURL, "asg", cfg.ASGName)
 	if err := r.Run(ctx); err != nil {
 		log.Error("worker stopped with an error", "error", err.Error())
+		if errors.Is(err, runner.ErrComfyDown) {
+			return bootcontract.ExitComfyUIUnavailable
+		}
 		return 1
 	}
 	log.Info("worker stopped")

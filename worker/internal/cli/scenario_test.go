@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bp/infra/worker/internal/fakes"
+	"github.com/bp/infra/worker/internal/runner"
 )
 
 func TestHappyPath(t *testing.T) {
@@ -208,10 +209,9 @@ func TestSpotNoticeMidJobRequeuesAndExits(t *testing.T) {
 	checkProtectionCleared(t, s)
 }
 
-func TestScaleInAndRebalanceNotices(t *testing.T) {
+func TestScaleInNoticeRequeuesAndExits(t *testing.T) {
 	for _, tc := range []struct{ path, body, reason string }{
 		{"autoscaling/target-lifecycle-state", "Terminated", "scale_in"},
-		{"events/recommendations/rebalance", `{"noticeTime":"2030-01-01T00:00:00Z"}`, "rebalance"},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
 			s := newStack(t)
@@ -320,8 +320,9 @@ func TestStopRightAfterTheUploadCompletesInsteadOfRequeueing(t *testing.T) {
 func TestRefusedReportsDoNotLeaveTheJobLeased(t *testing.T) {
 	t.Run("complete refused", func(t *testing.T) {
 		s := newStack(t)
+		// Refused on every try of the first lease's complete.
 		s.backend.Fault = func(verb string, n int) (int, string, bool) {
-			return http.StatusForbidden, "", verb == "complete" && n == 1
+			return http.StatusForbidden, "", verb == "complete" && n <= runner.RefusedTries
 		}
 		id := s.backend.AddJob(workflow("x"))
 		w := s.start(t)
@@ -335,7 +336,7 @@ func TestRefusedReportsDoNotLeaveTheJobLeased(t *testing.T) {
 	t.Run("fail refused", func(t *testing.T) {
 		s := newStack(t)
 		s.backend.Fault = func(verb string, n int) (int, string, bool) {
-			return http.StatusBadRequest, "", verb == "fail" && n == 1
+			return http.StatusBadRequest, "", verb == "fail" && n <= runner.RefusedTries
 		}
 		id := s.backend.AddJob(workflow("oom"))
 		s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"oom": {Error: "CUDA out of memory"}})

@@ -5,6 +5,7 @@ package comfyui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -39,14 +40,23 @@ func (c *Client) Ping(ctx context.Context) error {
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return fmt.Errorf("comfyui /system_stats: %w", err)
+		return unreachable("/system_stats", err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("comfyui /system_stats: HTTP %d", resp.StatusCode)
+		return fmt.Errorf("comfyui /system_stats: %w: HTTP %d", ErrUnreachable, resp.StatusCode)
 	}
 	return nil
+}
+
+// ErrUnreachable marks a failure of ComfyUI itself (no connection, or
+// /system_stats not answering 200), as opposed to a failure of the job.
+var ErrUnreachable = errors.New("ComfyUI unreachable")
+
+// unreachable wraps a transport error of a call to path.
+func unreachable(path string, err error) error {
+	return fmt.Errorf("comfyui %s: %w: %w", path, ErrUnreachable, err)
 }
 
 // WaitReady polls /system_stats every interval until it answers 200 or ctx ends.
@@ -108,7 +118,7 @@ func (c *Client) postJSON(ctx context.Context, path string, body []byte, out any
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return 0, nil, fmt.Errorf("comfyui %s: %w", path, err)
+		return 0, nil, unreachable(path, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))

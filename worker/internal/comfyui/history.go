@@ -3,6 +3,7 @@ package comfyui
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -33,16 +34,37 @@ type historyEntry struct {
 // Outputs maps node id to the files that node produced.
 type Outputs map[string][]File
 
+// ErrPromptLost: ComfyUI answers but knows the prompt neither in its history
+// nor in its queue. Both live in the ComfyUI process's memory, so this means
+// ComfyUI restarted while the prompt ran and the prompt will never finish.
+var ErrPromptLost = errors.New("ComfyUI no longer knows the prompt (it restarted)")
+
 // WaitDone polls /history/<id> every interval until the prompt succeeded
-// (returning its outputs) or failed (a *JobError), or ctx ends.
-func (c *Client) WaitDone(ctx context.Context, promptID string, interval time.Duration) (Outputs, error) {
+// (returning its outputs) or failed (a *JobError), or ctx ends. While history
+// does not have the prompt it checks /queue: a prompt in neither was lost by a
+// ComfyUI restart (ErrPromptLost). When ComfyUI does not answer for
+// unreachableFor, it gives up with an error wrapping ErrUnreachable.
+func (c *Client) WaitDone(ctx context.Context, promptID string, interval, unreachableFor time.Duration) (Outputs, error) {
+	var failingSince time.Time
 	for {
-		entry, err := c.history(ctx, promptID)
-		if err != nil && ctx.Err() != nil {
+		entry, err := c.status(ctx, promptID)
+		switch {
+		case err == nil:
+			failingSince = time.Time{}
+		case ctx.Err() != nil:
 			return nil, err
+		case errors.Is(err, ErrPromptLost):
+			return nil, fmt.Errorf("prompt %s: %w", promptID, err)
+		default:
+			// A failed read is polled again, for a while.
+			if failingSince.IsZero() {
+				failingSince = time.Now()
+			}
+			if down := time.Since(failingSince); down >= unreachableFor {
+				return nil, fmt.Errorf("prompt %s: %w: no answer for %s: %w", promptID, ErrUnreachable, down.Round(time.Second), err)
+			}
 		}
-		// A transient read error is simply polled again.
-		if err == nil && entry != nil {
+		if entry != nil {
 			if entry.Status.StatusStr == "error" {
 				return nil, &JobError{Msg: "ComfyUI execution failed: " + executionError(entry.Status.Messages)}
 			}
@@ -56,6 +78,27 @@ func (c *Client) WaitDone(ctx context.Context, promptID string, interval time.Du
 	}
 }
 
+// status is the prompt's history entry, nil while it is queued or running, or
+// ErrPromptLost. ComfyUI moves a prompt from the queue into the history in
+// one step under its queue lock (PromptQueue.task_done), so a prompt missing
+// from the queue is either in the history or gone: the history is read again
+// after the queue to tell the two apart.
+func (c *Client) status(ctx context.Context, promptID string) (*historyEntry, error) {
+	entry, err := c.history(ctx, promptID)
+	if err != nil || entry != nil {
+		return entry, err
+	}
+	q, err := c.Queue(ctx)
+	if err != nil || q.Has(promptID) {
+		return nil, err
+	}
+	entry, err = c.history(ctx, promptID)
+	if err != nil || entry != nil {
+		return entry, err
+	}
+	return nil, ErrPromptLost
+}
+
 func (c *Client) history(ctx context.Context, promptID string) (*historyEntry, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url("/history/"+url.PathEscape(promptID), nil), nil)
 	if err != nil {
@@ -63,7 +106,7 @@ func (c *Client) history(ctx context.Context, promptID string) (*historyEntry, e
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("comfyui /history: %w", err)
+		return nil, unreachable("/history", err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

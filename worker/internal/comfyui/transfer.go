@@ -28,7 +28,7 @@ func (c *Client) View(ctx context.Context, f File) (*Download, error) {
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("comfyui /view %s: %w", f.Filename, err)
+		return nil, unreachable("/view "+f.Filename, err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		resp.Body.Close()
@@ -50,7 +50,12 @@ func (c *Client) View(ctx context.Context, f File) (*Download, error) {
 func (c *Client) UploadImage(ctx context.Context, filename string, r io.Reader) (string, error) {
 	pr, pw := io.Pipe()
 	mw := multipart.NewWriter(pw)
+	// readErr is set when the asset itself could not be read: that is the
+	// download's failure, not ComfyUI's.
+	var readErr error
+	written := make(chan struct{})
 	go func() {
+		defer close(written)
 		err := func() error {
 			if err := mw.WriteField("overwrite", "true"); err != nil {
 				return err
@@ -62,8 +67,13 @@ func (c *Client) UploadImage(ctx context.Context, filename string, r io.Reader) 
 			if err != nil {
 				return err
 			}
-			if _, err := io.Copy(part, r); err != nil {
-				return fmt.Errorf("read asset %s: %w", filename, err)
+			src := &sourceReader{r: r}
+			if _, err := io.Copy(part, src); err != nil {
+				if src.err != nil {
+					readErr = fmt.Errorf("read asset %s: %w", filename, src.err)
+					return readErr
+				}
+				return err // the request side closed the pipe
 			}
 			return mw.Close()
 		}()
@@ -72,13 +82,18 @@ func (c *Client) UploadImage(ctx context.Context, filename string, r io.Reader) 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.url("/upload/image", nil), pr)
 	if err != nil {
 		pr.CloseWithError(err)
+		<-written
 		return "", err
 	}
 	req.Header.Set("Content-Type", mw.FormDataContentType())
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
 		pr.CloseWithError(err)
-		return "", fmt.Errorf("comfyui /upload/image %s: %w", filename, err)
+		<-written
+		if readErr != nil {
+			return "", readErr
+		}
+		return "", unreachable("/upload/image "+filename, err)
 	}
 	defer resp.Body.Close()
 	var out struct {
@@ -91,4 +106,19 @@ func (c *Client) UploadImage(ctx context.Context, filename string, r io.Reader) 
 		return "", fmt.Errorf("comfyui /upload/image %s: decode reply: %w", filename, err)
 	}
 	return out.Name, nil
+}
+
+// sourceReader remembers an error of the reader it wraps, so a failed read of
+// the asset is told apart from a failed write to ComfyUI.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
 }

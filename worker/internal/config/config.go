@@ -43,12 +43,25 @@ type Config struct {
 	JobTimeout           time.Duration
 	ShutdownDeadline     time.Duration
 	ComfyReadyTimeout    time.Duration
+	ComfyDownTimeout     time.Duration
+	RebalanceDrain       time.Duration
 	RetryMax             time.Duration
 }
 
 // DefaultShutdownDeadline keeps notice-to-exit within 30 s: 24 s of shutdown
 // plus up to 5 s until the next IMDS check sees the notice.
 const DefaultShutdownDeadline = 24 * time.Second
+
+// DefaultComfyDownTimeout: five minutes covers a ComfyUI restart that loads
+// its models again; longer, and a fleet keeps an instance that cannot work.
+const DefaultComfyDownTimeout = 5 * time.Minute
+
+// DefaultRebalanceDrain: a rebalance recommendation usually comes minutes
+// before an interruption (which the worker handles within 30 s anyway), and
+// with capacity rebalancing the group replaces the instance soon after; ten
+// minutes lets typical jobs finish without holding an at-risk instance for an
+// hour-long one.
+const DefaultRebalanceDrain = 10 * time.Minute
 
 // Lookup reads one environment variable (os.LookupEnv in production).
 type Lookup func(key string) (string, bool)
@@ -66,6 +79,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	// notice-to-exit must stay under the 30 s the requirements allow.
 	fs.DurationVar(&c.ShutdownDeadline, "shutdown-deadline", DefaultShutdownDeadline, "time to requeue, clear protection, deregister and publish the idle metric after a notice or SIGTERM (notice-to-exit = this + up to one -interruption-interval)")
 	fs.DurationVar(&c.ComfyReadyTimeout, "comfyui-ready-timeout", 10*time.Minute, "how long to wait for ComfyUI /system_stats at start")
+	fs.DurationVar(&c.ComfyDownTimeout, "comfyui-down-timeout", DefaultComfyDownTimeout, "how long ComfyUI may stop answering while the worker runs (no jobs are leased meanwhile) before the worker exits 1 so systemd restarts it and ComfyUI")
+	fs.DurationVar(&c.RebalanceDrain, "rebalance-drain-timeout", DefaultRebalanceDrain, "after a rebalance recommendation, how long the running job may go on before it is requeued; no new job is taken either way")
 	fs.DurationVar(&c.RetryMax, "retry-max", time.Minute, "cap of the exponential backoff of backend and AWS retries")
 }
 
@@ -147,7 +162,8 @@ func (c *Config) ValidateRun() error {
 		errs = append(errs, fmt.Errorf("-heartbeat-interval=%s: must be positive and at most a third of the lease (%s) so two missed beats do not lose it", c.HeartbeatInterval, c.LeaseTTL))
 	}
 	for name, d := range map[string]time.Duration{"-poll-interval": c.PollInterval, "-interruption-interval": c.InterruptionInterval,
-		"-job-timeout": c.JobTimeout, "-shutdown-deadline": c.ShutdownDeadline, "-comfyui-ready-timeout": c.ComfyReadyTimeout, "-retry-max": c.RetryMax} {
+		"-job-timeout": c.JobTimeout, "-shutdown-deadline": c.ShutdownDeadline, "-comfyui-ready-timeout": c.ComfyReadyTimeout, "-retry-max": c.RetryMax,
+		"-comfyui-down-timeout": c.ComfyDownTimeout, "-rebalance-drain-timeout": c.RebalanceDrain} {
 		if d <= 0 {
 			errs = append(errs, fmt.Errorf("%s=%s: must be a positive duration such as 3s", name, d))
 		}

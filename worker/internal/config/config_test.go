@@ -123,3 +123,17 @@ func TestDefaultShutdownFitsTheThirtySecondNoticeBudget(t *testing.T) {
 			c.ShutdownDeadline, c.InterruptionInterval, total)
 	}
 }
+
+func TestComfyDownAndRebalanceDrainFlags(t *testing.T) {
+	c := load(t, validEnv())
+	if c.ComfyDownTimeout != 5*time.Minute || c.RebalanceDrain != 10*time.Minute {
+		t.Fatalf("defaults: -comfyui-down-timeout %s, -rebalance-drain-timeout %s", c.ComfyDownTimeout, c.RebalanceDrain)
+	}
+	c = load(t, validEnv(), "-comfyui-down-timeout=0s", "-rebalance-drain-timeout=-1s")
+	err := c.ValidateRun()
+	for _, want := range []string{"-comfyui-down-timeout=0s: must be a positive duration", "-rebalance-drain-timeout=-1s: must be a positive duration"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}

@@ -41,6 +41,9 @@ type JobRecord struct {
 	FailMessage  string
 	Events       []string
 	Payload      json.RawMessage
+	// ended maps the lease tokens whose lease the worker itself ended
+	// (complete, fail, requeue) to that verb.
+	ended map[string]string
 }
 
 // Backend fakes the Laravel worker API of system-facts section 8.
@@ -51,8 +54,20 @@ type Backend struct {
 	LeaseTTL time.Duration
 	// Fault, if set, may answer a call with an error status instead of serving it.
 	Fault func(verb string, n int) (status int, retryAfter string, inject bool)
+	// Refuse, if set, may answer a call HTTP 200 with "success": false.
+	Refuse func(verb string, n int) (message string, refuse bool)
 	// Uploads receives output PUTs at /upload/<id>; UploadFault may refuse one.
 	UploadFault func(n int) (status int, inject bool)
+	// OutputURL, if set, is the output_url handed out with job id (default
+	// <server>/upload/<id>).
+	OutputURL func(id int) string
+	// OnLease, if set, runs (under the backend's lock: it must not call the
+	// Backend) each time poll hands job id out.
+	OnLease func(id int)
+	// LenientHeartbeats answers 200 to a heartbeat for a lease that already
+	// ended, as a backend that checks only the worker's token might; the
+	// heartbeat is still recorded as a violation.
+	LenientHeartbeats bool
 
 	mu         sync.Mutex
 	jobs       []*JobRecord
@@ -60,6 +75,7 @@ type Backend struct {
 	workers    map[string]string // worker id -> token
 	calls      map[string]int
 	violations []string
+	log        []Call
 	uploads    map[int]Upload
 	putCount   int
 	assets     map[string][]byte
@@ -70,6 +86,21 @@ type Upload struct {
 	Size        int64
 	ContentType string
 	Headers     http.Header
+}
+
+// Call is one API request as the backend saw it.
+type Call struct {
+	Verb       string
+	At         time.Time // arrival
+	DispatchID string    // "" for calls without one
+	Status     int       // HTTP status answered
+}
+
+// Log returns every API call so far, in arrival order.
+func (b *Backend) Log() []Call {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]Call(nil), b.log...)
 }
 
 // NewBackend starts the fake.
@@ -203,6 +234,17 @@ type reply struct {
 	Message string `json:"message"`
 }
 
+// statusRecorder remembers the status written.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
 func writeReply(w http.ResponseWriter, status int, data any, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
@@ -239,8 +281,16 @@ type leaseBody struct {
 func (b *Backend) serveAPI(w http.ResponseWriter, r *http.Request) {
 	verb := r.PathValue("verb")
 	raw, _ := io.ReadAll(r.Body)
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	w = rec
+	var ids struct {
+		DispatchID json.RawMessage `json:"dispatch_id"`
+	}
+	_ = json.Unmarshal(raw, &ids)
+	call := Call{Verb: verb, At: time.Now(), DispatchID: strings.Trim(string(ids.DispatchID), `"`)}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	defer func() { call.Status = rec.status; b.log = append(b.log, call) }()
 	b.calls[verb]++
 	if b.Fault != nil {
 		if status, ra, inject := b.Fault(verb, b.calls[verb]); inject {
@@ -248,6 +298,13 @@ func (b *Backend) serveAPI(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Retry-After", ra)
 			}
 			writeReply(w, status, nil, "injected fault")
+			return
+		}
+	}
+	if b.Refuse != nil {
+		if msg, refuse := b.Refuse(verb, b.calls[verb]); refuse {
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(reply{Success: false, Data: map[string]any{}, Message: msg})
 			return
 		}
 	}
@@ -317,9 +374,16 @@ func (b *Backend) pollLocked(w http.ResponseWriter, worker string) {
 		j.Leases++
 		j.LeaseExpires = time.Now().Add(b.LeaseTTL)
 		j.Events = append(j.Events, "leased to "+worker)
+		outURL := b.Server.URL + "/upload/" + strconv.Itoa(j.ID)
+		if b.OutputURL != nil {
+			outURL = b.OutputURL(j.ID)
+		}
+		if b.OnLease != nil {
+			b.OnLease(j.ID)
+		}
 		writeReply(w, http.StatusOK, map[string]any{"job": map[string]any{
 			"dispatch_id": j.ID, "lease_token": j.LeaseToken, "input_payload": j.Payload,
-			"input_url": nil, "output_url": b.Server.URL + "/upload/" + strconv.Itoa(j.ID),
+			"input_url": nil, "output_url": outURL,
 			"output_headers": map[string]string{"Content-Type": "image/png", "x-amz-meta-job": strconv.Itoa(j.ID)},
 		}}, "")
 		return
@@ -334,6 +398,16 @@ func (b *Backend) leaseCallLocked(w http.ResponseWriter, verb, worker string, lb
 		return
 	}
 	j := b.jobs[id-1]
+	if how, ended := j.ended[lb.LeaseToken]; ended && verb == "heartbeat" {
+		// A heartbeat after the job's outcome: the worker should have stopped
+		// beating when it reported (or gave up) the job.
+		b.violations = append(b.violations, fmt.Sprintf("heartbeat for job %d after its lease ended by %s", j.ID, how))
+		if b.LenientHeartbeats {
+			j.Heartbeats++
+			writeReply(w, http.StatusOK, map[string]any{}, "ok")
+			return
+		}
+	}
 	if j.State != Leased || j.LeaseToken != lb.LeaseToken || j.Worker != worker {
 		if verb == "complete" || verb == "fail" {
 			// The worker must never report a job whose lease it lost.
@@ -368,6 +442,7 @@ func (b *Backend) leaseCallLocked(w http.ResponseWriter, verb, worker string, lb
 		j.Events = append(j.Events, "requeued: "+lb.Reason)
 	}
 	if j.State != Leased {
+		j.endLease(verb)
 		j.LeaseToken, j.Worker = "", ""
 	}
 	writeReply(w, http.StatusOK, map[string]any{}, "ok")
@@ -434,4 +509,15 @@ func (b *Backend) PreRegister(workerID string) string {
 	tok := newToken()
 	b.workers[workerID], b.tokens[tok] = tok, workerID
 	return tok
+}
+
+// endLease remembers that the current lease token ended, and how.
+func (j *JobRecord) endLease(how string) {
+	if j.LeaseToken == "" {
+		return
+	}
+	if j.ended == nil {
+		j.ended = map[string]string{}
+	}
+	j.ended[j.LeaseToken] = how
 }

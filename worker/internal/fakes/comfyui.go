@@ -2,8 +2,9 @@ package fakes
 
 import (
 	"encoding/json"
-
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -14,59 +15,172 @@ import (
 
 // PromptPlan says how the fake ComfyUI runs a prompt.
 type PromptPlan struct {
-	RunTime    time.Duration // until history shows the result
+	RunTime    time.Duration // execution time, once the prompt is at the head of the queue
 	Error      string        // non-empty: the prompt fails with this exception
 	OutputSize int64         // bytes of the output file
 	NoLength   bool          // /view without Content-Length (chunked)
-	Filename   string        // default out_00001_.png
+	Filename   string        // default out_<prompt id>_.png
 }
 
-// ComfyUI fakes the local ComfyUI API.
+// ComfyUI fakes the local ComfyUI API as ComfyUI's server.py and
+// execution.py (PromptQueue) behave: one prompt executes at a time, in
+// submission order; a prompt is pending, then running, then in the history;
+// the queue and the history live in memory only, so a restart (Restart)
+// forgets both. Routes: GET /system_stats, POST /upload/image, POST /prompt,
+// GET /history/{id} ({} for an unknown id), GET /queue, POST /queue
+// ({"clear": true} drops pending prompts, {"delete": [ids]} drops those),
+// POST /interrupt (stops the running prompt), GET /view.
 type ComfyUI struct {
 	Server *httptest.Server
 	// Plan decides each prompt's behaviour from its body.
 	Plan func(prompt json.RawMessage) PromptPlan
 
+	mux  *http.ServeMux
+	addr string
+	url  string
+
 	mu         sync.Mutex
 	ready      bool
-	prompts    map[string]*fakePrompt
-	order      []string
-	uploads    map[string]int64
+	queue      []*fakePrompt // pending and running, in execution order
+	history    map[string]*fakePrompt
+	files      map[string]PromptPlan // output file name -> plan; files outlive restarts
+	freeAt     time.Time             // when the executor finished its last prompt
+	submitted  int
 	interrupts int
+	clears     int
+	uploads    map[string]int64
 	viewCount  int
 }
 
 type fakePrompt struct {
+	id          string
+	number      int
 	plan        PromptPlan
-	started     time.Time
-	interrupted bool
 	clientID    string
+	submitted   time.Time
+	started     time.Time // zero while pending
+	ended       time.Time
+	interrupted bool
 }
 
 // NewComfyUI starts a ready fake whose prompts finish at once with a 1 KiB PNG.
 func NewComfyUI() *ComfyUI {
-	c := &ComfyUI{ready: true, prompts: map[string]*fakePrompt{}, uploads: map[string]int64{},
-		Plan: func(json.RawMessage) PromptPlan { return PromptPlan{OutputSize: 1024} }}
+	c := &ComfyUI{ready: true, history: map[string]*fakePrompt{}, files: map[string]PromptPlan{},
+		uploads: map[string]int64{},
+		Plan:    func(json.RawMessage) PromptPlan { return PromptPlan{OutputSize: 1024} }}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /system_stats", c.serveStats)
 	mux.HandleFunc("POST /upload/image", c.serveUpload)
 	mux.HandleFunc("POST /prompt", c.servePrompt)
 	mux.HandleFunc("GET /history/{id}", c.serveHistory)
+	mux.HandleFunc("GET /queue", c.serveQueue)
+	mux.HandleFunc("POST /queue", c.serveQueueEdit)
 	mux.HandleFunc("GET /view", c.serveView)
 	mux.HandleFunc("POST /interrupt", c.serveInterrupt)
-	mux.HandleFunc("POST /queue", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	c.mux = mux
 	c.Server = httptest.NewServer(mux)
+	c.addr = c.Server.Listener.Addr().String()
+	c.url = c.Server.URL
 	return c
 }
 
+// URL is the base URL; it stays the same across Stop/Start.
+func (c *ComfyUI) URL() string { return c.url }
+
 // Close stops the server.
 func (c *ComfyUI) Close() { c.Server.Close() }
+
+// Stop kills the fake ComfyUI: its port refuses connections until Start.
+func (c *ComfyUI) Stop() { c.Server.Close() }
+
+// Start serves again on the same address. forget models a ComfyUI restart:
+// the queue and the history are gone (output files stay on disk).
+func (c *ComfyUI) Start(forget bool) {
+	if forget {
+		c.mu.Lock()
+		c.queue, c.history, c.freeAt = nil, map[string]*fakePrompt{}, time.Time{}
+		c.mu.Unlock()
+	}
+	var l net.Listener
+	var err error
+	for range 100 { // the port was just closed; listening again may take a moment
+		if l, err = net.Listen("tcp", c.addr); err == nil {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("fake ComfyUI: listen again on %s: %v", c.addr, err))
+	}
+	s := httptest.NewUnstartedServer(c.mux)
+	s.Listener.Close()
+	s.Listener = l
+	s.Start()
+	c.Server = s
+}
+
+// Restart is ComfyUI's process restarting: down for downtime, then back with
+// an empty queue and history.
+func (c *ComfyUI) Restart(downtime time.Duration) {
+	c.Stop()
+	time.Sleep(downtime)
+	c.Start(true)
+}
 
 // SetReady makes /system_stats answer 200 (true) or 503.
 func (c *ComfyUI) SetReady(ready bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.ready = ready
+}
+
+// Enqueue queues a prompt as another client (e.g. a worker process that was
+// killed) would have, and returns its prompt id.
+func (c *ComfyUI) Enqueue(plan PromptPlan, clientID string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.enqueueLocked(plan, clientID)
+}
+
+func (c *ComfyUI) enqueueLocked(plan PromptPlan, clientID string) string {
+	c.advanceLocked(time.Now())
+	c.submitted++
+	p := &fakePrompt{id: "p-" + strconv.Itoa(c.submitted), number: c.submitted, plan: plan,
+		clientID: clientID, submitted: time.Now()}
+	c.queue = append(c.queue, p)
+	c.files[plan.filename(p.id)] = plan
+	c.advanceLocked(time.Now())
+	return p.id
+}
+
+// advanceLocked runs the executor up to now: the head of the queue starts
+// when the previous prompt ended and ends after its RunTime.
+func (c *ComfyUI) advanceLocked(now time.Time) {
+	for len(c.queue) > 0 {
+		p := c.queue[0]
+		if p.started.IsZero() {
+			start := p.submitted
+			if c.freeAt.After(start) {
+				start = c.freeAt
+			}
+			if start.After(now) {
+				return
+			}
+			p.started = start
+		}
+		end := p.started.Add(p.plan.RunTime)
+		if end.After(now) {
+			return
+		}
+		c.finishLocked(p, end)
+	}
+}
+
+func (c *ComfyUI) finishLocked(p *fakePrompt, at time.Time) {
+	p.ended = at
+	c.queue = c.queue[1:]
+	c.history[p.id] = p
+	c.freeAt = at
 }
 
 // Interrupts is how many times /interrupt was called.
@@ -76,11 +190,56 @@ func (c *ComfyUI) Interrupts() int {
 	return c.interrupts
 }
 
-// Prompts is how many prompts were submitted.
+// Clears is how many times POST /queue {"clear": true} was called.
+func (c *ComfyUI) Clears() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.clears
+}
+
+// Prompts is how many prompts were queued (through /prompt or Enqueue).
 func (c *ComfyUI) Prompts() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.order)
+	return c.submitted
+}
+
+// PromptInfo is what the fake knows about one prompt.
+type PromptInfo struct {
+	ID, ClientID         string
+	Started, Ended       time.Time
+	Interrupted, Running bool
+	InHistory, InQueue   bool
+}
+
+// Prompt describes prompt id ("p-<n>", n counting from 1 across restarts).
+func (c *ComfyUI) Prompt(id string) PromptInfo {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advanceLocked(time.Now())
+	info := PromptInfo{ID: id}
+	fill := func(p *fakePrompt) {
+		info.ClientID, info.Started, info.Ended, info.Interrupted = p.clientID, p.started, p.ended, p.interrupted
+	}
+	if p, ok := c.history[id]; ok {
+		fill(p)
+		info.InHistory = true
+	}
+	for i, p := range c.queue {
+		if p.id == id {
+			fill(p)
+			info.InQueue, info.Running = true, i == 0 && !p.started.IsZero()
+		}
+	}
+	return info
+}
+
+// QueueLen is how many prompts are running or pending.
+func (c *ComfyUI) QueueLen() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advanceLocked(time.Now())
+	return len(c.queue)
 }
 
 // Uploaded returns the size of an uploaded input file, or -1.
@@ -130,19 +289,19 @@ func (c *ComfyUI) servePrompt(w http.ResponseWriter, r *http.Request) {
 	}
 	plan := c.Plan(body.Prompt)
 	c.mu.Lock()
-	id := "p-" + strconv.Itoa(len(c.order)+1)
-	c.prompts[id] = &fakePrompt{plan: plan, started: time.Now(), clientID: body.ClientID}
-	c.order = append(c.order, id)
+	id := c.enqueueLocked(plan, body.ClientID)
+	number := c.submitted
 	c.mu.Unlock()
-	_ = json.NewEncoder(w).Encode(map[string]any{"prompt_id": id, "number": 1, "node_errors": map[string]any{}})
+	_ = json.NewEncoder(w).Encode(map[string]any{"prompt_id": id, "number": number, "node_errors": map[string]any{}})
 }
 
 func (c *ComfyUI) serveHistory(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	c.mu.Lock()
-	p, ok := c.prompts[id]
+	c.advanceLocked(time.Now())
+	p, ok := c.history[id]
 	c.mu.Unlock()
-	if !ok || (!p.interrupted && time.Since(p.started) < p.plan.RunTime) {
+	if !ok {
 		_, _ = io.WriteString(w, `{}`)
 		return
 	}
@@ -166,6 +325,61 @@ func (c *ComfyUI) serveHistory(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{id: entry})
 }
 
+// serveQueue answers as server.py's GET /queue: items are
+// [number, prompt_id, prompt, extra_data, outputs_to_execute].
+func (c *ComfyUI) serveQueue(w http.ResponseWriter, _ *http.Request) {
+	c.mu.Lock()
+	c.advanceLocked(time.Now())
+	running, pending := []any{}, []any{}
+	for _, p := range c.queue {
+		item := []any{p.number, p.id, map[string]any{}, map[string]any{"client_id": p.clientID}, []string{"9"}}
+		if p.started.IsZero() {
+			pending = append(pending, item)
+		} else {
+			running = append(running, item)
+		}
+	}
+	c.mu.Unlock()
+	_ = json.NewEncoder(w).Encode(map[string]any{"queue_running": running, "queue_pending": pending})
+}
+
+// serveQueueEdit is server.py's POST /queue: "clear" wipes the pending
+// prompts, "delete" removes the listed pending ones; the running one stays.
+func (c *ComfyUI) serveQueueEdit(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Clear  bool     `json:"clear"`
+		Delete []string `json:"delete"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil {
+		http.Error(w, "bad json", http.StatusBadRequest)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advanceLocked(time.Now())
+	if body.Clear {
+		c.clears++
+	}
+	kept := c.queue[:0:0]
+	for _, p := range c.queue {
+		drop := p.started.IsZero() && (body.Clear || contains(body.Delete, p.id))
+		if !drop {
+			kept = append(kept, p)
+		}
+	}
+	c.queue = kept
+	w.WriteHeader(http.StatusOK)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
 // filename is the output file of prompt id: unique per prompt, as ComfyUI's
 // counter makes it, so /view serves each prompt its own output.
 func (p PromptPlan) filename(id string) string {
@@ -179,14 +393,9 @@ func (c *ComfyUI) serveView(w http.ResponseWriter, r *http.Request) {
 	name := r.URL.Query().Get("filename")
 	c.mu.Lock()
 	c.viewCount++
-	var plan *PromptPlan
-	for id, p := range c.prompts {
-		if p.plan.filename(id) == name {
-			plan = &p.plan
-		}
-	}
+	plan, ok := c.files[name]
 	c.mu.Unlock()
-	if plan == nil || r.URL.Query().Get("type") != "output" {
+	if !ok || r.URL.Query().Get("type") != "output" {
 		http.NotFound(w, r)
 		return
 	}
@@ -210,14 +419,18 @@ func (c *ComfyUI) serveView(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// serveInterrupt is server.py's POST /interrupt: the running prompt stops
+// (it ends in the history as interrupted) and the next one may start.
 func (c *ComfyUI) serveInterrupt(w http.ResponseWriter, _ *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	now := time.Now()
+	c.advanceLocked(now)
 	c.interrupts++
-	for _, p := range c.prompts {
-		if time.Since(p.started) < p.plan.RunTime {
-			p.interrupted = true
-		}
+	if len(c.queue) > 0 && !c.queue[0].started.IsZero() {
+		c.queue[0].interrupted = true
+		c.finishLocked(c.queue[0], now)
+		c.advanceLocked(now)
 	}
 	w.WriteHeader(http.StatusOK)
 }

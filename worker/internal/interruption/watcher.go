@@ -18,10 +18,17 @@ import (
 
 // Reasons sent to the backend's requeue.
 const (
-	ReasonSpot      = "spot_interruption"
+	// ReasonSpot: spot/instance-action, the 2-minute interruption notice.
+	ReasonSpot = "spot_interruption"
+	// ReasonRebalance: events/recommendations/rebalance, the instance is at
+	// elevated risk of interruption but not interrupted. The runner drains on
+	// it instead of stopping, and requeues with it only a job that outlives
+	// the drain.
 	ReasonRebalance = "rebalance"
-	ReasonScaleIn   = "scale_in"
-	ReasonShutdown  = "shutdown"
+	// ReasonScaleIn: autoscaling/target-lifecycle-state is Terminated.
+	ReasonScaleIn = "scale_in"
+	// ReasonShutdown: SIGTERM or SIGINT.
+	ReasonShutdown = "shutdown"
 )
 
 // Notice says why the worker must stop.
@@ -57,12 +64,13 @@ var checks = []check{
 	{"events/recommendations/rebalance", ReasonRebalance, func(string) bool { return true }},
 }
 
-// Watch returns the first notice, or ctx's error when ctx ends first.
-func (w *Watcher) Watch(ctx context.Context) (Notice, error) {
+// Watch returns the first notice accept takes (nil: any), or ctx's error
+// when ctx ends first.
+func (w *Watcher) Watch(ctx context.Context, accept func(Notice) bool) (Notice, error) {
 	t := time.NewTicker(w.Interval)
 	defer t.Stop()
 	for {
-		if n, ok := w.CheckOnce(ctx); ok {
+		if n, ok := w.CheckOnce(ctx); ok && (accept == nil || accept(n)) {
 			return n, nil
 		}
 		select {
@@ -73,7 +81,10 @@ func (w *Watcher) Watch(ctx context.Context) (Notice, error) {
 	}
 }
 
-// CheckOnce reads each metadata path once; a 404 means "no notice".
+// CheckOnce reads each metadata path once; a 404 means "no notice". The
+// paths are read in order of urgency (interruption notice, scale-in, then the
+// rebalance recommendation), and the first notice found is returned, so a
+// rebalance recommendation never hides an interruption notice.
 func (w *Watcher) CheckOnce(ctx context.Context) (Notice, bool) {
 	for _, c := range checks {
 		body, found, err := w.get(ctx, c.path)

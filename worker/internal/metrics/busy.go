@@ -39,11 +39,31 @@ type Busy struct {
 	// optional and must never hold up a job, protection or shutdown.
 	Timeout time.Duration
 	Log     *slog.Logger
+	// Clock is the time source (nil: the real one); tests pass a fake.
+	Clock Clock
 
 	mu        sync.Mutex
 	state     bool
 	published bool
-	last      time.Time
+	last      time.Time // last publish attempt (a failed one too)
+}
+
+// Clock is what Busy needs of time.
+type Clock interface {
+	Now() time.Time
+	After(d time.Duration) <-chan time.Time
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                         { return time.Now() }
+func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func (b *Busy) clock() Clock {
+	if b.Clock != nil {
+		return b.Clock
+	}
+	return realClock{}
 }
 
 // Set records the state and publishes it if it changed.
@@ -60,24 +80,34 @@ func (b *Busy) Set(ctx context.Context, busy bool) {
 	}
 }
 
-// Run republishes the unchanged state once per Refresh until ctx ends.
+// Run republishes the unchanged state once per Refresh until ctx ends. The
+// next publish is due a Refresh after the last one, whenever that was (a
+// change published by Set moves it): a fixed ticker would tick just before
+// that mark, skip, and republish only after two periods.
 func (b *Busy) Run(ctx context.Context) {
 	if b == nil {
 		return
 	}
-	t := time.NewTicker(b.Refresh)
-	defer t.Stop()
+	clock := b.clock()
 	for {
+		b.mu.Lock()
+		wait := b.Refresh
+		if b.published {
+			// Counted from the last attempt, so a failing CloudWatch is not
+			// called in a tight loop either.
+			wait = b.last.Add(b.Refresh).Sub(clock.Now())
+		}
+		b.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
-			b.mu.Lock()
-			due := b.published && time.Since(b.last) >= b.Refresh
-			b.mu.Unlock()
-			if due {
-				b.publish(ctx)
-			}
+		case <-clock.After(wait):
+		}
+		b.mu.Lock()
+		due := b.published && !clock.Now().Before(b.last.Add(b.Refresh))
+		b.mu.Unlock()
+		if due {
+			b.publish(ctx)
 		}
 	}
 }
@@ -96,6 +126,9 @@ func (b *Busy) publish(ctx context.Context) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	b.mu.Lock()
+	b.last = b.clock().Now()
+	b.mu.Unlock()
 	_, err := b.API.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
 		Namespace: aws.String(bootcontract.MetricsNamespace),
 		MetricData: []types.MetricDatum{{
@@ -113,6 +146,6 @@ func (b *Busy) publish(ctx context.Context) {
 		return
 	}
 	b.mu.Lock()
-	b.published, b.last = true, time.Now()
+	b.published = true
 	b.mu.Unlock()
 }

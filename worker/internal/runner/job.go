@@ -11,6 +11,7 @@ import (
 	"github.com/bp/infra/worker/internal/backend"
 	"github.com/bp/infra/worker/internal/comfyui"
 	"github.com/bp/infra/worker/internal/lease"
+	"github.com/bp/infra/worker/internal/redact"
 )
 
 // result of running one job in ComfyUI.
@@ -19,8 +20,8 @@ type result struct {
 	output   backend.Output
 }
 
-// runJob holds one lease from poll to complete/fail, or until the lease is
-// lost or the worker stops (then shutdown requeues it).
+// runJob holds one lease from poll to complete/fail/requeue, or until the
+// lease is lost or the worker stops (then shutdown requeues it).
 func (r *Runner) runJob(ctx context.Context, job *backend.Job) {
 	log := r.Log.With("dispatch_id", job.DispatchID.String())
 	log.Info("job leased")
@@ -45,15 +46,21 @@ func (r *Runner) runJob(ctx context.Context, job *backend.Job) {
 				return r.Backend.Heartbeat(hctx, tok, job.Lease(r.Settings.WorkerID))
 			})
 		}}
+	beatCtx, stopBeats := context.WithCancel(jobCtx)
 	var hb sync.WaitGroup
 	hb.Go(func() {
-		if err := keeper.Run(jobCtx); err != nil {
+		if err := keeper.Run(beatCtx); err != nil {
 			cancelJob(err)
 		}
 	})
-	defer hb.Wait()
 
 	res, err := r.execute(jobCtx, job)
+	// The work is over: stop heartbeating before the outcome is reported. A
+	// beat after it would be for a finished lease, and waiting for the keeper's
+	// next tick would idle the worker for up to a heartbeat interval.
+	stopBeats()
+	hb.Wait()
+
 	switch {
 	case errors.Is(context.Cause(jobCtx), backend.ErrLeaseLost):
 		log.Warn("lease lost: abandoning the job without reporting it", "error", context.Cause(jobCtx).Error())
@@ -66,101 +73,52 @@ func (r *Runner) runJob(ctx context.Context, job *backend.Job) {
 	case errors.Is(err, errTimeout):
 		r.interruptComfy()
 	}
-	// The report outlives a stop by a short grace: the output is uploaded (or
-	// the failure known), and a requeue instead would run the job again.
-	rctx, rcancel := r.reportContext(jobCtx)
-	defer rcancel()
-	lease := job.Lease(r.Settings.WorkerID)
-	if err == nil {
-		err = r.report(rctx, log, "complete", func(tok string) error {
-			return r.Backend.Complete(rctx, tok, lease, res.promptID, res.output)
-		})
-		if err == nil {
-			log.Info("job completed", "size", res.output.Size, "mime_type", res.output.MimeType)
-		} else if rctx.Err() == nil {
-			// Refused for good (e.g. 400/403): fail it so it is not left leased.
-			err = r.report(rctx, log, "fail", func(tok string) error {
-				return r.Backend.Fail(rctx, tok, lease, failMessage(fmt.Errorf("backend refused complete: %w", err)))
-			})
-			if err != nil && rctx.Err() == nil {
-				err = r.giveBack(rctx, log, lease)
-			}
-		}
-	} else {
-		msg := failMessage(err)
-		log.Warn("job failed", "error", msg)
-		err = r.report(rctx, log, "fail", func(tok string) error {
-			return r.Backend.Fail(rctx, tok, lease, msg)
-		})
-		if err != nil && rctx.Err() == nil {
-			err = r.giveBack(rctx, log, lease)
-		}
-	}
-	if err != nil && rctx.Err() != nil && !errors.Is(context.Cause(rctx), backend.ErrLeaseLost) {
-		return // stopping and the report did not land in time: shutdown requeues (refused if it did land)
+	if !r.report(ctx, log, job, r.outcomeOf(res, err)) {
+		return // stopping and the report did not land in time: shutdown requeues
 	}
 	r.finishJob()
+}
+
+// outcomeOf decides what to tell the backend: complete, fail (the job's own
+// failure, an attempt used), or requeue (ComfyUI's failure, no attempt used).
+func (r *Runner) outcomeOf(res result, err error) outcome {
+	if err == nil {
+		return outcome{verb: verbComplete, res: res}
+	}
+	if reason := r.comfyFault(err); reason != "" {
+		return outcome{verb: verbRequeue, reason: reason, message: failMessage(err)}
+	}
+	return outcome{verb: verbFail, message: failMessage(err)}
 }
 
 // reportGraceMax caps how long a report may go on after a stop.
 const reportGraceMax = 5 * time.Second
 
-// reportContext lives as long as the job, except that a stop leaves it a
-// grace (a quarter of the shutdown deadline, at most 5 s) and a lost lease
-// ends it at once. Shutdown's deadline counts from the stop, so the grace is
-// part of the notice-to-exit budget.
-func (r *Runner) reportContext(jobCtx context.Context) (context.Context, context.CancelFunc) {
+// reportContext outlives a stop of ctx by a grace (a quarter of the shutdown
+// deadline, at most 5 s): the output is uploaded (or the failure known), and a
+// requeue instead would run the job again. Shutdown's deadline counts from the
+// stop, so the grace is part of the notice-to-exit budget. Without a stop it
+// ends after a lease period: by then the backend has taken the job back.
+func (r *Runner) reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	grace := min(reportGraceMax, r.Settings.ShutdownDeadline/4)
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(jobCtx))
+	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	rctx, cancelTimeout := context.WithTimeout(rctx, r.Settings.LeaseTTL)
 	var timer *time.Timer
 	var mu sync.Mutex
-	stopWatch := context.AfterFunc(jobCtx, func() {
-		if cause := context.Cause(jobCtx); errors.Is(cause, backend.ErrLeaseLost) {
-			cancel(cause)
-			return
-		}
+	stopWatch := context.AfterFunc(ctx, func() {
 		mu.Lock()
 		timer = time.AfterFunc(grace, func() { cancel(errors.New("stopping: report grace over")) })
 		mu.Unlock()
 	})
-	return ctx, func() {
+	return rctx, func() {
 		stopWatch()
 		mu.Lock()
 		if timer != nil {
 			timer.Stop()
 		}
 		mu.Unlock()
+		cancelTimeout()
 		cancel(nil)
-	}
-}
-
-// giveBack requeues a job whose report the backend refused for good, so it
-// does not stay leased until the lease expires.
-func (r *Runner) giveBack(ctx context.Context, log interface {
-	Error(string, ...any)
-}, lease backend.Lease) error {
-	return r.report(ctx, log, "requeue", func(tok string) error {
-		return r.Backend.Requeue(ctx, tok, lease, ReasonReportRefused)
-	})
-}
-
-// ReasonReportRefused is the requeue reason after complete/fail were refused.
-const ReasonReportRefused = "report_refused"
-
-// report sends complete or fail; a lost lease is logged, not retried.
-func (r *Runner) report(ctx context.Context, log interface {
-	Error(string, ...any)
-}, verb string, call func(tok string) error) error {
-	err := r.Registrar.WithToken(ctx, call)
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, backend.ErrLeaseLost):
-		log.Error("backend refused "+verb+": lease already lost", "error", err.Error())
-		return nil
-	default:
-		log.Error(verb+" failed", "error", err.Error())
-		return err
 	}
 }
 
@@ -199,7 +157,7 @@ func (r *Runner) executeSteps(ctx context.Context, job *backend.Job) (result, er
 	r.mu.Lock()
 	r.promptID = promptID
 	r.mu.Unlock()
-	outs, err := r.Comfy.WaitDone(ctx, promptID, r.Settings.HistoryInterval)
+	outs, err := r.Comfy.WaitDone(ctx, promptID, r.Settings.HistoryInterval, r.Settings.ComfyLostAfter)
 	if err != nil {
 		return result{promptID: promptID}, err
 	}
@@ -230,13 +188,15 @@ func (r *Runner) interruptComfy() {
 	r.Log.Info("interrupted ComfyUI prompt", "prompt_id", id)
 }
 
+// failMessage is the error_message the user sees: the job error's own text,
+// trimmed, with the query strings (presigned credentials) of URLs removed.
 func failMessage(err error) string {
 	var je *comfyui.JobError
 	msg := err.Error()
 	if errors.As(err, &je) {
 		msg = je.Msg
 	}
-	msg = strings.TrimSpace(msg)
+	msg = strings.TrimSpace(redact.Text(msg))
 	if len(msg) > 1000 {
 		msg = msg[:1000] + "..."
 	}

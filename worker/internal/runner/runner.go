@@ -1,15 +1,19 @@
 // Package runner is the worker's main loop and state machine:
 //
-//	starting -> idle (polling) -> busy (job leased, protected, heartbeating)
-//	         -> idle ... ; any state -> stopping (notice or SIGTERM):
-//	interrupt prompt, requeue job, clear protection, deregister, exit.
+//	starting (requeue a crashed run's lease, wait for ComfyUI, clear its queue)
+//	-> idle (ComfyUI probed, then poll) -> busy (job leased, protected,
+//	heartbeating) -> outcome reported -> idle ...
+//	idle, ComfyUI down -> no polls until it answers; exit 3 after a bound
+//	rebalance recommendation -> draining: no polls, the job finishes, then
+//	stand down (protection off, deregister) and idle until SIGTERM
+//	interruption notice, scale-in, SIGTERM -> stopping: interrupt the prompt,
+//	requeue the job, clear protection, deregister, exit.
 package runner
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -27,8 +31,8 @@ import (
 
 // Watcher reports interruption notices.
 type Watcher interface {
-	// Watch blocks until the first notice (or ctx ends).
-	Watch(ctx context.Context) (interruption.Notice, error)
+	// Watch blocks until the first notice accept takes (nil: any), or ctx ends.
+	Watch(ctx context.Context, accept func(interruption.Notice) bool) (interruption.Notice, error)
 	// CheckOnce reads the notices once, now.
 	CheckOnce(ctx context.Context) (interruption.Notice, bool)
 }
@@ -50,6 +54,18 @@ type Settings struct {
 	TransferRetry retry.Policy
 	// ProtectionTimeout bounds turning protection on before a job.
 	ProtectionTimeout time.Duration
+	// ComfyDownTimeout is how long ComfyUI may stay unreachable while the
+	// worker waits for it before Run gives up with ErrComfyDown (exit 3, and
+	// systemd restarts the worker and ComfyUI).
+	ComfyDownTimeout time.Duration
+	// ComfyProbeInterval paces the probes while ComfyUI is down (1 s).
+	ComfyProbeInterval time.Duration
+	// ComfyLostAfter is how long ComfyUI may not answer while it runs a
+	// prompt before the prompt counts as lost and the job is requeued.
+	ComfyLostAfter time.Duration
+	// RebalanceDrain is how long a running job may go on after a rebalance
+	// recommendation; a job still running then is requeued ("rebalance").
+	RebalanceDrain time.Duration
 }
 
 // Runner owns one worker's life.
@@ -79,8 +95,17 @@ type stopNotice struct{ n interruption.Notice }
 
 func (s stopNotice) Error() string { return "interruption notice: " + s.n.Reason }
 
+// drainNotice is the cause of the take context after a rebalance recommendation.
+type drainNotice struct{ n interruption.Notice }
+
+func (d drainNotice) Error() string { return "rebalance recommendation: draining" }
+
 // Run works until ctx ends (SIGTERM) or a notice arrives, then shuts down
-// within ShutdownDeadline. It always clears protection before returning.
+// within ShutdownDeadline. It always clears protection before returning. After
+// a rebalance recommendation it takes no new work, lets the running job
+// finish, stands down and then stays idle until ctx ends. It returns an error
+// (the process exits non-zero) only when the worker cannot work, e.g. ComfyUI did not
+// answer for ComfyDownTimeout.
 func (r *Runner) Run(ctx context.Context) (err error) {
 	// systemd restarts the worker after it left on a notice; the notice is
 	// still there, and the restarted worker must not lease work again.
@@ -91,28 +116,37 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		return r.standDown(ctx, n)
 	}
 
+	// workCtx ends on a stop (notice, SIGTERM): the job is abandoned and
+	// requeued. takeCtx ends on that or on a rebalance recommendation: no new
+	// job is taken, but the running one goes on.
 	workCtx, stop := context.WithCancelCause(ctx)
+	takeCtx, drain := context.WithCancelCause(workCtx)
 	context.AfterFunc(workCtx, func() {
 		r.mu.Lock()
 		r.stoppedAt = time.Now()
 		r.mu.Unlock()
 	})
 	var wg sync.WaitGroup
-	wg.Go(func() {
-		n, werr := r.Watcher.Watch(workCtx)
-		if werr == nil {
-			r.Log.Warn("interruption notice: stopping", "reason", n.Reason, "detail", n.Detail)
-			stop(stopNotice{n})
-		}
-	})
+	wg.Go(func() { r.watchNotices(workCtx, stop, drain) })
 	if r.Metrics != nil {
 		wg.Go(func() { r.Metrics.Run(workCtx) })
 	}
+	exitReason := ""
 	defer func() {
-		reason := stopReason(workCtx)
+		reason := stopReason(workCtx, takeCtx)
+		if exitReason != "" {
+			reason = exitReason
+		}
+		drained := ctx.Err() == nil && err == nil && reason == interruption.ReasonRebalance
 		stop(nil)
 		wg.Wait()
 		err = errors.Join(err, r.shutdown(reason))
+		if drained {
+			// Exiting would only make systemd start a worker that finds the
+			// recommendation and stands down again; stay as we are.
+			r.Log.Info("stood down after a rebalance recommendation: idle until stopped")
+			<-ctx.Done()
+		}
 	}()
 
 	r.recoverFromCrash(workCtx)
@@ -122,9 +156,49 @@ func (r *Runner) Run(ctx context.Context) (err error) {
 		}
 		return err
 	}
+	r.clearOrphans(workCtx)
 	r.Metrics.Set(workCtx, false)
-	r.loop(workCtx)
+	if err := r.loop(workCtx, takeCtx); err != nil {
+		exitReason = ReasonComfyUnavailable
+		return err
+	}
 	return nil
+}
+
+// watchNotices turns IMDS notices into a drain (rebalance recommendation) or
+// a stop (interruption notice, scale-in; also a job that outlives the drain).
+func (r *Runner) watchNotices(ctx context.Context, stop, drain context.CancelCauseFunc) {
+	n, err := r.Watcher.Watch(ctx, nil)
+	if err != nil {
+		return
+	}
+	if n.Reason == interruption.ReasonRebalance {
+		r.Log.Warn("rebalance recommendation: taking no new jobs; the running job may finish, then the worker stands down",
+			"detail", n.Detail, "drain_timeout", r.Settings.RebalanceDrain.String())
+		drain(drainNotice{n})
+		deadline := time.AfterFunc(r.Settings.RebalanceDrain, func() {
+			if r.activeJob() != nil {
+				r.Log.Warn("rebalance: the job did not finish within the drain timeout; requeueing it",
+					"drain_timeout", r.Settings.RebalanceDrain.String())
+			}
+			stop(stopNotice{interruption.Notice{Reason: interruption.ReasonRebalance, Detail: "drain timeout"}})
+		})
+		defer deadline.Stop()
+		// Only an interruption notice or a scale-in ends the drain early.
+		if n, err = r.Watcher.Watch(ctx, func(n interruption.Notice) bool {
+			return n.Reason != interruption.ReasonRebalance
+		}); err != nil {
+			return
+		}
+	}
+	r.Log.Warn("interruption notice: stopping", "reason", n.Reason, "detail", n.Detail)
+	stop(stopNotice{n})
+}
+
+func (r *Runner) activeJob() *backend.Job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.active
 }
 
 // startCheckTimeout bounds the interruption check before the first poll.
@@ -144,35 +218,34 @@ func (r *Runner) standDown(ctx context.Context, n interruption.Notice) error {
 	return err
 }
 
-func stopReason(work context.Context) string {
+// stopReason is the requeue reason of a stop: the notice's, rebalance after
+// a drain, else shutdown (SIGTERM).
+func stopReason(work, take context.Context) string {
 	var sn stopNotice
 	if errors.As(context.Cause(work), &sn) {
 		return sn.n.Reason
 	}
+	var dn drainNotice
+	if work.Err() == nil && errors.As(context.Cause(take), &dn) {
+		return dn.n.Reason
+	}
 	return interruption.ReasonShutdown
 }
 
-func (r *Runner) waitComfy(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, r.Settings.ComfyReadyTimeout)
-	defer cancel()
-	logged := false
-	err := r.Comfy.WaitReady(ctx, time.Second, func(err error) {
-		if !logged {
-			r.Log.Info("waiting for ComfyUI /system_stats", "error", err.Error())
-			logged = true
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("ComfyUI at %s never became ready: %w", r.Comfy.BaseURL, err)
-	}
-	r.Log.Info("ComfyUI is ready", "url", r.Comfy.BaseURL)
-	return nil
-}
-
-// loop polls while idle and runs each leased job.
-func (r *Runner) loop(ctx context.Context) {
+// loop polls while idle and runs each leased job, until take ends (a stop or
+// a drain). It probes ComfyUI before every poll and does not poll while
+// ComfyUI is down; it returns ErrComfyDown when ComfyUI stays down too long.
+func (r *Runner) loop(ctx, take context.Context) error {
 	errorStreak := 0
-	for ctx.Err() == nil {
+	for take.Err() == nil {
+		if err := r.awaitComfy(take); err != nil {
+			if take.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		// A drain does not cancel a poll in flight: its reply may hold a
+		// lease, and that job then runs like one taken just before the drain.
 		job, err := r.poll(ctx)
 		if ctx.Err() != nil {
 			if job != nil {
@@ -180,23 +253,24 @@ func (r *Runner) loop(ctx context.Context) {
 				// shutdown requeues it instead of leaving it leased for 900 s.
 				r.holdLeased(job)
 			}
-			return
+			return nil
 		}
 		if err != nil {
 			errorStreak++
 			wait := r.Settings.ErrorBackoff.Delay(errorStreak)
 			r.Log.Error("poll failed", "error", err.Error(), "retry_in", wait.String())
-			_ = retry.Sleep(ctx, wait)
+			_ = retry.Sleep(take, wait)
 			continue
 		}
 		errorStreak = 0
 		if job == nil {
 			r.becomeIdle(ctx)
-			_ = retry.Sleep(ctx, r.Settings.PollInterval)
+			_ = retry.Sleep(take, r.Settings.PollInterval)
 			continue
 		}
 		r.runJob(ctx, job)
 	}
+	return nil
 }
 
 func (r *Runner) poll(ctx context.Context) (*backend.Job, error) {

@@ -110,7 +110,7 @@ func newTestRunner(t *testing.T) *testRunner {
 			Secret:  func(context.Context) (string, error) { return "s", nil },
 			Request: backend.RegisterRequest{WorkerID: workerID, MaxConcurrency: 1, FleetSlug: "gpu-default", Stage: "staging"},
 			Retry:   pol, Log: log},
-		Comfy:      &comfyui.Client{BaseURL: comfy.Server.URL, HTTP: http.DefaultClient},
+		Comfy:      &comfyui.Client{BaseURL: comfy.URL(), HTTP: http.DefaultClient},
 		Protection: protection.NewGuard(recordingSetter{order}, pol, log, false, false),
 		Runtime:    state.RuntimeStore{Path: filepath.Join(dir, "runtime.json")},
 		Transfer:   http.DefaultClient,
@@ -138,7 +138,7 @@ func TestStopWhilePollLeasesAJobRequeuesIt(t *testing.T) {
 			cancel()
 		}
 	})
-	tr.loop(ctx)
+	_ = tr.loop(ctx, ctx)
 	if err := tr.shutdown("shutdown"); err != nil {
 		t.Fatal(err)
 	}

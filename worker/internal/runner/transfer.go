@@ -35,6 +35,9 @@ func (r *Runner) uploadAssets(ctx context.Context, assets []Asset) error {
 				return err
 			}
 			_, err = r.Comfy.UploadImage(ctx, a.fileName(), resp.Body)
+			if errors.Is(err, comfyui.ErrUnreachable) {
+				return retry.Permanent(err) // ComfyUI's failure: the job is requeued, not retried here
+			}
 			return err
 		})
 		if err != nil {
@@ -58,6 +61,9 @@ func (r *Runner) uploadOutput(ctx context.Context, job *backend.Job, f comfyui.F
 
 func (r *Runner) putOnce(ctx context.Context, job *backend.Job, f comfyui.File) (backend.Output, error) {
 	dl, err := r.Comfy.View(ctx, f)
+	if errors.Is(err, comfyui.ErrUnreachable) {
+		return backend.Output{}, retry.Permanent(err)
+	}
 	if err != nil {
 		return backend.Output{}, err
 	}
