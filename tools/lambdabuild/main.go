@@ -1,0 +1,38 @@
+// Command lambdabuild builds the Go Lambda handlers into <out>/<name>/bootstrap
+// with exactly the command synthesis uses (gofunction.BuildArgs and BuildEnv),
+// so `make lambdas-build` produces the binaries the stacks deploy.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+
+	"github.com/bp/infra/constructs/gofunction"
+)
+
+func main() {
+	out := flag.String("o", "dist/lambdas", "output folder; each handler lands in <out>/<name>/bootstrap")
+	flag.Parse()
+	if flag.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: lambdabuild -o dist/lambdas ./lambdas/dbinit [./lambdas/...]")
+		os.Exit(2)
+	}
+	for _, pkg := range flag.Args() {
+		dir := filepath.Join(*out, filepath.Base(pkg))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		cmd := exec.Command("go", gofunction.BuildArgs(filepath.Join(dir, "bootstrap"), pkg)...)
+		cmd.Env = append(os.Environ(), gofunction.BuildEnv()...)
+		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
+			os.Exit(1)
+		}
+		fmt.Println("built", filepath.Join(dir, "bootstrap"))
+	}
+}
