@@ -34,7 +34,10 @@ func TestGoldenDOT(t *testing.T) {
 	assert.Equal(t, string(want), out.String())
 }
 
-func TestEdgesFollowReferences(t *testing.T) {
+// TestFixtureFlows reads the older, nested fixture assembly (other logical
+// ids, no security-group egress rules): the flows still come from its
+// listener, ingress rule, CloudFront origin, alarm actions and subscription.
+func TestFixtureFlows(t *testing.T) {
 	stacks, err := cfn.LoadAssembly(fixtureOut, "bp")
 	require.NoError(t, err)
 	staging, err := cfn.StageStacks(stacks, "staging")
@@ -45,11 +48,11 @@ func TestEdgesFollowReferences(t *testing.T) {
 		edges[e.From+" -> "+e.To] = true
 	}
 	for _, want := range []string{
-		// listener ties the ALB to the backend's target group
+		// the listener's default action forwards to the backend's target group
 		"bp_staging_compute__Alb16C2F182 -> bp_staging_compute__BackendService9F6A7B8C",
-		// ingress rule in compute opens the imported DB security group to the backend
+		// an ingress rule in compute lets the backend's group into the DB group
 		"bp_staging_compute__BackendService9F6A7B8C -> bp_staging_data__DatabaseB269D8BB",
-		// CloudFront origin imports the bucket's domain name from the data stack
+		// the CloudFront origin is the media bucket
 		"bp_staging_compute__MediaDistribution1B8C9DAE -> bp_staging_data__MediaBucketBCBB02BA",
 		// alarm action -> scaling policy -> ASG; subscription ties topic to Lambda
 		"bp_staging_gpu_fleet__alarms -> bp_staging_gpu_fleet__FleetGpuDefaultAsg3DAEBFC0",

@@ -5,34 +5,46 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bp/infra/tools/internal/cfn"
 )
 
-// nodeKey names a resource across the stacks of a stage.
-type nodeKey struct{ stack, id string }
+// EdgeKind says what an edge means. An edge is never drawn because two
+// resources merely share something (a security group, a secret, a cluster).
+type EdgeKind string
 
-// resource is one template resource with its outgoing references resolved
-// across stacks (exports and SSM parameters).
-type resource struct {
-	key  nodeKey
-	res  cfn.Resource
-	kind kind
-	main bool
-	out  []nodeKey
-}
+const (
+	// Network is traffic between resources: a security-group rule with a
+	// peer that the sender's egress allows, a load balancer forwarding to a
+	// target, a CloudFront origin, egress through a NAT or gateway endpoint.
+	// Labels are ports.
+	Network EdgeKind = "network"
+	// Access is an API call on a resource's data that an IAM policy of the
+	// caller's role allows (read, write, publish, ...), and log delivery.
+	Access EdgeKind = "access"
+	// Event is an invocation or notification: alarm actions, EventBridge
+	// targets, SNS subscriptions, Lambda permissions, custom resources.
+	Event EdgeKind = "event"
+)
 
-// Node is a main resource (or a stack's alarms) in the diagram.
+// Node is a drawn resource, a group of them (a stack's alarms, interface
+// endpoints that share security groups) or something outside the stacks
+// (the internet, CloudWatch metrics); Stack is "" for those.
 type Node struct {
-	ID, Stack, Label, Shape string
-	Kind                    string
+	ID, Stack, Kind string
+	Name            string // physical name where the template has one
+	Label           string
+	Shape           string
 }
 
-// Edge links two nodes. InVPC marks "runs in this VPC" edges.
+// Edge is one flow between two nodes, labelled with ports (network) or
+// verbs (access, event).
 type Edge struct {
 	From, To string
-	InVPC    bool
+	Kind     EdgeKind
+	Labels   []string
 }
 
 // Diagram is the graph of one stage, grouped by stack.
@@ -43,296 +55,263 @@ type Diagram struct {
 	Edges  []Edge
 }
 
-const maxDepth = 4
+type edgeKey struct {
+	from, to string
+	kind     EdgeKind
+}
 
-type graph struct {
-	res    map[nodeKey]*resource
-	nodeOf map[nodeKey]string // main resource -> diagram node id
-	alarms map[string]int     // stack -> alarm count
+type edgeFacts struct {
+	ports map[string]bool
+	notes map[string]bool
+}
+
+// builder collects the nodes and flows of a stage.
+type builder struct {
+	idx    *stageIndex
+	nodes  map[string]*Node
+	nodeOf map[nodeKey]string
+	// members are the resources behind a node, in stack and id order.
+	members map[string][]nodeKey
+	edges   map[edgeKey]*edgeFacts
+	net     *network
 }
 
 // buildDiagram builds the diagram of the stacks of one stage.
 func buildDiagram(stage string, stacks []cfn.Stack) Diagram {
-	g := &graph{res: map[nodeKey]*resource{}, nodeOf: map[nodeKey]string{}, alarms: map[string]int{}}
-	exports, ssmNames := index(stacks)
-	d := Diagram{Stage: stage}
-	nodes := map[string]Node{}
-	for _, st := range stacks {
-		d.Stacks = append(d.Stacks, st.Name)
-		t := st.Template
-		for _, id := range t.LogicalIDs() {
-			r := t.Resources[id]
-			key := nodeKey{st.Name, id}
-			k, main := classify(id, r)
-			var refs cfn.Refs
-			if main && k.name == kindAlarms.name {
-				refs = cfn.CollectRefs(pick(r.Properties, alarmActionProps))
-			} else {
-				refs = cfn.CollectRefs(r.Properties)
+	b := &builder{idx: newStageIndex(stacks), nodes: map[string]*Node{}, nodeOf: map[nodeKey]string{}, members: map[string][]nodeKey{}, edges: map[edgeKey]*edgeFacts{}}
+	b.addResourceNodes()
+	b.net = newNetwork(b)
+	b.networkFlows()
+	b.loadBalancerFlows()
+	b.cloudFrontFlows()
+	b.grants()
+	b.events()
+	return b.diagram(stage)
+}
+
+func (b *builder) addResourceNodes() {
+	alarms := map[string]int{}
+	endpointGroups := map[string][]nodeKey{}
+	b.idx.each(func(k nodeKey, r cfn.Resource) {
+		if r.Type == "AWS::EC2::VPCEndpoint" {
+			if strings.EqualFold(str(r.Properties, "VpcEndpointType"), "Interface") {
+				group := k.stack + "|" + fmt.Sprint(b.idx.keys(k.stack, r.Properties["SecurityGroupIds"]))
+				endpointGroups[group] = append(endpointGroups[group], k)
+				return
 			}
-			g.res[key] = &resource{key: key, res: r, kind: k, main: main, out: resolveRefs(st, refs, exports, ssmNames)}
-			if !main {
-				continue
-			}
-			if k.name == kindAlarms.name {
-				g.alarms[st.Name]++
-				g.nodeOf[key] = nodeID(st.Name, "alarms")
-				continue
-			}
-			nid := nodeID(st.Name, id)
-			g.nodeOf[key] = nid
-			nodes[nid] = Node{ID: nid, Stack: st.Name, Label: k.label + "\\n" + displayName(id, r, k), Shape: k.shape, Kind: k.name}
+			svc := endpointService(b.idx.literal(k.stack, r.Properties["ServiceName"]))
+			b.addNode(k, kindGateway, svc, kindGateway.label+"\\n"+svc)
+			return
 		}
-	}
-	for stack, n := range g.alarms {
-		nid := nodeID(stack, "alarms")
-		nodes[nid] = Node{ID: nid, Stack: stack, Label: fmt.Sprintf("%s\\n%d", kindAlarms.label, n), Shape: kindAlarms.shape, Kind: kindAlarms.name}
-	}
-	edges := g.edges()
-	for _, id := range slices.Sorted(maps.Keys(nodes)) {
-		d.Nodes = append(d.Nodes, nodes[id])
-	}
-	sort.Slice(d.Nodes, func(i, j int) bool {
-		if d.Nodes[i].Stack != d.Nodes[j].Stack {
-			return d.Nodes[i].Stack < d.Nodes[j].Stack
+		kd, ok := classify(k.id, r)
+		if !ok {
+			return
 		}
-		return d.Nodes[i].ID < d.Nodes[j].ID
+		if kd.name == kindAlarms.name {
+			alarms[k.stack]++
+			b.member(k, nodeID(k.stack, "alarms"))
+			return
+		}
+		name := displayName(k.id, r, kd)
+		label := kd.label + "\\n" + name
+		if kd.name == kindASG.name {
+			if slug := tagValue(r, "FleetSlug"); slug != "" {
+				label += "\\nfleet " + slug
+			}
+		}
+		b.addNode(k, kd, name, label)
 	})
-	d.Edges = edges
+	for stack, n := range alarms {
+		id := nodeID(stack, "alarms")
+		b.nodes[id] = &Node{ID: id, Stack: stack, Kind: kindAlarms.name, Name: stack, Label: fmt.Sprintf("%s\\n%d", kindAlarms.label, n), Shape: kindAlarms.shape}
+	}
+	for _, group := range slices.Sorted(maps.Keys(endpointGroups)) {
+		members := endpointGroups[group]
+		var services []string
+		for _, k := range members {
+			r, _ := b.idx.resource(k)
+			services = append(services, endpointService(b.idx.literal(k.stack, r.Properties["ServiceName"])))
+		}
+		sort.Strings(services)
+		id := nodeID(members[0].stack, "endpoints_"+members[0].id)
+		b.nodes[id] = &Node{ID: id, Stack: members[0].stack, Kind: kindEndpoints.name, Name: strings.Join(services, ", "),
+			Label: kindEndpoints.label + "\\n" + wrap(services, 3), Shape: kindEndpoints.shape}
+		for _, k := range members {
+			b.member(k, id)
+		}
+	}
+}
+
+func (b *builder) addNode(k nodeKey, kd kind, name, label string) string {
+	id := nodeID(k.stack, k.id)
+	b.member(k, id)
+	b.nodes[id] = &Node{ID: id, Stack: k.stack, Kind: kd.name, Name: name, Label: label, Shape: kd.shape}
+	return id
+}
+
+func (b *builder) member(k nodeKey, id string) {
+	b.nodeOf[k] = id
+	b.members[id] = append(b.members[id], k)
+}
+
+// outside returns the node of something outside the stacks, creating it.
+func (b *builder) outside(kd kind, name string) string {
+	id := nodeID("outside", kd.name+"_"+name)
+	if _, ok := b.nodes[id]; !ok {
+		label := kd.label
+		if name != kd.label {
+			label += "\\n" + name
+		}
+		b.nodes[id] = &Node{ID: id, Kind: kd.name, Name: name, Label: label, Shape: kd.shape}
+	}
+	return id
+}
+
+// node returns the diagram node of a resource, "" when it is not drawn.
+func (b *builder) node(k nodeKey) string { return b.nodeOf[k] }
+
+// nodesOf returns the drawn nodes a property value refers to.
+func (b *builder) nodesOf(stack string, v any) []string {
+	var out []string
+	for _, k := range b.idx.keys(stack, v) {
+		if id := b.node(k); id != "" && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (b *builder) add(from, to string, kind EdgeKind, port string, notes ...string) {
+	if from == "" || to == "" || (from == to && kind != Access) {
+		return
+	}
+	k := edgeKey{from, to, kind}
+	f := b.edges[k]
+	if f == nil {
+		f = &edgeFacts{ports: map[string]bool{}, notes: map[string]bool{}}
+		b.edges[k] = f
+	}
+	if port != "" {
+		f.ports[port] = true
+	}
+	for _, n := range notes {
+		if n != "" {
+			f.notes[n] = true
+		}
+	}
+}
+
+func (b *builder) flow(from, to, port string, notes ...string) {
+	b.add(from, to, Network, port, notes...)
+}
+func (b *builder) access(from, to, verb string) { b.add(from, to, Access, "", verb) }
+func (b *builder) event(from, to, what string)  { b.add(from, to, Event, "", what) }
+
+func (b *builder) diagram(stage string) Diagram {
+	d := Diagram{Stage: stage}
+	for _, st := range b.idx.stacks {
+		d.Stacks = append(d.Stacks, st.Name)
+	}
+	for _, id := range slices.Sorted(maps.Keys(b.nodes)) {
+		d.Nodes = append(d.Nodes, *b.nodes[id])
+	}
+	sort.SliceStable(d.Nodes, func(i, j int) bool { return d.Nodes[i].Stack < d.Nodes[j].Stack })
+	for k, f := range b.edges {
+		d.Edges = append(d.Edges, Edge{From: k.from, To: k.to, Kind: k.kind, Labels: f.labels()})
+	}
+	sort.Slice(d.Edges, func(i, j int) bool {
+		a, c := d.Edges[i], d.Edges[j]
+		if a.From != c.From {
+			return a.From < c.From
+		}
+		if a.To != c.To {
+			return a.To < c.To
+		}
+		return a.Kind < c.Kind
+	})
 	return d
 }
 
-// index maps export names and SSM parameter names to the resources behind
-// them, so references across stacks become edges.
-func index(stacks []cfn.Stack) (map[string][]nodeKey, map[string][]nodeKey) {
-	exports, ssm := map[string][]nodeKey{}, map[string][]nodeKey{}
-	for _, st := range stacks {
-		t := st.Template
-		for _, name := range slices.Sorted(maps.Keys(t.Outputs)) {
-			o := t.Outputs[name]
-			if o.Export == nil {
-				continue
-			}
-			exp, ok := o.Export.Name.(string)
-			if !ok {
-				continue
-			}
-			for _, id := range cfn.CollectRefs(o.Value).IDs {
-				if _, ok := t.Resources[id]; ok {
-					exports[exp] = append(exports[exp], nodeKey{st.Name, id})
-				}
-			}
-		}
-		for _, id := range t.OfType("AWS::SSM::Parameter") {
-			if name, ok := t.Resources[id].Properties["Name"].(string); ok {
-				ssm[name] = append(ssm[name], nodeKey{st.Name, id})
-			}
-		}
+// labels lists ports first (in numeric order, on one line), then notes;
+// "read" and "write" on the same edge become "read/write".
+func (f *edgeFacts) labels() []string {
+	var out []string
+	if len(f.ports) > 0 {
+		ports := slices.Collect(maps.Keys(f.ports))
+		sort.Slice(ports, func(i, j int) bool { return portLess(ports[i], ports[j]) })
+		out = append(out, strings.Join(ports, ", "))
 	}
-	return exports, ssm
+	notes := maps.Clone(f.notes)
+	if notes["read"] && notes["write"] {
+		delete(notes, "read")
+		delete(notes, "write")
+		notes["read/write"] = true
+	}
+	return append(out, slices.Sorted(maps.Keys(notes))...)
 }
 
-// resolveRefs turns a resource's references into resource keys: same-stack
-// ids, imported exports, SSM-typed parameters and {{resolve:ssm:...}}.
-func resolveRefs(st cfn.Stack, refs cfn.Refs, exports, ssm map[string][]nodeKey) []nodeKey {
-	seen := map[nodeKey]bool{}
-	for _, id := range refs.IDs {
-		if _, ok := st.Template.Resources[id]; ok {
-			seen[nodeKey{st.Name, id}] = true
-		} else if p, ok := st.Template.Parameters[id]; ok {
-			if name, ok := p.Default.(string); ok {
-				for _, k := range ssm[name] {
-					seen[k] = true
-				}
-			}
-		}
+func portLess(a, b string) bool {
+	na, errA := strconv.Atoi(strings.SplitN(a, "-", 2)[0])
+	nb, errB := strconv.Atoi(strings.SplitN(b, "-", 2)[0])
+	if errA == nil && errB == nil && na != nb {
+		return na < nb
 	}
-	for _, name := range refs.Imports {
-		for _, k := range exports[name] {
-			seen[k] = true
-		}
+	if (errA == nil) != (errB == nil) {
+		return errA == nil
 	}
-	for _, name := range refs.SSM {
-		for _, k := range ssm[name] {
-			seen[k] = true
-		}
-	}
-	out := make([]nodeKey, 0, len(seen))
-	for k := range seen {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
-	return out
+	return a < b
 }
 
-func less(a, b nodeKey) bool {
-	if a.stack != b.stack {
-		return a.stack < b.stack
-	}
-	return a.id < b.id
-}
-
-// reach walks outgoing references from start up to maxDepth, stopping at main
-// resources (returned, not walked through) and skipping opaque ones.
-func (g *graph) reach(start nodeKey, toVPC bool) map[nodeKey]bool {
-	seen := map[nodeKey]bool{start: true}
-	frontier := []nodeKey{start}
-	for depth := 0; depth < maxDepth && len(frontier) > 0; depth++ {
-		var next []nodeKey
-		for _, k := range frontier {
-			for _, o := range g.res[k].out {
-				r := g.res[o]
-				if seen[o] || r == nil {
-					continue
-				}
-				if isOpaque(r.res) && !(toVPC && plumbingTypes[r.res.Type]) {
-					continue
-				}
-				seen[o] = true
-				if !r.main {
-					next = append(next, o)
-				}
-			}
-		}
-		frontier = next
-	}
-	delete(seen, start)
-	return seen
-}
-
-// edges infers the diagram's edges:
-//   - a main resource that references another (directly or through resources
-//     that are not main) points at it; reaching a VPC makes an "in VPC" edge;
-//   - main resources that share a resource (a target group, a security group
-//     that another one allows in) are linked in request-flow order, as are
-//     the main resources a connector (listener, subscription, ingress rule)
-//     ties together. Links between two of the same rank are left out.
-func (g *graph) edges() []Edge {
-	keys := make([]nodeKey, 0, len(g.res))
-	for k := range g.res {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return less(keys[i], keys[j]) })
-
-	set := map[Edge]bool{}
-	owners := map[nodeKey][]nodeKey{}
-	for _, k := range keys {
-		r := g.res[k]
-		if !r.main {
-			continue
-		}
-		for _, o := range sortedNodeKeys(g.reach(k, false)) {
-			if g.res[o].main {
-				if g.res[o].kind.name != kindVPC.name {
-					g.addEdge(set, k, o, false)
-				}
-				continue
-			}
-			owners[o] = append(owners[o], k)
-		}
-		if r.kind.name == kindVPC.name || r.kind.name == kindAlarms.name {
-			continue
-		}
-		for _, o := range sortedNodeKeys(g.reach(k, true)) {
-			if g.res[o].main && g.res[o].kind.name == kindVPC.name {
-				g.addEdge(set, k, o, true)
-			}
-		}
-	}
-	for _, k := range keys {
-		r := g.res[k]
-		if r.main || isOpaque(r.res) {
-			continue
-		}
-		var members []nodeKey
-		if len(owners[k]) == 0 {
-			// A connector: nothing main owns it, it ties things together.
-			for _, o := range sortedNodeKeys(g.reach(k, false)) {
-				if g.res[o].main {
-					members = append(members, o)
-				} else {
-					members = append(members, owners[o]...)
-				}
-			}
-		} else {
-			members = owners[k]
-		}
-		g.linkByRank(set, members)
-	}
-	edges := make([]Edge, 0, len(set))
-	for e := range set {
-		edges = append(edges, e)
-	}
-	sort.Slice(edges, func(i, j int) bool {
-		if edges[i].From != edges[j].From {
-			return edges[i].From < edges[j].From
-		}
-		return edges[i].To < edges[j].To
-	})
-	return edges
-}
-
-func (g *graph) linkByRank(set map[Edge]bool, members []nodeKey) {
-	for _, a := range members {
-		for _, b := range members {
-			ka, kb := g.res[a].kind, g.res[b].kind
-			if ka.name == kindVPC.name || kb.name == kindVPC.name || ka.rank >= kb.rank {
-				continue
-			}
-			g.addEdge(set, a, b, false)
-		}
-	}
-}
-
-func (g *graph) addEdge(set map[Edge]bool, from, to nodeKey, inVPC bool) {
-	f, t := g.nodeOf[from], g.nodeOf[to]
-	if f == "" || t == "" || f == t {
-		return
-	}
-	set[Edge{From: f, To: t, InVPC: inVPC}] = true
-}
-
-func sortedNodeKeys(m map[nodeKey]bool) []nodeKey {
-	out := make([]nodeKey, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
-	return out
-}
-
-func pick(m map[string]any, keys []string) map[string]any {
-	out := map[string]any{}
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// displayName prefers a literal physical name; an ASG shows its fleet.
+// displayName prefers a literal physical name.
 func displayName(id string, r cfn.Resource, k kind) string {
-	name := shortID(id)
 	for _, p := range k.props {
 		if s, ok := r.Properties[p].(string); ok && s != "" {
-			name = s
-			break
+			return s
 		}
 	}
-	if k.name == kindASG.name {
-		if tags, ok := r.Properties["Tags"].([]any); ok {
-			for _, t := range tags {
-				m, _ := t.(map[string]any)
-				if m["Key"] == "FleetSlug" {
-					if v, ok := m["Value"].(string); ok {
-						name += "\\nfleet " + v
-					}
-				}
-			}
+	switch k.name {
+	case kindBudget.name:
+		if s, ok := dig(r.Properties, "Budget", "BudgetName").(string); ok {
+			return s
 		}
+	case kindSchedule.name:
+		if s := str(r.Properties, "Recurrence"); s != "" {
+			if tz := str(r.Properties, "TimeZone"); tz != "" {
+				s += " " + tz
+			}
+			return s
+		}
+	}
+	return shortID(id)
+}
+
+func tagValue(r cfn.Resource, key string) string {
+	for _, t := range list(r.Properties["Tags"]) {
+		m, _ := t.(map[string]any)
+		if m["Key"] == key {
+			s, _ := m["Value"].(string)
+			return s
+		}
+	}
+	return ""
+}
+
+// endpointService shortens com.amazonaws.<region>.ecr.api to ecr.api.
+func endpointService(name string) string {
+	parts := strings.Split(name, ".")
+	if len(parts) > 3 && parts[0] == "com" && parts[1] == "amazonaws" {
+		return strings.Join(parts[3:], ".")
 	}
 	return name
+}
+
+// wrap joins items, n per line.
+func wrap(items []string, n int) string {
+	var lines []string
+	for i := 0; i < len(items); i += n {
+		lines = append(lines, strings.Join(items[i:min(i+n, len(items))], ", "))
+	}
+	return strings.Join(lines, "\\n")
 }
 
 // nodeID is a DOT-safe id for a resource of a stack.

@@ -1,6 +1,9 @@
 // Command diagram draws the architecture of one stage of the synthesized app
-// (cdk.out) as Graphviz DOT: main resources grouped per stack, with edges
-// from cross-stack and within-stack references.
+// (cdk.out) as Graphviz DOT: resources grouped per stack, and an edge only
+// for a real flow: network traffic that security groups, listeners and
+// routes allow, data access that IAM policies grant, and invocations or
+// notifications (see README.md). Sharing a security group, a secret or a
+// cluster never links two resources.
 //
 //	go run ./tools/diagram --cdk-out cdk.out --stage staging -o docs/architecture.dot
 package main
