@@ -116,6 +116,7 @@ var commonFlows = []string{
 	"bucket:bp-{s}-models-111111111111 -> bucket:bp-{s}-access-logs-111111111111 [access: access logs]",
 	"bucket:bp-{s}-comfyui-logs-111111111111 -> bucket:bp-{s}-access-logs-111111111111 [access: access logs]",
 	// invocations and notifications
+	"alarms:bp-{s}-network -> sns:bp-{s}-ops-alerts [event: notify]", // the NAT bytes alarms, beside the NATs
 	"alarms:bp-{s}-observability -> sns:bp-{s}-ops-alerts [event: notify]",
 	"alarms:bp-{s}-gpu-fleet -> sns:bp-{s}-scale-to-zero [event: notify]",
 	"alarms:bp-{s}-gpu-fleet -> asg:bp-{s}-gpu-default [event: scaling policy]",
