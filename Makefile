@@ -63,7 +63,7 @@ diff: tools ## cdk diff STAGE=... against the deployed stacks (needs AWS credent
 
 preflight: ## check that AWS has what cdk.out's STAGE=... (STACKS=...) needs at deploy time: AMI and bootstrap SSM parameters, ECR images (needs AWS credentials)
 	@test -n "$(STAGE)" || (echo "usage: make preflight STAGE=staging|production [STACKS=\"network data\"]" && exit 2)
-	@test -f cdk.out/assembly-$(STAGE)/manifest.json || $(MAKE) synth
+	@grep -qs '"assembly-$(STAGE)"' cdk.out/manifest.json || $(MAKE) synth
 	$(PREFLIGHT)
 
 # Synthesize once, check that very cdk.out, then deploy it (--app cdk.out).

@@ -14,11 +14,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/bp/infra/tools/internal/cfn"
 )
 
 // result is what AWS said about the plan.
 type result struct {
-	Problems      []string
+	Problems      []problem
 	Caller        string // account of the credentials
 	ParamsChecked int
 	ImagesChecked int
@@ -34,11 +36,11 @@ func check(ctx context.Context, p *plan) result {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		res.Problems = append(res.Problems, fmt.Sprintf("cannot load the AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err))
+		res.Problems = problemsOf(nil, fmt.Sprintf("cannot load the AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err))
 		return res
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		res.Problems = append(res.Problems, fmt.Sprintf("no AWS credentials: %v; the preflight uses the same default chain as cdk deploy: set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for stage %s's account", err, p.Stage))
+		res.Problems = problemsOf(nil, fmt.Sprintf("no AWS credentials: %v; the preflight uses the same default chain as cdk deploy: set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for stage %s's account", err, p.Stage))
 		return res
 	}
 	a := &awsClients{cfg: cfg, ssm: map[string]*ssm.Client{}, ecr: map[string]*ecr.Client{}}
@@ -46,18 +48,18 @@ func check(ctx context.Context, p *plan) result {
 	// Checking another account would report everything missing for the wrong reason.
 	caller, err := a.callerAccount(ctx, p.region(cfg))
 	if err != nil {
-		res.Problems = append(res.Problems, fmt.Sprintf("the AWS credentials were rejected by sts:GetCallerIdentity: %v; renew them (e.g. `aws sso login`) and re-run", err))
+		res.Problems = problemsOf(nil, fmt.Sprintf("the AWS credentials were rejected by sts:GetCallerIdentity: %v; renew them (e.g. `aws sso login`) and re-run", err))
 		return res
 	}
 	res.Caller = caller
 	if want := p.accounts(); len(want) > 0 && !slices.Contains(want, caller) {
-		res.Problems = append(res.Problems, fmt.Sprintf("stage %s deploys to account %s (the stacks' environment in cdk.out), but the AWS credentials are for account %s: use credentials of account %s (e.g. AWS_PROFILE=<its profile>)", p.Stage, strings.Join(want, ", "), caller, strings.Join(want, ", ")))
+		res.Problems = problemsOf(nil, fmt.Sprintf("stage %s deploys to account %s (the stacks' environment in cdk.out), but the AWS credentials are for account %s: use credentials of account %s (e.g. AWS_PROFILE=<its profile>)", p.Stage, strings.Join(want, ", "), caller, strings.Join(want, ", ")))
 		return res
 	}
 
 	for _, pc := range p.Params {
 		res.ParamsChecked++
-		res.Problems = append(res.Problems, a.checkParam(ctx, p, pc, cfg.Region)...)
+		res.Problems = append(res.Problems, problemsOf(allStacks(pc.Uses), a.checkParam(ctx, p, pc, cfg.Region)...)...)
 	}
 	res.Problems = append(res.Problems, a.checkImages(ctx, p, cfg.Region, &res.ImagesChecked)...)
 	return res
@@ -137,8 +139,8 @@ func (a *awsClients) checkParam(ctx context.Context, p *plan, pc *paramCheck, de
 
 // checkImages asks ECR for every image; a repository that does not exist
 // yet is reported once with every image that needs it.
-func (a *awsClients) checkImages(ctx context.Context, p *plan, defaultRegion string, checked *int) []string {
-	var probs []string
+func (a *awsClients) checkImages(ctx context.Context, p *plan, defaultRegion string, checked *int) []problem {
+	var probs []problem
 	var noRepo []*imageCheck
 	for _, ic := range p.Images {
 		*checked++
@@ -153,12 +155,12 @@ func (a *awsClients) checkImages(ctx context.Context, p *plan, defaultRegion str
 		switch code := apiCode(err); {
 		case err == nil && len(out.ImageDetails) > 0:
 		case err == nil || code == "ImageNotFoundException":
-			probs = append(probs, missingImage(p, ic))
+			probs = append(probs, problemsOf([]cfn.Stack{ic.Stack}, missingImage(p, ic))...)
 		case code == "RepositoryNotFoundException":
 			noRepo = append(noRepo, ic)
 		default:
-			probs = append(probs, cannotCheck(ic.Stack.ShortName(), "image "+ic.Ref(), err,
-				"ecr:DescribeImages", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, or(ic.RepoStack.Account, "<account>"), ic.Repo)))
+			probs = append(probs, problemsOf([]cfn.Stack{ic.Stack}, cannotCheck(ic.Stack.ShortName(), "image "+ic.Ref(), err,
+				"ecr:DescribeImages", fmt.Sprintf("arn:aws:ecr:%s:%s:repository/%s", region, or(ic.RepoStack.Account, "<account>"), ic.Repo)))...)
 		}
 	}
 	return append(probs, missingRepositories(p, noRepo)...)

@@ -78,7 +78,7 @@ func notAnAMI(p *plan, pc *paramCheck, region, value string) []string {
 // else a plain put-parameter with the data type that makes SSM verify the AMI.
 func publishAMI(pc *paramCheck, region string) string {
 	if m := fleetAMIParam.FindStringSubmatch(pc.Name); m != nil {
-		return fmt.Sprintf("`make ami-build PACKER_VAR_FILE=packer/vars/%s-%s.pkrvars.hcl` (fill in its placeholders first, see packer/README.md)", m[2], m[3])
+		return fmt.Sprintf("`make ami-build PACKER_VAR_FILE=packer/vars/%s-%s.pkrvars.hcl` (create or fill in that file first, as packer/README.md describes)", m[2], m[3])
 	}
 	return fmt.Sprintf("`aws ssm put-parameter --region %s --name %s --type String --data-type aws:ec2:image --value ami-<id> --overwrite`", region, pc.Name)
 }
@@ -92,7 +92,7 @@ func missingImage(p *plan, ic *imageCheck) string {
 
 // missingRepositories reports repositories that do not exist, one line per
 // repository with every image and service that needs it.
-func missingRepositories(p *plan, ics []*imageCheck) []string {
+func missingRepositories(p *plan, ics []*imageCheck) []problem {
 	var repos []string
 	byRepo := map[string][]*imageCheck{}
 	for _, ic := range ics {
@@ -101,7 +101,7 @@ func missingRepositories(p *plan, ics []*imageCheck) []string {
 		}
 		byRepo[ic.Repo] = append(byRepo[ic.Repo], ic)
 	}
-	var out []string
+	var out []problem
 	for _, repo := range repos {
 		list := byRepo[repo]
 		var stacks []cfn.Stack
@@ -124,11 +124,11 @@ func missingRepositories(p *plan, ics []*imageCheck) []string {
 		first := p.withDependencies(owner.ArtifactID)
 		head := fmt.Sprintf("%s: %s, but repository %s (stack %s) does not exist yet", stackList(stacks), strings.Join(needs, "; "), repo, owner.ShortName())
 		if p.deploying(owner.ArtifactID) {
-			out = append(out, fmt.Sprintf("%s: it will be created by this deploy, and its images must be pushed before %s can start: deploy %s first (%s), push, then the rest (%s), or use %s (%s)",
-				head, stackList(stacks), strings.Join(first, "+"), p.deployCmd(first, ""), p.deployCmd(nil, ""), startAtZeroContext, p.deployCmd(p.Selected, "CDK_CONTEXT='"+startAtZeroContext+"'")))
+			out = append(out, problemsOf(stacks, fmt.Sprintf("%s: it will be created by this deploy, and its images must be pushed before %s can start: deploy %s first (%s), push, then the rest (%s), or use %s (%s)",
+				head, stackList(stacks), strings.Join(first, "+"), p.deployCmd(first, ""), p.deployCmd(nil, ""), startAtZeroContext, p.deployCmd(p.Selected, "CDK_CONTEXT='"+startAtZeroContext+"'")))...)
 		} else {
-			out = append(out, fmt.Sprintf("%s, and stack %s is not part of this deploy: deploy it first (%s), push the images, then re-run %s",
-				head, owner.ShortName(), p.deployCmd(first, ""), p.rerun()))
+			out = append(out, problemsOf(stacks, fmt.Sprintf("%s, and stack %s is not part of this deploy: deploy it first (%s), push the images, then re-run %s",
+				head, owner.ShortName(), p.deployCmd(first, ""), p.rerun()))...)
 		}
 	}
 	return out

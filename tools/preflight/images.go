@@ -80,12 +80,12 @@ func (p *plan) collectImages(s cfn.Stack) {
 				continue // a public or third-party image: nothing of ours to push
 			}
 			if err != nil {
-				p.Problems = append(p.Problems, fmt.Sprintf("%s: task definition %s container %s: cannot read its ECR image (%v); the preflight reads Fn::Join [account, .dkr.ecr., region, ., URL suffix, /, Ref or Fn::ImportValue of the repository, :tag], as CDK's ContainerImage.fromEcrRepository writes it", s.ShortName(), id, cname, err))
+				p.Problems = append(p.Problems, problemsOf([]cfn.Stack{s}, fmt.Sprintf("%s: task definition %s container %s: cannot read its ECR image (%v); the preflight reads Fn::Join [account, .dkr.ecr., region, ., URL suffix, /, Ref or Fn::ImportValue of the repository, :tag], as CDK's ContainerImage.fromEcrRepository writes it", s.ShortName(), id, cname, err))...)
 				continue
 			}
 			repo, owner, err := p.resolveRepository(s, ref.repo)
 			if err != nil {
-				p.Problems = append(p.Problems, fmt.Sprintf("%s: task definition %s container %s: %v", s.ShortName(), id, cname, err))
+				p.Problems = append(p.Problems, problemsOf([]cfn.Stack{s}, fmt.Sprintf("%s: task definition %s container %s: %v", s.ShortName(), id, cname, err))...)
 				continue
 			}
 			svcs := byTask[id]

@@ -74,7 +74,7 @@ func (p *plan) collectParams(s cfn.Stack) {
 		}
 		def, ok := par.Default.(string)
 		if !ok || def == "" {
-			p.Problems = append(p.Problems, fmt.Sprintf("%s: template parameter %s (%s) has no default parameter name, so cdk deploy cannot fill it: give it a Default in the stack", s.ShortName(), n, par.Type))
+			p.Problems = append(p.Problems, problemsOf([]cfn.Stack{s}, fmt.Sprintf("%s: template parameter %s (%s) has no default parameter name, so cdk deploy cannot fill it: give it a Default in the stack", s.ShortName(), n, par.Type))...)
 			continue
 		}
 		p.addParam(s, def, paramUse{What: "template parameter " + n}, amiParams[n] || slices.Contains(amiParamTypes, par.Type))

@@ -17,8 +17,22 @@ type plan struct {
 	Deploy   []cfn.Stack // what cdk deploy will deploy: the selection and its dependencies
 	Params   []*paramCheck
 	Images   []*imageCheck
-	Notes    []string // what is deliberately not checked, and why
-	Problems []string // found in the templates themselves (a shape the preflight cannot read)
+	Notes    []string  // what is deliberately not checked, and why
+	Problems []problem // found in the templates themselves (a shape the preflight cannot read)
+}
+
+// problem is one line of the report and the stacks it blocks (none: the whole run).
+type problem struct {
+	Stacks []cfn.Stack
+	Text   string
+}
+
+func problemsOf(stacks []cfn.Stack, lines ...string) []problem {
+	out := make([]problem, 0, len(lines))
+	for _, l := range lines {
+		out = append(out, problem{Stacks: stacks, Text: l})
+	}
+	return out
 }
 
 // buildPlan loads the stage's stacks from cdk.out and collects the checks of

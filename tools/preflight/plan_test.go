@@ -1,13 +1,14 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/bp/infra/tools/internal/cfn"
 )
 
 // What the preflight will ask AWS, read offline from the fixture: the names
@@ -48,10 +49,17 @@ func TestPlanOfTheFixture(t *testing.T) {
 // CDK emits, for both stages.
 func TestPlanOfTheSynthesizedAssembly(t *testing.T) {
 	cdkOut := filepath.Join("..", "..", "cdk.out")
+	stacks, err := cfn.LoadAssembly(cdkOut, "bp")
+	if err != nil {
+		t.Skipf("skipped: no synthesized assembly in %s (run make synth): %v", cdkOut, err)
+	}
+	checked := 0
 	for _, stage := range []string{"staging", "production"} {
-		if _, err := os.Stat(filepath.Join(cdkOut, "assembly-"+stage, "manifest.json")); err != nil {
-			t.Skipf("skipped: no synthesized %s in %s (run make synth)", stage, cdkOut)
+		if !slices.Contains(cfn.Stages(stacks), stage) {
+			t.Logf("%s is not in %s (make synth STAGE=... wrote only some stages)", stage, cdkOut)
+			continue
 		}
+		checked++
 		p, err := buildPlan(cdkOut, stage, "bp", "")
 		require.NoError(t, err)
 		assert.Empty(t, p.Problems, stage)
@@ -68,6 +76,9 @@ func TestPlanOfTheSynthesizedAssembly(t *testing.T) {
 		}
 		slices.Sort(repos)
 		assert.Equal(t, []string{"bp-backend-" + stage, "bp-frontend-" + stage}, repos, stage)
+	}
+	if checked == 0 {
+		t.Skipf("skipped: %s has neither staging nor production", cdkOut)
 	}
 }
 

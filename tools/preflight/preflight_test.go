@@ -41,7 +41,7 @@ func TestMissingAMIParameterNamesTheParameterAndTheAMIBuild(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1)
 	assert.Equal(t, "gpu-fleet: fleet launch template bp-staging-gpu-default needs SSM parameter /bp/ami/fleets/staging/gpu-default (no AMI yet): "+
-		"build and publish one with `make ami-build PACKER_VAR_FILE=packer/vars/staging-gpu-default.pkrvars.hcl` (fill in its placeholders first, see packer/README.md), "+
+		"build and publish one with `make ami-build PACKER_VAR_FILE=packer/vars/staging-gpu-default.pkrvars.hcl` (create or fill in that file first, as packer/README.md describes), "+
 		"then re-run `make deploy STAGE=staging`; or deploy the stacks before it: `make deploy STAGE=staging STACKS=\"network data compute\"`",
 		r.problems()[0])
 	assert.Contains(t, r.stderr, "preflight: staging: 1 problem(s)")
@@ -221,4 +221,46 @@ func TestAccessDeniedNamesTheActionAndResource(t *testing.T) {
 	for _, target := range targets {
 		assert.Equal(t, "AmazonSSM.GetParameter", target)
 	}
+}
+
+// The README's first deploy, step by step, with what each step leaves in
+// AWS: the preflight of every deploy in the sequence passes, in this order.
+func TestFirstDeploySequencePassesStepByStep(t *testing.T) {
+	url := moto(t)
+	s := newSeed(t, url)
+	env := awsEnv(motoEndpoints(url))
+
+	// 1. cdk bootstrap aws://111111111111/us-east-1
+	s.bootstrapped()
+	// 2. make deploy STAGE=staging STACKS="network data": the data stack creates the repositories.
+	r := runPreflight(t, env, fixtureArgs(fixture, "--stacks", "network data")...)
+	require.Equal(t, 0, r.code)
+	s.repos()
+	// 3. push the images (pipeline or docker push); 4. make ami-build publishes the AMI id.
+	s.pushed().ami()
+	// 5. make deploy STAGE=staging
+	r = runPreflight(t, env, fixtureArgs(fixture)...)
+	assert.Equal(t, 0, r.code)
+}
+
+// The alternative: services at zero first, images and AMI later.
+func TestFirstDeployWithServicesAtZeroPassesStepByStep(t *testing.T) {
+	url := moto(t)
+	s := newSeed(t, url)
+	env := awsEnv(motoEndpoints(url))
+	atZero := copyFixture(t, map[string]func(map[string]any){computeTemplate: func(doc map[string]any) {
+		for _, svc := range resources(doc, "AWS::ECS::Service") {
+			svc["Properties"].(map[string]any)["DesiredCount"] = 0
+		}
+	}})
+
+	s.bootstrapped()
+	// make deploy STAGE=staging STACKS="network data compute" CDK_CONTEXT='-c cluster.servicesStartAtZero=true'
+	r := runPreflight(t, env, fixtureArgs(atZero, "--stacks", "network data compute")...)
+	require.Equal(t, 0, r.code)
+	s.repos()
+	// push the images, make ami-build, then make deploy STAGE=staging (services at their minimum again)
+	s.pushed().ami()
+	r = runPreflight(t, env, fixtureArgs(fixture)...)
+	assert.Equal(t, 0, r.code)
 }
