@@ -36,11 +36,11 @@ func check(ctx context.Context, p *plan) result {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		res.Problems = problemsOf(nil, fmt.Sprintf("cannot load the AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err))
+		res.Problems = append(res.Problems, problemsOf(nil, fmt.Sprintf("cannot load the AWS configuration: %v (check AWS_PROFILE and ~/.aws/config)", err))...)
 		return res
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		res.Problems = problemsOf(nil, fmt.Sprintf("no AWS credentials: %v; the preflight uses the same default chain as cdk deploy: set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for stage %s's account", err, p.Stage))
+		res.Problems = append(res.Problems, problemsOf(nil, fmt.Sprintf("no AWS credentials: %v; the preflight uses the same default chain as cdk deploy: set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for stage %s's account", err, p.Stage))...)
 		return res
 	}
 	a := &awsClients{cfg: cfg, ssm: map[string]*ssm.Client{}, ecr: map[string]*ecr.Client{}}
@@ -48,12 +48,12 @@ func check(ctx context.Context, p *plan) result {
 	// Checking another account would report everything missing for the wrong reason.
 	caller, err := a.callerAccount(ctx, p.region(cfg))
 	if err != nil {
-		res.Problems = problemsOf(nil, fmt.Sprintf("the AWS credentials were rejected by sts:GetCallerIdentity: %v; renew them (e.g. `aws sso login`) and re-run", err))
+		res.Problems = append(res.Problems, problemsOf(nil, fmt.Sprintf("the AWS credentials were rejected by sts:GetCallerIdentity: %v; renew them (e.g. `aws sso login`) and re-run", err))...)
 		return res
 	}
 	res.Caller = caller
 	if want := p.accounts(); len(want) > 0 && !slices.Contains(want, caller) {
-		res.Problems = problemsOf(nil, fmt.Sprintf("stage %s deploys to account %s (the stacks' environment in cdk.out), but the AWS credentials are for account %s: use credentials of account %s (e.g. AWS_PROFILE=<its profile>)", p.Stage, strings.Join(want, ", "), caller, strings.Join(want, ", ")))
+		res.Problems = append(res.Problems, problemsOf(nil, fmt.Sprintf("stage %s deploys to account %s (the stacks' environment in cdk.out), but the AWS credentials are for account %s: use credentials of account %s (e.g. AWS_PROFILE=<its profile>)", p.Stage, strings.Join(want, ", "), caller, strings.Join(want, ", ")))...)
 		return res
 	}
 

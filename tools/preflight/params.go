@@ -20,9 +20,8 @@ type paramCheck struct {
 }
 
 type paramUse struct {
-	Stacks     []cfn.Stack
-	What       string // "fleet launch template bp-staging-gpu-default", "template parameter BootstrapVersion"
-	LaunchTmpl bool
+	Stacks []cfn.Stack
+	What   string // "fleet launch template bp-staging-gpu-default", "template parameter BootstrapVersion"
 }
 
 // ssmParamType is the prefix of template parameter types CloudFormation
@@ -52,7 +51,7 @@ func (p *plan) collectParams(s cfn.Stack) {
 		switch v := image.(type) {
 		case string:
 			if name, ok := strings.CutPrefix(v, resolveSSMPrefix); ok {
-				p.addParam(s, name, paramUse{What: what, LaunchTmpl: true}, true)
+				p.addParam(s, name, paramUse{What: what}, true)
 			}
 		case map[string]any:
 			if ref, ok := v["Ref"].(string); ok {

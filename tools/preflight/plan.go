@@ -51,11 +51,10 @@ func buildPlan(cdkOut, stage, app, stacksFlag string) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range selected {
-		p.Selected = append(p.Selected, s.ShortName())
-	}
-	if stacksFlag == "" {
-		p.Selected = nil
+	if strings.TrimSpace(stacksFlag) != "" { // the fix commands repeat the user's selection
+		for _, s := range selected {
+			p.Selected = append(p.Selected, s.ShortName())
+		}
 	}
 	p.Deploy = cfn.WithDependencies(p.All, selected)
 	for _, s := range p.Deploy {

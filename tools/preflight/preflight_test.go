@@ -90,6 +90,8 @@ func TestRepositoriesCreatedByThisDeployAreAProblemForCompute(t *testing.T) {
 	for _, l := range r.problems() {
 		assert.Contains(t, l, "deploy network+data first (`make deploy STAGE=staging STACKS=\"network data\"`), push, then the rest (`make deploy STAGE=staging`), or use -c cluster.servicesStartAtZero=true")
 	}
+	// compute and observability (which depends on it) wait; the rest need none of it.
+	assert.Contains(t, r.stderr, "preflight: stacks that need none of it can deploy now: `make deploy STAGE=staging STACKS=\"network data gpu-fleet\"`\n")
 }
 
 // -c cluster.servicesStartAtZero=true synthesizes the services with
