@@ -13,6 +13,10 @@ stage=${2:?stage}
 dst=${3:?destination}
 sub="assembly-$stage"
 
+jq -e --arg sub "$sub" '.artifacts[$sub]' "$src/manifest.json" >/dev/null || {
+  echo "$src/manifest.json has no $sub: run make synth STAGE=$stage first" >&2
+  exit 1
+}
 rm -rf "$dst"
 mkdir -p "$dst/$sub"
 
