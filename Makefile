@@ -1,4 +1,4 @@
-# Every target runs offline except `tools` (npm registry), `diff` and `deploy` (AWS).
+# Every target runs offline except `tools` (npm registry), `diff`, `preflight` and `deploy` (AWS).
 SHELL := /bin/bash
 GO ?= go
 TOOLS := $(CURDIR)/.tools/node_modules/.bin
@@ -10,12 +10,18 @@ STAGE ?=
 # CI passes CDK_APPROVAL=never: the GitHub environment's reviewers are the gate there.
 CDK_APPROVAL ?= broadening
 STAGE_CTX := $(if $(STAGE),-c stage=$(STAGE),)
+# make deploy only: STACKS="network data" deploys some stacks of STAGE (and
+# what they depend on, as cdk deploy does); CDK_CONTEXT adds -c key=value.
+STACKS ?=
+CDK_CONTEXT ?=
+DEPLOY_SELECTION = $(if $(strip $(STACKS)),$(foreach s,$(STACKS),'$(STAGE)/$(s)'),'$(STAGE)/*')
+PREFLIGHT = $(GO) run ./tools/preflight --cdk-out cdk.out --stage $(STAGE)$(if $(strip $(STACKS)), --stacks "$(STACKS)",)
 
 # mk/*.mk add their targets (and append to LINT_TARGETS) before the rules below read it.
 .DEFAULT_GOAL := all
 LINT_TARGETS :=
 -include mk/*.mk
-.PHONY: all tools synth test test-race snapshot lint fmt-check vet diff deploy names clean help
+.PHONY: all tools synth test test-race snapshot lint fmt-check vet diff preflight deploy names clean help
 
 all: synth test
 
@@ -55,9 +61,17 @@ diff: tools ## cdk diff STAGE=... against the deployed stacks (needs AWS credent
 	@test -n "$(STAGE)" || (echo "usage: make diff STAGE=staging|production" && exit 2)
 	$(CDK) diff $(STAGE_CTX) '$(STAGE)/*'
 
-deploy: tools ## cdk deploy STAGE=... in dependency order (needs AWS credentials)
-	@test -n "$(STAGE)" || (echo "usage: make deploy STAGE=staging|production" && exit 2)
-	$(CDK) deploy $(STAGE_CTX) '$(STAGE)/*' --require-approval $(CDK_APPROVAL)
+preflight: ## check that AWS has what cdk.out's STAGE=... (STACKS=...) needs at deploy time: AMI and bootstrap SSM parameters, ECR images (needs AWS credentials)
+	@test -n "$(STAGE)" || (echo "usage: make preflight STAGE=staging|production [STACKS=\"network data\"]" && exit 2)
+	@grep -qs '"assembly-$(STAGE)"' cdk.out/manifest.json || $(MAKE) synth
+	$(PREFLIGHT)
+
+# Synthesize once, check that very cdk.out, then deploy it (--app cdk.out).
+deploy: tools ## synth STAGE=..., run the preflight, cdk deploy that cdk.out (STACKS="network data" for some stacks, CDK_CONTEXT='-c k=v'; needs AWS credentials)
+	@test -n "$(STAGE)" || (echo "usage: make deploy STAGE=staging|production [STACKS=\"network data\"] [CDK_CONTEXT='-c cluster.servicesStartAtZero=true']" && exit 2)
+	$(CDK) synth --quiet --output cdk.out $(STAGE_CTX) $(CDK_CONTEXT)
+	$(PREFLIGHT)
+	$(CDK) deploy --app cdk.out $(DEPLOY_SELECTION) --require-approval $(CDK_APPROVAL)
 
 clean:
 	rm -rf cdk.out dist

@@ -30,6 +30,9 @@ type Stack struct {
 	DisplayName  string    // e.g. "staging/bp-staging-network"
 	TemplatePath string    // absolute or cdk.out-relative path of the template
 	Template     *Template // parsed template
+	Account      string    // target account of the stack's environment; "" when environment-agnostic
+	Region       string    // target region of the stack's environment; "" when environment-agnostic
+	Dependencies []string  // manifest artifact ids this stack depends on (stacks and asset manifests)
 }
 
 type manifest struct {
@@ -37,9 +40,11 @@ type manifest struct {
 }
 
 type manifestArtifact struct {
-	Type        string         `json:"type"`
-	DisplayName string         `json:"displayName"`
-	Properties  map[string]any `json:"properties"`
+	Type         string         `json:"type"`
+	DisplayName  string         `json:"displayName"`
+	Environment  string         `json:"environment"`
+	Dependencies []string       `json:"dependencies"`
+	Properties   map[string]any `json:"properties"`
 }
 
 // LoadAssembly reads every stack of the cloud assembly in dir, following
@@ -127,7 +132,36 @@ func loadStack(dir, id string, a manifestArtifact, stage, appPrefix string) (Sta
 	if stage == "" {
 		stage = stageFromNames(a.DisplayName, name, appPrefix)
 	}
-	return Stack{Stage: stage, Name: name, ArtifactID: id, DisplayName: a.DisplayName, TemplatePath: tplPath, Template: tpl}, nil
+	account, region := parseEnvironment(a.Environment)
+	return Stack{Stage: stage, Name: name, ArtifactID: id, DisplayName: a.DisplayName, TemplatePath: tplPath, Template: tpl,
+		Account: account, Region: region, Dependencies: a.Dependencies}, nil
+}
+
+// parseEnvironment splits a manifest environment "aws://<account>/<region>";
+// CDK writes unknown-account / unknown-region for environment-agnostic stacks.
+func parseEnvironment(env string) (account, region string) {
+	rest, ok := strings.CutPrefix(env, "aws://")
+	if !ok {
+		return "", ""
+	}
+	account, region, _ = strings.Cut(rest, "/")
+	if account == "unknown-account" {
+		account = ""
+	}
+	if region == "unknown-region" {
+		region = ""
+	}
+	return account, region
+}
+
+// ShortName is the stack's id inside its stage: "network" for display name
+// "staging/network" (what `cdk deploy 'staging/network'` selects).
+func (s Stack) ShortName() string {
+	name := s.DisplayName
+	if name == "" {
+		name = s.Name
+	}
+	return name[strings.LastIndex(name, "/")+1:]
 }
 
 // stageFromNames derives the stage of a stack in a flat assembly: the path
@@ -172,4 +206,52 @@ func StageStacks(stacks []Stack, stage string) ([]Stack, error) {
 		return nil, fmt.Errorf("%w: %q (have %s)", ErrNoStage, stage, strings.Join(Stages(stacks), ", "))
 	}
 	return out, nil
+}
+
+// WithDependencies returns the selected stacks plus every stack they depend
+// on, directly or not: what `cdk deploy <selected>` deploys unless
+// --exclusively is given. Dependencies come before their dependents; stacks
+// that do not depend on each other keep the order of all.
+func WithDependencies(all, selected []Stack) []Stack {
+	byID := make(map[string]Stack, len(all))
+	for _, s := range all {
+		byID[s.ArtifactID] = s
+	}
+	want := map[string]bool{}
+	var mark func(Stack)
+	mark = func(s Stack) {
+		if want[s.ArtifactID] {
+			return
+		}
+		want[s.ArtifactID] = true
+		for _, dep := range s.Dependencies {
+			if d, ok := byID[dep]; ok { // asset manifests are not stacks
+				mark(d)
+			}
+		}
+	}
+	for _, s := range selected {
+		mark(s)
+	}
+	var out []Stack
+	done := map[string]bool{}
+	var emit func(Stack)
+	emit = func(s Stack) {
+		if done[s.ArtifactID] {
+			return
+		}
+		done[s.ArtifactID] = true // the manifest has no cycles; this also stops one
+		for _, dep := range s.Dependencies {
+			if d, ok := byID[dep]; ok {
+				emit(d)
+			}
+		}
+		out = append(out, s)
+	}
+	for _, s := range all {
+		if want[s.ArtifactID] {
+			emit(s)
+		}
+	}
+	return out
 }

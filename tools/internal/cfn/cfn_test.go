@@ -68,3 +68,35 @@ func TestStageFromNames(t *testing.T) {
 	assert.Equal(t, "production", stageFromNames("", "bp-production-network", "bp"))
 	assert.Equal(t, DefaultStage, stageFromNames("", "OtherStack", "bp"))
 }
+
+func TestParseEnvironment(t *testing.T) {
+	acct, region := parseEnvironment("aws://111111111111/us-east-1")
+	assert.Equal(t, "111111111111", acct)
+	assert.Equal(t, "us-east-1", region)
+	acct, region = parseEnvironment("aws://unknown-account/unknown-region")
+	assert.Empty(t, acct)
+	assert.Empty(t, region)
+}
+
+// The dependencies are the ones `cdk synth` wrote for the staging stages
+// (asset manifests included); a selection pulls in what it depends on, and
+// dependencies come first.
+func TestWithDependencies(t *testing.T) {
+	all := []Stack{
+		{ArtifactID: "compute", DisplayName: "staging/compute", Dependencies: []string{"data", "network", "compute.assets"}},
+		{ArtifactID: "data", DisplayName: "staging/data", Dependencies: []string{"network", "data.assets"}},
+		{ArtifactID: "gpu", DisplayName: "staging/gpu-fleet", Dependencies: []string{"data", "network"}},
+		{ArtifactID: "network", DisplayName: "staging/network", Dependencies: []string{"network.assets"}},
+		{ArtifactID: "obs", DisplayName: "staging/observability", Dependencies: []string{"network", "data", "compute", "gpu"}},
+	}
+	names := func(stacks []Stack) []string {
+		var out []string
+		for _, s := range stacks {
+			out = append(out, s.ShortName())
+		}
+		return out
+	}
+	assert.Equal(t, []string{"network", "data", "compute"}, names(WithDependencies(all, all[:1])))
+	assert.Equal(t, []string{"network"}, names(WithDependencies(all, all[3:4])))
+	assert.Equal(t, []string{"network", "data", "compute", "gpu-fleet", "observability"}, names(WithDependencies(all, all[4:])))
+}
