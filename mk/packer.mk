@@ -3,7 +3,9 @@
 GO ?= go
 PACKER ?= packer
 PACKER_DIR := packer
-PACKER_VAR_FILE ?= $(PACKER_DIR)/vars/staging-gpu-default.pkrvars.hcl
+# make ami-build STAGE=production FLEET=gpu-default builds from that fleet's var file.
+FLEET ?= gpu-default
+PACKER_VAR_FILE ?= $(PACKER_DIR)/vars/$(or $(STAGE),staging)-$(FLEET).pkrvars.hcl
 WORKER_VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 
 .PHONY: ami-generate ami-validate ami-build

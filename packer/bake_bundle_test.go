@@ -16,7 +16,7 @@ import (
 
 	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/worker/testsupport/bundletest"
-	"github.com/bp/infra/worker/testsupport/moto"
+	"github.com/bp/infra/internal/moto"
 )
 
 const (

@@ -1,6 +1,9 @@
 package test
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -233,6 +236,28 @@ func TestStatefulLogicalIDsArePinned(t *testing.T) {
 			}
 			if strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("%s %s: logical ids %v, pinned %v", name, typ, got, want)
+			}
+		}
+	}
+}
+
+// TestAmiBuildProfileIsTheOnePackerUses: `make ami-build STAGE=<stage>`
+// builds with packer/vars/<stage>-<slug>.pkrvars.hcl, whose instance_profile
+// must be the profile the data stack creates for the build instance.
+func TestAmiBuildProfileIsTheOnePackerUses(t *testing.T) {
+	for _, name := range []string{"staging", "production"} {
+		b := stages[name]
+		profile := str(b.templates["data"].One(t, "AWS::IAM::InstanceProfile").Props["InstanceProfileName"])
+		for _, f := range b.stage.Cfg.Fleets {
+			path := filepath.Join("..", "packer", "vars", name+"-"+f.Slug+".pkrvars.hcl")
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				t.Errorf("%s: fleet %s has no Packer var file: %v", name, f.Slug, err)
+				continue
+			}
+			m := regexp.MustCompile(`(?m)^instance_profile\s*=\s*"([^"]*)"`).FindSubmatch(raw)
+			if m == nil || string(m[1]) != profile {
+				t.Errorf("%s: instance_profile in %s is %q, want the data stack's %q", name, path, m, profile)
 			}
 		}
 	}

@@ -8,7 +8,7 @@ fleet_slug       = "gpu-default"
 models_bucket    = "REPLACE-models-bucket-name"
 models_prefix    = "bundles/"
 bundle_id        = ""
-instance_profile = "REPLACE-packer-build-instance-profile"
+instance_profile = "bp-staging-ami-build" # created by the data stack
 # ComfyUI v0.3.10; pin a reviewed commit or tag, never a branch.
 comfyui_ref          = "v0.3.10"
 nvidia_driver_branch = "535"

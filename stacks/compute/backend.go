@@ -4,7 +4,6 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
@@ -104,9 +103,7 @@ func grantTaskRole(def awsecs.FargateTaskDefinition, p Props) {
 	// pointers (and reads them back); only those two parameters of its own stage.
 	var pointers []*string
 	for _, name := range []string{p.Names.FleetPointerParameter("*", naming.ActiveBundlePointer), p.Names.FleetPointerParameter("*", naming.DesiredConfigPointer)} {
-		pointers = append(pointers, awscdk.Stack_Of(def).FormatArn(&awscdk.ArnComponents{
-			Service: jsii.String("ssm"), Resource: jsii.String("parameter"), ResourceName: jsii.String(strings.TrimPrefix(name, "/")),
-		}))
+		pointers = append(pointers, base.SSMParameterArn(def, name))
 	}
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("FleetPointers"), Actions: jsii.Strings("ssm:GetParameter", "ssm:PutParameter"), Resources: &pointers,

@@ -65,6 +65,7 @@ func New(scope constructs.Construct, p Props) Data {
 	addDatabase(stack, p, &d)
 	addDbInit(stack, p, &d)
 	addCache(stack, p, &d)
+	addAmiBuildProfile(p, &d)
 	base.Finish(stack, p.Cfg, p.Names, suppressions())
 	return d
 }

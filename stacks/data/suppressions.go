@@ -35,6 +35,9 @@ func suppressions() []base.Suppression {
 			Reason: "Single-AZ by stage config (database.multiAz=false) to keep non-production cost down; production is Multi-AZ."},
 		base.Suppression{Path: "Database/Resource", Rule: "AwsSolutions-RDS10", When: func(c config.Stage) bool { return !c.Database.DeletionProtection },
 			Reason: "Non-production stages are torn down with a final snapshot (removalPolicy=snapshot); production has deletion protection."},
+		base.Suppression{Path: "AmiBuildRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5",
+			AppliesTo: []string{"Resource::<ModelsBucketA3610ED4.Arn>/assets/*", "Resource::<ModelsBucketA3610ED4.Arn>/bundles/*"},
+			Reason:    "The AMI build bakes the fleet's active bundle: it reads (s3:GetObject only) the bundle's manifest and its content-addressed assets, which are known only when the build runs."},
 		base.Suppression{Path: "Cache", Rule: "AwsSolutions-AEC4", When: func(c config.Stage) bool { return c.Cache.Replicas == 0 },
 			Reason: "A single cache node by stage config (cache.replicas=0) on non-production; production runs a replica with Multi-AZ failover."},
 	)

@@ -1,9 +1,6 @@
 package gpufleet
 
 import (
-	"strings"
-
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -29,13 +26,6 @@ func fleetTagConditions(stage string, slugs ...string) *map[string]interface{} {
 	}}
 }
 
-// ssmParameterArn is the ARN of an SSM parameter of the stack's account and region.
-func ssmParameterArn(scope constructs.Construct, name string) *string {
-	return awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
-		Service: jsii.String("ssm"), Resource: jsii.String("parameter"), ResourceName: jsii.String(strings.TrimPrefix(name, "/")),
-	})
-}
-
 // newWorkerRole is the GPU instance role: exactly what the worker, bundle sync
 // and Session Manager call, for this stage and fleet only.
 func newWorkerRole(scope constructs.Construct, p Props, f Fleet) awsiam.Role {
@@ -51,7 +41,7 @@ func newWorkerRole(scope constructs.Construct, p Props, f Fleet) awsiam.Role {
 	}
 	// The worker fetches the secret itself at start; user data holds its ARN only.
 	add([]string{"secretsmanager:GetSecretValue"}, []*string{p.Data.FleetSecret.SecretArn()}, nil)
-	add([]string{"ssm:GetParameter"}, []*string{ssmParameterArn(scope, p.Names.ActiveBundleParameter(f.Slug))}, nil)
+	add([]string{"ssm:GetParameter"}, []*string{base.SSMParameterArn(scope, p.Names.ActiveBundleParameter(f.Slug))}, nil)
 	add([]string{"s3:GetObject"}, []*string{
 		p.Data.ModelsBucket.ArnForObjects(jsii.String("assets/*")),
 		p.Data.ModelsBucket.ArnForObjects(jsii.String("bundles/*")),

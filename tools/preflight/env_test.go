@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bp/infra/internal/moto"
 	"github.com/bp/infra/internal/testtool"
 )
 
@@ -36,7 +36,7 @@ const (
 var (
 	binPath  string // the preflight binary, built once by TestMain
 	motoURL  string // shared moto_server, started on first use
-	motoProc *exec.Cmd
+	motoStop func()
 )
 
 func TestMain(m *testing.M) {
@@ -50,44 +50,22 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
-	if motoProc != nil {
-		_ = motoProc.Process.Kill()
-		_ = motoProc.Wait()
+	if motoStop != nil {
+		motoStop()
 	}
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// moto starts moto_server on a free loopback port (once per test binary) as
-// account fixtureAccount, resets its state, and returns its URL.
-func moto(t *testing.T) string {
+// motoServer starts moto_server (once per test binary, shared by the tests)
+// as account fixtureAccount, resets its state, and returns its URL.
+func motoServer(t *testing.T) string {
 	t.Helper()
-	path := testtool.Require(t, "pip install 'moto[server]==5.2.1'", []string{"moto_server"})
+	path := testtool.Require(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	if motoURL == "" {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		s, stop, err := moto.Launch(path, "MOTO_ACCOUNT_ID="+fixtureAccount)
 		require.NoError(t, err)
-		port := l.Addr().(*net.TCPAddr).Port
-		require.NoError(t, l.Close())
-		cmd := exec.Command(path, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
-		cmd.Env = append(os.Environ(), "MOTO_ACCOUNT_ID="+fixtureAccount)
-		var logs bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &logs, &logs
-		require.NoError(t, cmd.Start())
-		motoProc = cmd
-		url := fmt.Sprintf("http://127.0.0.1:%d", port)
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			resp, err := http.Get(url + "/moto-api/")
-			if err == nil {
-				resp.Body.Close()
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("moto_server did not start on %s: %v\n%s", url, err, logs.String())
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-		motoURL = url
+		motoStop, motoURL = stop, s.URL
 	}
 	resp, err := http.Post(motoURL+"/moto-api/reset", "application/json", nil)
 	require.NoError(t, err)

@@ -78,7 +78,7 @@ func notAnAMI(p *plan, pc *paramCheck, region, value string) []string {
 // else a plain put-parameter with the data type that makes SSM verify the AMI.
 func publishAMI(pc *paramCheck, region string) string {
 	if m := fleetAMIParam.FindStringSubmatch(pc.Name); m != nil {
-		return fmt.Sprintf("`make ami-build PACKER_VAR_FILE=packer/vars/%s-%s.pkrvars.hcl` (create or fill in that file first, as packer/README.md describes)", m[2], m[3])
+		return fmt.Sprintf("`make ami-build STAGE=%s FLEET=%s` (fill in packer/vars/%[1]s-%[2]s.pkrvars.hcl first, as packer/README.md describes)", m[2], m[3])
 	}
 	return fmt.Sprintf("`aws ssm put-parameter --region %s --name %s --type String --data-type aws:ec2:image --value ami-<id> --overwrite`", region, pc.Name)
 }

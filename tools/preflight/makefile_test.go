@@ -14,7 +14,7 @@ import (
 // makeDryRun prints the recipe lines make would run in the repository root.
 func makeDryRun(t *testing.T, args ...string) []string {
 	t.Helper()
-	mk := testtool.Require(t, "apt-get install make", []string{"make"})
+	mk := testtool.Require(t, "make", "apt-get install make")
 	out, err := exec.Command(mk, append([]string{"-s", "-n", "-C", "../.."}, args...)...).CombinedOutput()
 	require.NoError(t, err, "%s", out)
 	var lines []string

@@ -20,7 +20,7 @@ func fixtureArgs(cdkOut string, extra ...string) []string {
 }
 
 func TestEverythingPresentPasses(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().ami().repos().pushed()
 
 	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
@@ -33,7 +33,7 @@ func TestEverythingPresentPasses(t *testing.T) {
 }
 
 func TestMissingAMIParameterNamesTheParameterAndTheAMIBuild(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().repos().pushed()
 
 	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
@@ -41,14 +41,14 @@ func TestMissingAMIParameterNamesTheParameterAndTheAMIBuild(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1)
 	assert.Equal(t, "gpu-fleet: fleet launch template bp-staging-gpu-default needs SSM parameter /bp/ami/fleets/staging/gpu-default (no AMI yet): "+
-		"build and publish one with `make ami-build PACKER_VAR_FILE=packer/vars/staging-gpu-default.pkrvars.hcl` (create or fill in that file first, as packer/README.md describes), "+
+		"build and publish one with `make ami-build STAGE=staging FLEET=gpu-default` (fill in packer/vars/staging-gpu-default.pkrvars.hcl first, as packer/README.md describes), "+
 		"then re-run `make deploy STAGE=staging`; or deploy the stacks before it: `make deploy STAGE=staging STACKS=\"network data compute\"`",
 		r.problems()[0])
 	assert.Contains(t, r.stderr, "preflight: staging: 1 problem(s)")
 }
 
 func TestAMIParameterThatHoldsNoAMIIsAProblem(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().repos().pushed().param(amiParam, "none")
 
 	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
@@ -59,7 +59,7 @@ func TestAMIParameterThatHoldsNoAMIIsAProblem(t *testing.T) {
 }
 
 func TestMissingImageTagNamesRepoTagAndBothFixes(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().ami().repos().
 		image(backendRepo, "php-latest").image(frontendRepo, "latest") // no nginx-latest
 
@@ -78,7 +78,7 @@ func TestMissingImageTagNamesRepoTagAndBothFixes(t *testing.T) {
 // stack creates the repositories in this very deploy, so compute would wait
 // for images that nobody has pushed yet.
 func TestRepositoriesCreatedByThisDeployAreAProblemForCompute(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().ami()
 
 	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
@@ -99,7 +99,7 @@ func TestRepositoriesCreatedByThisDeployAreAProblemForCompute(t *testing.T) {
 // cluster.servicesStartAtZero=true`): no task starts, nothing is pulled, so
 // empty or missing repositories do not block the deploy.
 func TestServicesAtDesiredCountZeroSkipTheImageCheck(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().ami() // no repositories, no images
 	cdkOut := copyFixture(t, map[string]func(map[string]any){computeTemplate: func(doc map[string]any) {
 		svcs := resources(doc, "AWS::ECS::Service")
@@ -127,7 +127,7 @@ func TestServicesAtDesiredCountZeroSkipTheImageCheck(t *testing.T) {
 // does not matter; STACKS=observability pulls gpu-fleet in (cdk deploy
 // deploys a selection's dependencies), so it does.
 func TestStacksSubsetChecksOnlyWhatItDeploys(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().repos().pushed() // no AMI
 
 	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture, "--stacks", "network data compute")...)
@@ -152,7 +152,7 @@ func TestUnknownStackIsAUsageError(t *testing.T) {
 }
 
 func TestNotBootstrappedNamesCDKBootstrap(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).ami().repos().pushed()
 
 	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
@@ -180,7 +180,7 @@ func TestNoCredentialsIsReportedAndFails(t *testing.T) {
 }
 
 func TestCredentialsOfAnotherAccountAreRefused(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).bootstrapped().ami().repos().pushed()
 	cdkOut := copyFixture(t, map[string]func(map[string]any){stageManifest: func(doc map[string]any) {
 		for _, a := range doc["artifacts"].(map[string]any) {
@@ -198,7 +198,7 @@ func TestCredentialsOfAnotherAccountAreRefused(t *testing.T) {
 // SSM answers AccessDeniedException in the JSON 1.1 protocol's error shape
 // (HTTP 400, body {"__type": ..., "message": ...}); STS and ECR are moto.
 func TestAccessDeniedNamesTheActionAndResource(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	newSeed(t, url).repos().pushed()
 	var targets []string
 	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -228,7 +228,7 @@ func TestAccessDeniedNamesTheActionAndResource(t *testing.T) {
 // The README's first deploy, step by step, with what each step leaves in
 // AWS: the preflight of every deploy in the sequence passes, in this order.
 func TestFirstDeploySequencePassesStepByStep(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	s := newSeed(t, url)
 	env := awsEnv(motoEndpoints(url))
 
@@ -247,7 +247,7 @@ func TestFirstDeploySequencePassesStepByStep(t *testing.T) {
 
 // The alternative: services at zero first, images and AMI later.
 func TestFirstDeployWithServicesAtZeroPassesStepByStep(t *testing.T) {
-	url := moto(t)
+	url := motoServer(t)
 	s := newSeed(t, url)
 	env := awsEnv(motoEndpoints(url))
 	atZero := copyFixture(t, map[string]func(map[string]any){computeTemplate: func(doc map[string]any) {

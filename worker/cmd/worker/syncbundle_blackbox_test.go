@@ -21,7 +21,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/bp/infra/worker/testsupport/bundletest"
-	"github.com/bp/infra/worker/testsupport/moto"
+	"github.com/bp/infra/internal/moto"
 )
 
 // Quoted from the backend's bundle format (the names the AMI pipeline and

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/bp/infra/internal/testtool"
 )
 
 // Region every client of the fake uses.
@@ -29,39 +30,42 @@ type Server struct {
 	URL string
 }
 
-// Start runs moto_server until the test ends.
-func Start(t testing.TB) *Server {
+// Start runs moto_server until the test ends. extraEnv (e.g.
+// MOTO_ACCOUNT_ID=...) goes to the server's environment.
+func Start(t testing.TB, extraEnv ...string) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("moto_server")
+	bin := testtool.Require(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	s, stop, err := Launch(bin, extraEnv...)
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("moto_server is required in CI (pip install 'moto[server]'): %v", err)
-		}
-		t.Skipf("moto_server not installed, skipping: %v", err)
+		t.Fatalf("start moto_server: %v", err)
 	}
-	var lastErr error
-	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin)
-		if err == nil {
-			return s
-		}
-		lastErr = err
-	}
-	t.Fatalf("start moto_server: %v", lastErr)
-	return nil
+	t.Cleanup(stop)
+	return s
 }
 
-func start(t testing.TB, bin string) (*Server, error) {
+// Launch runs moto_server (bin, found with testtool) on a free loopback port
+// until stop is called: for a server shared by a whole test binary, started
+// from its first test and stopped in TestMain.
+func Launch(bin string, extraEnv ...string) (s *Server, stop func(), err error) {
+	for attempt := 0; attempt < 3; attempt++ { // a port taken between probe and bind
+		if s, stop, err = launch(bin, extraEnv); err == nil {
+			return s, stop, nil
+		}
+	}
+	return nil, nil, err
+}
+
+func launch(bin string, extraEnv []string) (*Server, func(), error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = nil, nil
+	cmd.Env = append(os.Environ(), extraEnv...)
 	if err := cmd.Start(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
@@ -75,20 +79,19 @@ func start(t testing.TB, bin string) (*Server, error) {
 		select {
 		case err := <-exited:
 			exited <- err
-			return nil, fmt.Errorf("moto_server exited at start: %v", err)
+			return nil, nil, fmt.Errorf("moto_server exited at start: %v", err)
 		default:
 		}
 		resp, err := http.Get(s.URL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				t.Cleanup(stop)
-				return s, nil
+				return s, stop, nil
 			}
 		}
 		if time.Now().After(deadline) {
 			stop()
-			return nil, fmt.Errorf("moto_server on %s did not answer within 60 s: %v", s.URL, err)
+			return nil, nil, fmt.Errorf("moto_server on %s did not answer within 60 s: %v", s.URL, err)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
