@@ -38,6 +38,10 @@ func estimateECSService(e *stackEstimate, id string, res cfn.Resource) {
 			return
 		}
 		desired = d
+	} else if min, ok := e.scalableMinimum(id); ok {
+		// The count belongs to the scalable target; at idle it sits at its minimum.
+		desired = min
+		e.note(id, "service %s sets no DesiredCount: at idle it runs its scalable target's MinCapacity, %s", name, fmtQty(min))
 	} else {
 		e.note(id, "service %s sets no DesiredCount: CloudFormation starts 1 task", name)
 	}
@@ -199,4 +203,22 @@ func splitTasks(desired float64, strategy []strategyEntry) map[string]float64 {
 		}
 	}
 	return shares
+}
+
+// scalableMinimum is the MinCapacity of the scalable target that owns the
+// desired count of service id (its ResourceId refers to the service).
+func (e *stackEstimate) scalableMinimum(id string) (float64, bool) {
+	for _, tid := range e.t.OfType("AWS::ApplicationAutoScaling::ScalableTarget") {
+		props := e.t.Resources[tid].Properties
+		if dim, _ := e.r.String(props["ScalableDimension"]); dim != "ecs:service:DesiredCount" {
+			continue
+		}
+		if !slices.Contains(cfn.CollectRefs(props["ResourceId"]).IDs, id) {
+			continue
+		}
+		if min, err := e.r.Number(props["MinCapacity"]); err == nil {
+			return min, true
+		}
+	}
+	return 0, false
 }

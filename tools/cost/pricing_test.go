@@ -192,3 +192,31 @@ func TestEBSVolumeTypesUseTheirOwnPrices(t *testing.T) {
 	assert.InDelta(t, 8*0.08, got["ec2-instance/Box/ebs/gp3"], 1e-9)
 	assert.InDelta(t, 10*0.10, got["ec2-instance/Box/ebs/gp2"], 1e-9)
 }
+
+// An autoscaled service without DesiredCount runs, at idle, its scalable
+// target's minimum: CloudFormation starts 1 task, then registering the target
+// raises the count to MinCapacity (Application Auto Scaling).
+func TestAutoscaledServiceIsPricedAtItsMinimum(t *testing.T) {
+	sr := estimateOne(t, map[string]cfn.Resource{
+		"Task": {Type: "AWS::ECS::TaskDefinition", Properties: map[string]any{
+			"Cpu": "1024", "Memory": "2048", "RequiresCompatibilities": []any{"FARGATE"},
+			"RuntimePlatform": map[string]any{"CpuArchitecture": "ARM64"},
+		}},
+		"Svc": {Type: "AWS::ECS::Service", Properties: map[string]any{
+			"ServiceName": "api", "TaskDefinition": map[string]any{"Ref": "Task"}, "LaunchType": "FARGATE",
+		}},
+		"SvcTarget": {Type: "AWS::ApplicationAutoScaling::ScalableTarget", Properties: map[string]any{
+			"MinCapacity": 3.0, "MaxCapacity": 6.0, "ScalableDimension": "ecs:service:DesiredCount",
+			"ResourceId": map[string]any{"Fn::Join": []any{"", []any{"service/", "cluster", "/", map[string]any{"Fn::GetAtt": []any{"Svc", "Name"}}}}},
+		}},
+	})
+	var tasks float64
+	for _, it := range sr.Items {
+		if strings.HasPrefix(it.Key, "fargate/Svc") {
+			tasks += it.Quantity
+			// Fargate ARM64: 1 vCPU x $0.02590 + 2 GB x $0.00285 = $0.0316/h, x 730 = $23.068 per task-month
+			assert.InDelta(t, 3*23.068, it.MonthlyUSD, 1e-6)
+		}
+	}
+	assert.InDelta(t, 3, tasks, 1e-9, "priced at the scalable target's MinCapacity")
+}
