@@ -118,14 +118,29 @@ const (
 	EnvLogLevel          = "WORKER_LOG_LEVEL"           // debug | info | warn | error
 	EnvFleetSecret       = "WORKER_FLEET_SECRET"        // local runs only: the secret itself instead of an ARN
 	EnvComfyUIURL        = "WORKER_COMFYUI_URL"         // optional; defaults to ComfyUIURL
-	EnvMetricsEnabled    = "WORKER_METRICS_ENABLED"     // "true" publishes busy/idle to ComfyUI/Workers
+	EnvMetricsEnabled    = "WORKER_METRICS_ENABLED"     // "true" publishes busy/idle (WorkerBusy)
+	EnvMetricsNamespace  = "WORKER_METRICS_NAMESPACE"   // the stage's own worker namespace, WorkerMetricsNamespace
 )
 
 // EnvKeys lists every key the user data writes, in file order.
 func EnvKeys() []string {
 	return []string{EnvAPIBaseURL, EnvStage, EnvFleetSlug, EnvASGName, EnvFleetSecretARN,
-		EnvRegion, EnvModelsBucket, EnvActiveBundleParam, EnvLogLevel, EnvMetricsEnabled}
+		EnvRegion, EnvModelsBucket, EnvActiveBundleParam, EnvLogLevel, EnvMetricsEnabled, EnvMetricsNamespace}
 }
 
-// MetricsNamespace is where the backend and the workers publish fleet metrics.
+// MetricsNamespace is where the backend publishes the fleet metrics the
+// scaling reads (QueueDepth, BacklogPerInstance, ...), with dimensions
+// DimFleetSlug and DimStage. Only the backend may write it: a GPU box that
+// could would scale its fleet to the maximum or to zero.
 const MetricsNamespace = "ComfyUI/Workers"
+
+// Dimensions of the fleet metrics (and of the workers' own).
+const (
+	DimFleetSlug = "FleetSlug"
+	DimStage     = "Stage"
+)
+
+// WorkerMetricsNamespace is where one stage's GPU workers publish their own
+// metrics (WorkerBusy): "<app>/<stage>/gpu-worker". The worker role may write
+// only there, so no box of one stage can write another stage's metrics.
+func WorkerMetricsNamespace(app, stage string) string { return app + "/" + stage + "/gpu-worker" }

@@ -456,8 +456,12 @@ func TestGpuFleetWorkerRoleLeastPrivilege(t *testing.T) {
 		if r := str(one("s3:GetObject")["Resource"]); !strings.Contains(r, "/assets/*") || !strings.Contains(r, "/bundles/*") || strings.Count(r, "ModelsBucket") != 2 {
 			t.Errorf("GetObject on %s, want models bucket assets/* and bundles/*", r)
 		}
-		if c := str(get(one("cloudwatch:PutMetricData"), "Condition.StringEquals.cloudwatch:namespace")); c != bootcontract.MetricsNamespace {
-			t.Errorf("PutMetricData namespace condition = %s", c)
+		// QueueDepth in ComfyUI/Workers (the backend's namespace, system
+		// contract) drives the scaling: a GPU box must not be able to write it,
+		// nor another stage's worker metrics.
+		if c := str(get(one("cloudwatch:PutMetricData"), "Condition.StringEquals.cloudwatch:namespace")); c == "ComfyUI/Workers" ||
+			c != b.stage.Cfg.AppPrefix+"/"+b.stage.Cfg.Stage+"/gpu-worker" {
+			t.Errorf("PutMetricData namespace condition = %s, want only the stage's own %s/%s/gpu-worker", c, b.stage.Cfg.AppPrefix, b.stage.Cfg.Stage)
 		}
 		prot := one("autoscaling:SetInstanceProtection")
 		if str(get(prot, "Condition.StringEquals.autoscaling:ResourceTag/Stage")) != b.stage.Cfg.Stage ||

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/bp/infra/bootcontract"
 )
 
 // fleet is one entry of FLEETS.
@@ -45,7 +47,7 @@ func loadEnv(getenv func(string) string) (environment, error) {
 		return environment{}, fmt.Errorf("ALERT_TOPIC_ARN is required")
 	}
 	if env.MetricNamespace == "" {
-		env.MetricNamespace = "ComfyUI/Workers"
+		env.MetricNamespace = bootcontract.MetricsNamespace
 	}
 	if raw := getenv("IDLE_LIMIT_MINUTES"); raw != "" {
 		n, err := strconv.Atoi(raw)

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/bp/infra/bootcontract"
 )
 
 // metricsAPI is the part of the CloudWatch client the reaper uses.
@@ -28,8 +29,8 @@ func queueDepthMaxima(ctx context.Context, api metricsAPI, namespace, stage, slu
 					Namespace:  aws.String(namespace),
 					MetricName: aws.String("QueueDepth"),
 					Dimensions: []types.Dimension{
-						{Name: aws.String("FleetSlug"), Value: aws.String(slug)},
-						{Name: aws.String("Stage"), Value: aws.String(stage)},
+						{Name: aws.String(bootcontract.DimFleetSlug), Value: aws.String(slug)},
+						{Name: aws.String(bootcontract.DimStage), Value: aws.String(stage)},
 					},
 				},
 				Period: aws.Int32(60),

@@ -3,11 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+
+	"github.com/bp/infra/bootcontract"
 )
 
 // The alarm this function acts on.
 const (
-	metricNamespace = "ComfyUI/Workers"
+	metricNamespace = bootcontract.MetricsNamespace
 	metricName      = "QueueDepth"
 	stateAlarm      = "ALARM"
 )

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/lambdas/internal/asgops"
 )
 
@@ -50,13 +51,13 @@ func (h *handler) handleMessage(ctx context.Context, log *slog.Logger, message s
 		log.Info("ignoring: not an ALARM transition of " + metricNamespace + " " + metricName)
 		return nil
 	}
-	slug, ok := alarm.dimension("FleetSlug")
+	slug, ok := alarm.dimension(bootcontract.DimFleetSlug)
 	if !ok {
 		log.Warn("ignoring: alarm has no FleetSlug dimension")
 		return nil
 	}
 	log = log.With("fleetSlug", slug)
-	if stage, ok := alarm.dimension("Stage"); ok && stage != h.env.Stage {
+	if stage, ok := alarm.dimension(bootcontract.DimStage); ok && stage != h.env.Stage {
 		log.Warn("ignoring: alarm belongs to another stage", "alarmStage", stage, "stage", h.env.Stage)
 		return nil
 	}

@@ -70,8 +70,8 @@ func queueDepth(p Props, f Fleet, stat string) awscloudwatch.Metric {
 		Namespace:  jsii.String(bootcontract.MetricsNamespace),
 		MetricName: jsii.String("QueueDepth"),
 		DimensionsMap: &map[string]*string{
-			TagFleetSlug: jsii.String(f.Slug),
-			TagStage:     jsii.String(p.Cfg.Stage),
+			bootcontract.DimFleetSlug: jsii.String(f.Slug),
+			bootcontract.DimStage:     jsii.String(p.Cfg.Stage),
 		},
 		Statistic: jsii.String(stat),
 		Period:    awscdk.Duration_Minutes(jsii.Number(1)),

@@ -47,9 +47,11 @@ func newWorkerRole(scope constructs.Construct, p Props, f Fleet) awsiam.Role {
 		p.Data.ModelsBucket.ArnForObjects(jsii.String("bundles/*")),
 	}, nil)
 	add([]string{"logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"}, []*string{logs.LogGroupArn()}, nil)
-	// PutMetricData has no resource-level permissions; the namespace condition is the limit.
+	// PutMetricData has no resource-level permissions; the namespace condition
+	// is the limit: the stage's own worker namespace, never the backend's
+	// ComfyUI/Workers that drives the scaling.
 	add([]string{"cloudwatch:PutMetricData"}, []*string{jsii.String("*")}, &map[string]interface{}{
-		"StringEquals": map[string]interface{}{"cloudwatch:namespace": bootcontract.MetricsNamespace},
+		"StringEquals": map[string]interface{}{"cloudwatch:namespace": bootcontract.WorkerMetricsNamespace(p.Cfg.AppPrefix, p.Cfg.Stage)},
 	})
 	// A worker protects itself while it holds a job and clears it when done.
 	add([]string{"autoscaling:SetInstanceProtection"}, []*string{jsii.String("*")}, fleetTagConditions(p.Cfg.Stage, f.Slug))

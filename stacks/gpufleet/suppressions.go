@@ -11,7 +11,7 @@ func suppressions() []base.Suppression {
 	tagged := "The write actions on * are limited by conditions to ASGs tagged Stage=<this stage> and FleetSlug in this stage's fleets (ASG ARNs carry a random id unknown at synth); the handler also checks the Stage tag before acting."
 	return []base.Suppression{
 		{Path: fleets, Rule: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
-			Reason: "GPU worker role: cloudwatch:PutMetricData has no resource-level permissions and is limited to the ComfyUI/Workers namespace by condition; " +
+			Reason: "GPU worker role: cloudwatch:PutMetricData has no resource-level permissions and is limited by condition to the stage's own worker namespace <app>/<stage>/gpu-worker (not the backend's ComfyUI/Workers); " +
 				"autoscaling:SetInstanceProtection is limited to the fleet's own ASG by its Stage and FleetSlug tags (the ASG ARN carries a random id); " +
 				"the Session Manager channel actions (ssm:UpdateInstanceInformation, ssmmessages:*Channel, ec2messages:*) support no resource scoping. No SSH."},
 		{Path: fleets, Rule: "AwsSolutions-IAM5",

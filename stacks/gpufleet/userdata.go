@@ -23,6 +23,7 @@ func workerEnv(p Props, f Fleet) map[string]string {
 		bootcontract.EnvActiveBundleParam: p.Names.ActiveBundleParameter(f.Slug),
 		bootcontract.EnvLogLevel:          workerLogLevel(p.Cfg.LogLevel),
 		bootcontract.EnvMetricsEnabled:    "true",
+		bootcontract.EnvMetricsNamespace:  bootcontract.WorkerMetricsNamespace(p.Cfg.AppPrefix, p.Cfg.Stage),
 	}
 }
 

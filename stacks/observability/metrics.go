@@ -3,6 +3,7 @@ package observability
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/bootcontract"
 )
 
 // Shorthands for the observability stack.
@@ -14,12 +15,11 @@ const (
 	notBreaching = awscloudwatch.TreatMissingData_NOT_BREACHING
 	breaching    = awscloudwatch.TreatMissingData_BREACHING
 
-	// WorkerNamespace is where the backend publishes the fleet metrics
-	// (system-facts sections 1 and 4).
-	WorkerNamespace = "ComfyUI/Workers"
+	// WorkerNamespace is where the backend publishes the fleet metrics.
+	WorkerNamespace = bootcontract.MetricsNamespace
 )
 
 // workerDims are the dimensions the backend publishes each fleet's metrics with.
 func workerDims(slug, stage string) map[string]*string {
-	return map[string]*string{"FleetSlug": jsii.String(slug), "Stage": jsii.String(stage)}
+	return map[string]*string{bootcontract.DimFleetSlug: jsii.String(slug), bootcontract.DimStage: jsii.String(stage)}
 }

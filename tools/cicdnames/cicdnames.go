@@ -25,7 +25,10 @@ type Names struct {
 	EcrRepositories   []string            `json:"ecrRepositories"`
 	ImageTags         map[string]string   `json:"imageTags"` // container -> tag
 	AmiParameters     []string            `json:"amiParameters"`
-	MetricsNamespaces []string            `json:"metricsNamespaces"`
+	// MetricsNamespaces are the namespaces of the fleet metrics: what the
+	// backend's task role may write and what alarms and scaling read with a
+	// FleetSlug dimension.
+	MetricsNamespaces []string `json:"metricsNamespaces"`
 }
 
 // Contract is system-facts section 1 for app prefix and stage, written out
@@ -72,6 +75,7 @@ func Extract(templates []map[string]any) Names {
 	n := Names{Containers: map[string][]string{}, ContainerPorts: map[string]int{}, Commands: map[string]string{}, ImageTags: map[string]string{}}
 	amis := map[string]bool{}
 	namespaces := map[string]bool{}
+	backend := backendRoles(templates)
 	for _, tpl := range templates {
 		res, _ := tpl["Resources"].(map[string]any)
 		for _, id := range slices.Sorted(maps.Keys(res)) {
@@ -114,10 +118,8 @@ func Extract(templates []map[string]any) Names {
 			for _, m := range amiParam.FindAllString(string(raw), -1) {
 				amis[m] = true
 			}
-			if strings.Contains(string(raw), `"cloudwatch:namespace":"`) {
-				for _, part := range strings.Split(string(raw), `"cloudwatch:namespace":"`)[1:] {
-					namespaces[part[:strings.Index(part, `"`)]] = true
-				}
+			for _, ns := range fleetNamespaces(r, backend) {
+				namespaces[ns] = true
 			}
 		}
 	}
@@ -206,4 +208,73 @@ func FleetSlugs(templates []map[string]any) []string {
 		}
 	}
 	return slices.Sorted(maps.Keys(slugs))
+}
+
+// backendRoles are the logical ids of the roles the backend's task
+// definitions run as (TaskRoleArn), across the stage's templates.
+func backendRoles(templates []map[string]any) map[string]bool {
+	out := map[string]bool{}
+	for _, tpl := range templates {
+		res, _ := tpl["Resources"].(map[string]any)
+		for _, r := range res {
+			rm, _ := r.(map[string]any)
+			props, _ := rm["Properties"].(map[string]any)
+			if rm["Type"] != "AWS::ECS::TaskDefinition" || !strings.HasSuffix(str(props["Family"]), "-backend") {
+				continue
+			}
+			if ga, ok := props["TaskRoleArn"].(map[string]any)["Fn::GetAtt"].([]any); ok && len(ga) > 0 {
+				out[str(ga[0])] = true
+			}
+		}
+	}
+	return out
+}
+
+// fleetNamespaces lists the fleet-metric namespaces one resource uses: the
+// PutMetricData namespace a backend role's policy allows, and every metric
+// an alarm or scaling policy reads with a FleetSlug dimension.
+func fleetNamespaces(r map[string]any, backend map[string]bool) []string {
+	var out []string
+	if r["Type"] == "AWS::IAM::Policy" {
+		props, _ := r["Properties"].(map[string]any)
+		roles, _ := json.Marshal(props["Roles"])
+		attached := false
+		for id := range backend {
+			attached = attached || strings.Contains(string(roles), `"`+id+`"`)
+		}
+		if !attached {
+			return nil
+		}
+		raw, _ := json.Marshal(props["PolicyDocument"])
+		for _, part := range strings.Split(string(raw), `"cloudwatch:namespace":"`)[1:] {
+			out = append(out, part[:strings.Index(part, `"`)])
+		}
+		return out
+	}
+	if r["Type"] != "AWS::CloudWatch::Alarm" && r["Type"] != "AWS::AutoScaling::ScalingPolicy" {
+		return nil
+	}
+	var visit func(any)
+	visit = func(v any) {
+		switch node := v.(type) {
+		case map[string]any:
+			if ns, ok := node["Namespace"].(string); ok && strings.Contains(str2(node["Dimensions"]), `"FleetSlug"`) {
+				out = append(out, ns)
+			}
+			for _, child := range node {
+				visit(child)
+			}
+		case []any:
+			for _, child := range node {
+				visit(child)
+			}
+		}
+	}
+	visit(r["Properties"])
+	return out
+}
+
+func str2(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

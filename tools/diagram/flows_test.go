@@ -103,7 +103,7 @@ var commonFlows = []string{
 	"asg:bp-{s}-gpu-default -> secret:/bp/{s}/secrets/comfyui-fleet-secret [access: read]",
 	"asg:bp-{s}-gpu-default -> ssm:SSM Parameter Store [access: read]",
 	"asg:bp-{s}-gpu-default -> bucket:bp-{s}-models-111111111111 [access: read]",
-	"asg:bp-{s}-gpu-default -> metrics:CloudWatch metrics [access: write ComfyUI/Workers]",
+	"asg:bp-{s}-gpu-default -> metrics:CloudWatch metrics [access: write bp/{s}/gpu-worker]",
 	"asg:bp-{s}-gpu-default -> asg:bp-{s}-gpu-default [access: SetInstanceProtection]",
 	"lambda:bp-{s}-fleet-protection-release -> asg:bp-{s}-gpu-default [access: SetInstanceProtection]",
 	"lambda:bp-{s}-fleet-reaper -> asg:bp-{s}-gpu-default [access: SetInstanceProtection]",

@@ -20,8 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
-	"github.com/bp/infra/worker/testsupport/bundletest"
 	"github.com/bp/infra/internal/moto"
+	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
 // Quoted from the backend's bundle format (the names the AMI pipeline and

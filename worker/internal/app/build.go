@@ -75,7 +75,7 @@ func NewRunner(ctx context.Context, cfg *config.Config, cl awsclients.Clients, l
 		pol, log, false, false)
 	var busy *metrics.Busy
 	if cfg.MetricsEnabled {
-		busy = &metrics.Busy{API: cl.CloudWatch, FleetSlug: cfg.FleetSlug, Stage: cfg.Stage, Refresh: time.Minute, Log: log}
+		busy = &metrics.Busy{API: cl.CloudWatch, Namespace: cfg.MetricsNamespace, FleetSlug: cfg.FleetSlug, Stage: cfg.Stage, Refresh: time.Minute, Log: log}
 	}
 	r := &runner.Runner{
 		Settings: runner.Settings{

@@ -31,6 +31,7 @@ type Config struct {
 	LogLevel          string
 	ComfyUIURL        string
 	MetricsEnabled    bool
+	MetricsNamespace  string
 	metricsRaw        string
 
 	// From flags.
@@ -109,6 +110,7 @@ func (c *Config) LoadEnv(lookup Lookup, fileVals map[string]string) {
 	}
 	c.metricsRaw = get(bootcontract.EnvMetricsEnabled)
 	c.MetricsEnabled = c.metricsRaw == "true"
+	c.MetricsNamespace = get(bootcontract.EnvMetricsNamespace)
 }
 
 // SlogLevel maps WORKER_LOG_LEVEL to a slog level (info when unset).
@@ -199,6 +201,14 @@ func (c *Config) validateCommon() error {
 	}
 	if c.metricsRaw != "" && c.metricsRaw != "true" && c.metricsRaw != "false" {
 		errs = append(errs, problem(bootcontract.EnvMetricsEnabled, c.metricsRaw, "use true or false"))
+	}
+	if c.MetricsEnabled {
+		switch c.MetricsNamespace {
+		case "":
+			errs = append(errs, problem(bootcontract.EnvMetricsNamespace, c.MetricsNamespace, "set the stage's worker namespace, e.g. "+bootcontract.WorkerMetricsNamespace("bp", "staging")+", or "+bootcontract.EnvMetricsEnabled+"=false"))
+		case bootcontract.MetricsNamespace:
+			errs = append(errs, problem(bootcontract.EnvMetricsNamespace, c.MetricsNamespace, "is the backend's scaling namespace, which workers may not write; use "+bootcontract.WorkerMetricsNamespace("bp", "staging")))
+		}
 	}
 	if u, err := url.Parse(c.ComfyUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		errs = append(errs, problem(bootcontract.EnvComfyUIURL, c.ComfyUIURL, "use an http URL such as "+bootcontract.ComfyUIURL+", or leave it unset"))

@@ -137,3 +137,24 @@ func TestComfyDownAndRebalanceDrainFlags(t *testing.T) {
 		}
 	}
 }
+
+// The worker publishes only into its stage's own namespace: the backend's
+// ComfyUI/Workers (QueueDepth drives the scaling) is refused, as is none.
+func TestMetricsNamespaceIsTheWorkersOwn(t *testing.T) {
+	for ns, want := range map[string]string{
+		"":                      `WORKER_METRICS_NAMESPACE="": set the stage's worker namespace`,
+		"ComfyUI/Workers":       `WORKER_METRICS_NAMESPACE="ComfyUI/Workers": is the backend's scaling namespace`,
+		"bp/staging/gpu-worker": "",
+	} {
+		env := validEnv()
+		env[bootcontract.EnvMetricsEnabled] = "true"
+		env[bootcontract.EnvMetricsNamespace] = ns
+		err := load(t, env).ValidateRun()
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("namespace %q refused: %v", ns, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("namespace %q: error %v, want %q", ns, err, want)
+		}
+	}
+}

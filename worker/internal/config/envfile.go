@@ -17,7 +17,7 @@ func KnownKeys() []string {
 		bootcontract.EnvAPIBaseURL, bootcontract.EnvStage, bootcontract.EnvFleetSlug,
 		bootcontract.EnvASGName, bootcontract.EnvFleetSecretARN, bootcontract.EnvRegion,
 		bootcontract.EnvModelsBucket, bootcontract.EnvActiveBundleParam, bootcontract.EnvLogLevel,
-		bootcontract.EnvFleetSecret, bootcontract.EnvComfyUIURL, bootcontract.EnvMetricsEnabled,
+		bootcontract.EnvFleetSecret, bootcontract.EnvComfyUIURL, bootcontract.EnvMetricsEnabled, bootcontract.EnvMetricsNamespace,
 	}
 }
 

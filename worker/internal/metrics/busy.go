@@ -31,7 +31,9 @@ type PutAPI interface {
 // Busy publishes the busy/idle state. The zero value of a nil *Busy is a no-op,
 // so callers need no "metrics enabled" checks.
 type Busy struct {
-	API       PutAPI
+	API PutAPI
+	// Namespace is the stage's worker namespace (bootcontract.WorkerMetricsNamespace).
+	Namespace string
 	FleetSlug string
 	Stage     string
 	Refresh   time.Duration // at most one unchanged republish per Refresh (1 min)
@@ -130,14 +132,14 @@ func (b *Busy) publish(ctx context.Context) {
 	b.last = b.clock().Now()
 	b.mu.Unlock()
 	_, err := b.API.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
-		Namespace: aws.String(bootcontract.MetricsNamespace),
+		Namespace: aws.String(b.Namespace),
 		MetricData: []types.MetricDatum{{
 			MetricName: aws.String(MetricName),
 			Value:      aws.Float64(v),
 			Unit:       types.StandardUnitCount,
 			Dimensions: []types.Dimension{
-				{Name: aws.String("FleetSlug"), Value: aws.String(b.FleetSlug)},
-				{Name: aws.String("Stage"), Value: aws.String(b.Stage)},
+				{Name: aws.String(bootcontract.DimFleetSlug), Value: aws.String(b.FleetSlug)},
+				{Name: aws.String(bootcontract.DimStage), Value: aws.String(b.Stage)},
 			},
 		}},
 	})

@@ -32,7 +32,7 @@ func (f *fakeCW) PutMetricData(_ context.Context, in *cloudwatch.PutMetricDataIn
 
 func TestBusyPublishesOnChangeOnly(t *testing.T) {
 	cw := &fakeCW{}
-	b := &Busy{API: cw, FleetSlug: "gpu-default", Stage: "staging", Refresh: time.Hour,
+	b := &Busy{API: cw, Namespace: "bp/staging/gpu-worker", FleetSlug: "gpu-default", Stage: "staging", Refresh: time.Hour,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	ctx := context.Background()
 	for _, s := range []bool{false, false, true, true, false} {
@@ -41,7 +41,8 @@ func TestBusyPublishesOnChangeOnly(t *testing.T) {
 	if len(cw.values) != 3 || cw.values[0] != 0 || cw.values[1] != 1 || cw.values[2] != 0 {
 		t.Fatalf("values %v, want [0 1 0]", cw.values)
 	}
-	if cw.ns != "ComfyUI/Workers" || cw.dims["FleetSlug"] != "gpu-default" || cw.dims["Stage"] != "staging" {
+	// The worker's own namespace, never the backend's ComfyUI/Workers.
+	if cw.ns != "bp/staging/gpu-worker" || cw.dims["FleetSlug"] != "gpu-default" || cw.dims["Stage"] != "staging" {
 		t.Fatalf("namespace %q dims %v", cw.ns, cw.dims)
 	}
 	var nilBusy *Busy
