@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -554,5 +555,48 @@ func TestGpuFleetNightlyScaleToZero(t *testing.T) {
 	}
 	if stages["production"].stage.Cfg.FleetSchedule.NightlyScaleToZero {
 		t.Error("production must not scale to zero on a schedule")
+	}
+}
+
+// TestAutoScalingWritesAreScopedToTheFleetGroups: every Auto Scaling write
+// of the stack (worker role, scale-to-zero, reaper, protection release) names
+// the fleets' groups by ARN. Service Authorization Reference, Amazon EC2 Auto
+// Scaling: autoScalingGroup resource
+// arn:${Partition}:autoscaling:${Region}:${Account}:autoScalingGroup:${GroupId}:autoScalingGroupName/${GroupFriendlyName};
+// only the random group id may be a wildcard. Describe* calls support no
+// resource scoping.
+func TestAutoScalingWritesAreScopedToTheFleetGroups(t *testing.T) {
+	for _, b := range all() {
+		cfg := b.stage.Cfg
+		allowed := map[string]bool{}
+		for _, f := range cfg.Fleets {
+			allowed[fmt.Sprintf("arn:aws:autoscaling:%s:%s:autoScalingGroup:*:autoScalingGroupName/%s-%s-%s", cfg.Region, cfg.Account, cfg.AppPrefix, cfg.Stage, f.Slug)] = true
+		}
+		writes := 0
+		for _, pol := range b.templates[gpuFleetKind].Resources("AWS::IAM::Policy") {
+			list, _ := get(pol.Props, "PolicyDocument.Statement").([]any)
+			for _, s := range list {
+				st, _ := s.(map[string]any)
+				for _, a := range actionsOf(st) {
+					if !strings.HasPrefix(a, "autoscaling:") || strings.HasPrefix(a, "autoscaling:Describe") {
+						continue
+					}
+					writes++
+					resources, ok := st["Resource"].([]any)
+					if !ok {
+						resources = []any{st["Resource"]}
+					}
+					for _, r := range resources {
+						arn := strings.ReplaceAll(renderJoin(r), `${{"Ref":"AWS::Partition"}}`, "aws")
+						if !allowed[arn] {
+							t.Errorf("%s: %s grants %s on %s, want only the fleet groups %v", b.label, pol.LogicalID, a, arn, allowed)
+						}
+					}
+				}
+			}
+		}
+		if writes < 4 {
+			t.Errorf("%s: found %d Auto Scaling write grants, want the worker's and three Lambdas'", b.label, writes)
+		}
 	}
 }

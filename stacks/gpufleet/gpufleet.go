@@ -74,7 +74,7 @@ func New(scope constructs.Construct, p Props) GpuFleet {
 	g.ScaleToZeroFunctionName = addScaleToZeroHandler(stack, p, g.Fleets, stz)
 	g.ReaperFunctionName = addReaper(stack, p, g.Fleets)
 	g.ProtectionReleaseFunctionName = addProtectionRelease(stack, p, g.Fleets)
-	base.Finish(stack, p.Cfg, p.Names, suppressions())
+	base.Finish(stack, p.Cfg, p.Names, suppressions(p.Cfg, p.Names))
 	return g
 }
 

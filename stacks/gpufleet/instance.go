@@ -1,6 +1,7 @@
 package gpufleet
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -17,8 +18,23 @@ const (
 	TagStage     = "Stage"
 )
 
-// fleetTagConditions limit Auto Scaling writes to the ASGs of this stage's
-// given fleets. ASG ARNs carry a random id, so tags are the exact handle.
+// fleetAsgArns are the ARNs of the fleets' Auto Scaling groups:
+// arn:<partition>:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name>
+// (Service Authorization Reference, Amazon EC2 Auto Scaling resource types);
+// the uuid is random, so it is the only wildcard.
+func fleetAsgArns(scope constructs.IConstruct, fleets ...Fleet) *[]*string {
+	out := make([]*string, 0, len(fleets))
+	for _, f := range fleets {
+		out = append(out, awscdk.Stack_Of(scope).FormatArn(&awscdk.ArnComponents{
+			Service: jsii.String("autoscaling"), Resource: jsii.String("autoScalingGroup"),
+			ResourceName: jsii.String("*:autoScalingGroupName/" + f.AsgName), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,
+		}))
+	}
+	return &out
+}
+
+// fleetTagConditions also require the fleets' Stage and FleetSlug tags, so a
+// group of another stage that reused a name is never touched.
 func fleetTagConditions(stage string, slugs ...string) *map[string]interface{} {
 	return &map[string]interface{}{"StringEquals": map[string]interface{}{
 		"autoscaling:ResourceTag/" + TagStage:     stage,
@@ -54,7 +70,7 @@ func newWorkerRole(scope constructs.Construct, p Props, f Fleet) awsiam.Role {
 		"StringEquals": map[string]interface{}{"cloudwatch:namespace": bootcontract.WorkerMetricsNamespace(p.Cfg.AppPrefix, p.Cfg.Stage)},
 	})
 	// A worker protects itself while it holds a job and clears it when done.
-	add([]string{"autoscaling:SetInstanceProtection"}, []*string{jsii.String("*")}, fleetTagConditions(p.Cfg.Stage, f.Slug))
+	add([]string{"autoscaling:SetInstanceProtection"}, *fleetAsgArns(scope, f), fleetTagConditions(p.Cfg.Stage, f.Slug))
 	// Session Manager access instead of SSH. The managed AmazonSSMManagedInstanceCore
 	// would also grant ssm:GetParameter(s) on every parameter of the account.
 	add([]string{"ssm:UpdateInstanceInformation", "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",

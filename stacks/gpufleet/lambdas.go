@@ -52,7 +52,7 @@ func grantFleetAutoScaling(role awsiam.IRole, p Props, fleets []Fleet, actions .
 		Actions: jsii.Strings("autoscaling:DescribeAutoScalingGroups"), Resources: jsii.Strings("*"),
 	}))
 	role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings(actions...), Resources: jsii.Strings("*"), Conditions: fleetTagConditions(p.Cfg.Stage, slugs...),
+		Actions: jsii.Strings(actions...), Resources: fleetAsgArns(role, fleets...), Conditions: fleetTagConditions(p.Cfg.Stage, slugs...),
 	}))
 }
 
