@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/bp/infra/internal/rdsca"
 )
 
 // problems collects every finding of one stage; each names key, value and fix.
@@ -73,6 +75,11 @@ func Validate(s Stage) error {
 	p.check(reAppPrefix.MatchString(s.AppPrefix), "appPrefix", s.AppPrefix, "must be 2-10 lowercase letters or digits, starting with a letter", "e.g. appPrefix=bp")
 	p.check(reAccount.MatchString(s.Account), "account", s.Account, "must be a 12-digit AWS account id", "set stages."+s.Stage+".account in cdk.json or -c account=123456789012")
 	p.check(reRegion.MatchString(s.Region), "region", s.Region, "is not an AWS region name", "e.g. region=us-east-1")
+	if reRegion.MatchString(s.Region) {
+		// The backend's tasks verify the database against the region's RDS CAs.
+		_, err := rdsca.ForRegion(s.Region)
+		p.check(err == nil, "region", s.Region, "has no Amazon RDS CA in internal/rdsca/global-bundle.pem", "regenerate the bundle (internal/rdsca/gen-global-bundle.sh) or use a region it covers")
+	}
 	p.check(strings.TrimSpace(s.Owner) != "", "owner", s.Owner, "is required (tag Owner on every resource)", "set owner to the owning team, e.g. owner=platform")
 	validateAZs(p, s)
 	validateEdge(p, s, prod)

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"database/sql"
-	_ "embed"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bp/infra/internal/rdsca"
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -26,20 +26,14 @@ type connectPolicy struct {
 
 var defaultConnectPolicy = connectPolicy{DialTimeout: 10 * time.Second, Attempts: 5, Backoff: 2 * time.Second}
 
-// rdsCABundle holds the Amazon RDS certificate authorities: RDS server
-// certificates chain to them, and they are not in the Lambda runtime's trust
-// store. Regenerate with gen-ca-bundle.sh.
-//
-//go:embed rds-ca-bundle.pem
-var rdsCABundle []byte
-
-// rdsRoots are the CAs the database certificate must chain to in production.
-func rdsRoots() *x509.CertPool { return mustPool(rdsCABundle) }
+// rdsRoots are the CAs the database certificate must chain to in production:
+// every Amazon RDS CA (internal/rdsca), which no Lambda trust store holds.
+func rdsRoots() *x509.CertPool { return mustPool(rdsca.Global()) }
 
 func mustPool(pemBytes []byte) *x509.CertPool {
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pemBytes) {
-		panic("rds-ca-bundle.pem holds no certificate")
+		panic("the RDS CA bundle holds no certificate")
 	}
 	return pool
 }

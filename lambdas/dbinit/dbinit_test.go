@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bp/infra/internal/rdsca"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -237,7 +238,7 @@ func trimPasswords(grants []string) []string {
 // of us-east-1 (and every other region).
 func TestRDSCABundleCoversTheStageRegion(t *testing.T) {
 	var subjects []string
-	rest := rdsCABundle
+	rest := rdsca.Global()
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/bp/infra/internal/rdsca"
 	"github.com/go-sql-driver/mysql"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,7 +203,7 @@ func TestTLSRefusesAnUntrustedServer(t *testing.T) {
 
 func TestProductionHandlerTrustsTheEmbeddedRDSBundle(t *testing.T) {
 	h := newHandler(nil, testLogger())
-	assert.True(t, h.roots.Equal(mustPool(rdsCABundle)), "production verifies against rds-ca-bundle.pem")
+	assert.True(t, h.roots.Equal(mustPool(rdsca.Global())), "production verifies against rds-ca-bundle.pem")
 }
 
 // TestTlsFalseIsRefusedBeforeAnyConnection: plain text is no longer a

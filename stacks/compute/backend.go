@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bp/infra/bootcontract"
+	"github.com/bp/infra/internal/rdsca"
 	"github.com/bp/infra/naming"
 	"github.com/bp/infra/stacks/base"
 	"github.com/bp/infra/stacks/network"
@@ -29,6 +30,13 @@ const (
 	StorageInitContainer = "storage-init"
 	LaravelRoot          = "/var/www/html"
 	PhpFpmPort           = 9000
+	// RdsCaInitContainer writes the region's Amazon RDS CA bundle into the
+	// task's scratch volume, where PDO verifies the database certificate:
+	// the php image belongs to the app team and need not carry it.
+	RdsCaInitContainer = "rds-ca-init"
+	RdsCaDir           = "/etc/rds-ca"
+	RdsCaFile          = RdsCaDir + "/rds-ca-bundle.pem"
+	rdsCaVolume        = "rds-ca"
 )
 
 // Commands CI/CD and the app rely on.
@@ -127,7 +135,7 @@ func newBackendService(stack awscdk.Stack, p Props, cluster awsecs.Cluster) awse
 	nginxImage := awsecs.ContainerImage_FromEcrRepository(repo, jsii.String(imageTag("nginx-", p.Cfg.ImageTag)))
 
 	// Writable scratch volumes, only where nginx and Laravel write.
-	for _, v := range []string{"nginx-cache", "nginx-run", "nginx-tmp", "laravel-storage", "laravel-bootstrap-cache", "php-tmp"} {
+	for _, v := range []string{"nginx-cache", "nginx-run", "nginx-tmp", "laravel-storage", "laravel-bootstrap-cache", "php-tmp", rdsCaVolume} {
 		def.AddVolume(&awsecs.Volume{Name: jsii.String(v)})
 	}
 	mount := func(c awsecs.ContainerDefinition, volume, path string) {
@@ -151,6 +159,7 @@ func newBackendService(stack awscdk.Stack, p Props, cluster awsecs.Cluster) awse
 		Logging:                logTo(logs, StorageInitContainer),
 	})
 	laravelMounts(storageInit)
+	caInit := addRdsCaInit(def, p, php, logs)
 
 	phpContainer := func(name string, command []string, health *awsecs.HealthCheck) awsecs.ContainerDefinition {
 		opts := &awsecs.ContainerDefinitionOptions{
@@ -172,7 +181,11 @@ func newBackendService(stack awscdk.Stack, p Props, cluster awsecs.Cluster) awse
 		}
 		c := def.AddContainer(jsii.String(name), opts)
 		laravelMounts(c)
-		c.AddContainerDependencies(&awsecs.ContainerDependency{Container: storageInit, Condition: awsecs.ContainerDependencyCondition_SUCCESS})
+		c.AddMountPoints(&awsecs.MountPoint{SourceVolume: jsii.String(rdsCaVolume), ContainerPath: jsii.String(RdsCaDir), ReadOnly: jsii.Bool(true)})
+		c.AddContainerDependencies(
+			&awsecs.ContainerDependency{Container: storageInit, Condition: awsecs.ContainerDependencyCondition_SUCCESS},
+			&awsecs.ContainerDependency{Container: caInit, Condition: awsecs.ContainerDependencyCondition_SUCCESS},
+		)
 		return c
 	}
 	fpm := phpContainer(PhpFpmContainer, nil,
@@ -223,3 +236,28 @@ func allowExec(def awsecs.FargateTaskDefinition, c awsecs.ContainerDefinition) {
 func ptrMap(m map[string]*string) *map[string]*string { return &m }
 
 func secretsPtr(m map[string]awsecs.Secret) *map[string]awsecs.Secret { return &m }
+
+// addRdsCaInit is the non-essential container that writes the region's RDS
+// CA bundle (internal/rdsca) to RdsCaFile before the php containers start;
+// they read it through MYSQL_ATTR_SSL_CA (Laravel's PDO option for the
+// mariadb connections).
+func addRdsCaInit(def awsecs.FargateTaskDefinition, p Props, image awsecs.ContainerImage, logs awslogs.ILogGroup) awsecs.ContainerDefinition {
+	bundle, err := rdsca.ForRegion(p.Cfg.Region)
+	if err != nil {
+		panic(err) // config validation accepts only regions the bundle covers
+	}
+	c := def.AddContainer(jsii.String(RdsCaInitContainer), &awsecs.ContainerDefinitionOptions{
+		Image:      image,
+		Essential:  jsii.Bool(false),
+		User:       jsii.String("0"), // the scratch volume belongs to root
+		EntryPoint: jsii.Strings("sh", "-c"),
+		Command:    jsii.Strings(`umask 022 && printf '%s\n' "$RDS_CA_BUNDLE" > ` + RdsCaFile),
+		Environment: &map[string]*string{
+			"RDS_CA_BUNDLE": jsii.String(string(bundle)),
+		},
+		ReadonlyRootFilesystem: jsii.Bool(true),
+		Logging:                logTo(logs, RdsCaInitContainer),
+	})
+	c.AddMountPoints(&awsecs.MountPoint{SourceVolume: jsii.String(rdsCaVolume), ContainerPath: jsii.String(RdsCaDir), ReadOnly: jsii.Bool(false)})
+	return c
+}

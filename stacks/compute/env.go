@@ -32,21 +32,24 @@ func backendEnvironment(p Props) map[string]*string {
 		"TENANT_POOL_1_DB_DATABASE": jsii.String("tenant_pool_1"),
 		"TENANT_POOL_2_DB_DRIVER":   jsii.String("mariadb"),
 		"TENANT_POOL_2_DB_DATABASE": jsii.String("tenant_pool_2"),
-		"REDIS_HOST":                d.CacheHost,
-		"REDIS_PORT":                d.CachePort,
-		"REDIS_SCHEME":              jsii.String("tls"), // the cache requires TLS in transit
-		"CACHE_STORE":               jsii.String("redis"),
-		"SESSION_DRIVER":            jsii.String("redis"),
-		"QUEUE_CONNECTION":          jsii.String("database"),
-		"FILESYSTEM_DISK":           jsii.String("s3"),
-		"AWS_DEFAULT_REGION":        jsii.String(cfg.Region),
-		"AWS_BUCKET":                d.MediaBucket.BucketName(),
-		"AWS_URL":                   jsii.String("https://" + *d.MediaDomain),
-		"COMFYUI_AWS_REGION":        jsii.String(cfg.Region),
-		"COMFYUI_MODELS_BUCKET":     d.ModelsBucket.BucketName(),
-		"COMFYUI_MODELS_DISK":       jsii.String("comfyui_models"),
-		"COMFYUI_LOGS_BUCKET":       d.ComfyLogsBucket.BucketName(),
-		"COMFYUI_LOGS_DISK":         jsii.String("comfyui_logs"),
+		// The database requires TLS; PDO verifies its certificate against the
+		// RDS CAs the rds-ca-init container writes there.
+		"MYSQL_ATTR_SSL_CA":     jsii.String(RdsCaFile),
+		"REDIS_HOST":            d.CacheHost,
+		"REDIS_PORT":            d.CachePort,
+		"REDIS_SCHEME":          jsii.String("tls"), // the cache requires TLS in transit
+		"CACHE_STORE":           jsii.String("redis"),
+		"SESSION_DRIVER":        jsii.String("redis"),
+		"QUEUE_CONNECTION":      jsii.String("database"),
+		"FILESYSTEM_DISK":       jsii.String("s3"),
+		"AWS_DEFAULT_REGION":    jsii.String(cfg.Region),
+		"AWS_BUCKET":            d.MediaBucket.BucketName(),
+		"AWS_URL":               jsii.String("https://" + *d.MediaDomain),
+		"COMFYUI_AWS_REGION":    jsii.String(cfg.Region),
+		"COMFYUI_MODELS_BUCKET": d.ModelsBucket.BucketName(),
+		"COMFYUI_MODELS_DISK":   jsii.String("comfyui_models"),
+		"COMFYUI_LOGS_BUCKET":   d.ComfyLogsBucket.BucketName(),
+		"COMFYUI_LOGS_DISK":     jsii.String("comfyui_logs"),
 	}
 	return env
 }

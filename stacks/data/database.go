@@ -48,6 +48,10 @@ func addDatabase(stack awscdk.Stack, p Props, d *Data) {
 			"slow_query_log":       jsii.String("1"),
 			"long_query_time":      jsii.String("2"),
 			"log_output":           jsii.String("FILE"),
+			// Every connection must use TLS (RDS for MariaDB: "set the
+			// require_secure_transport parameter to ON"; RDS boolean
+			// parameters take 1/0, like slow_query_log). Dynamic: no reboot.
+			"require_secure_transport": jsii.String("1"),
 		},
 	})
 	// The export log groups exist before the instance, with the stage's

