@@ -45,6 +45,10 @@ func addDbInit(stack awscdk.Stack, p Props, d *Data) {
 			"Charset":         jsii.String(DbCharset),
 			"Collation":       jsii.String(DbCollation),
 			"Tls":             jsii.String("true"),
+			// DB-init creates (or alters) the app user REQUIRE SSL; a changed
+			// property is what makes CloudFormation run it again on a stage
+			// whose user predates that.
+			"AppUserTls": jsii.String("required"),
 		},
 		// Deleting the stack never drops data: the handler ignores Delete.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
