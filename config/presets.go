@@ -49,6 +49,7 @@ func basePreset(stage string) Stage {
 		},
 		Ecr:           Ecr{KeepImages: 30},
 		Alb:           Alb{IdleTimeoutSeconds: 60},
+		Waf:           Waf{APIRequestsPer5Min: 2000, RegisterRequestsPer5Min: 100},
 		Fleets:        []Fleet{defaultGpuFleet()},
 		FleetSchedule: FleetSchedule{Cron: "0 22 * * *"},
 		Alarms: Alarms{
@@ -113,6 +114,7 @@ func productionPreset() Stage {
 	s.Database.RemovalPolicy = "retain"
 	s.Cache.NodeType = "cache.t4g.small"
 	s.Cache.Replicas = 1
+	s.Waf.Enabled = true
 	s.Cluster = Cluster{FargateWeight: 1, FargateSpotWeight: 1, FargateBase: 1}
 	s.Backend = Service{Cpu: 1024, MemoryMiB: 2048, MinCount: 2, MaxCount: 6, CpuTargetPercent: 60}
 	s.Frontend = Service{Cpu: 512, MemoryMiB: 1024, MinCount: 2, MaxCount: 4, CpuTargetPercent: 60}

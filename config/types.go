@@ -37,6 +37,7 @@ type Stage struct {
 	Backend       Service       `json:"backend"`
 	Frontend      Service       `json:"frontend"`
 	Alb           Alb           `json:"alb"`
+	Waf           Waf           `json:"waf"`
 	Fleets        []Fleet       `json:"fleets"`
 	FleetSchedule FleetSchedule `json:"fleetSchedule"`
 	Alarms        Alarms        `json:"alarms"`
@@ -91,11 +92,15 @@ type Media struct {
 	PriceClass string `json:"priceClass"` // PriceClass_100 | PriceClass_200 | PriceClass_All
 	// CdnDomainName and CdnCertificateArn (us-east-1) give CloudFront a custom
 	// domain; both or neither.
-	CdnDomainName         string `json:"cdnDomainName"`
-	CdnCertificateArn     string `json:"cdnCertificateArn"`
-	InfrequentAccessDays  int    `json:"infrequentAccessDays"`
-	GlacierIrDays         int    `json:"glacierIrDays"`
-	ModelVersionsKeepDays int    `json:"modelVersionsKeepDays"`
+	CdnDomainName     string `json:"cdnDomainName"`
+	CdnCertificateArn string `json:"cdnCertificateArn"`
+	// WafRequestsPer5Min puts a rate-based AWS WAF web ACL (CLOUDFRONT scope,
+	// us-east-1) on the distribution: requests per client IP per 5 minutes;
+	// 0 means none ($5/month + $1 + $0.60 per million requests when on).
+	WafRequestsPer5Min    int `json:"wafRequestsPer5Min"`
+	InfrequentAccessDays  int `json:"infrequentAccessDays"`
+	GlacierIrDays         int `json:"glacierIrDays"`
+	ModelVersionsKeepDays int `json:"modelVersionsKeepDays"`
 }
 
 // Ecr is the image repositories' retention.
@@ -128,6 +133,19 @@ type Service struct {
 // Alb holds load balancer settings.
 type Alb struct {
 	IdleTimeoutSeconds int `json:"idleTimeoutSeconds"`
+}
+
+// Waf is the AWS WAF web ACL in front of the ALB: AWS's common and
+// known-bad-inputs rule groups and per-client-IP rate limits. It costs $5 per
+// month plus $1 per rule (4 rules) and $0.60 per million requests.
+type Waf struct {
+	Enabled bool `json:"enabled"`
+	// APIRequestsPer5Min limits each client IP on /api/* (the worker API,
+	// which only the stage's NAT addresses may reach, is not counted).
+	APIRequestsPer5Min int `json:"apiRequestsPer5Min"`
+	// RegisterRequestsPer5Min limits /api/worker/register per IP; every GPU
+	// worker of the stage registers from the NAT's few addresses.
+	RegisterRequestsPer5Min int `json:"registerRequestsPer5Min"`
 }
 
 // Fleet is one GPU worker fleet (one Auto Scaling group).

@@ -97,6 +97,7 @@ func Validate(s Stage) error {
 	validateService(p, "frontend", s.Frontend)
 	p.between("alb.idleTimeoutSeconds", s.Alb.IdleTimeoutSeconds, 1, 4000)
 	validateFleets(p, s.Fleets)
+	validateWaf(p, s)
 	for i, f := range s.Fleets {
 		// CloudWatch alarms evaluate at most one day of one-minute periods.
 		window := f.ScaleToZeroMinutes + s.Alarms.StuckFleetMarginMinutes
@@ -294,4 +295,31 @@ func validateAlarms(p *problems, a Alarms) {
 	}
 	p.check(a.Alb5xxCritical > a.Alb5xxWarning, "alarms.alb5xxCritical", a.Alb5xxCritical, "must be above alb5xxWarning", "raise alarms.alb5xxCritical")
 	p.check(a.LatencyP95Seconds > 0, "alarms.latencyP95Seconds", a.LatencyP95Seconds, "must be > 0", "e.g. 2")
+}
+
+// wafMinRate is the smallest limit of an AWS WAF rate-based rule (AWS WAF
+// Developer Guide, rate-based rule statement: "the minimum is 10").
+const wafMinRate = 10
+
+func validateWaf(p *problems, s Stage) {
+	w := s.Waf
+	p.check(!s.IsProduction() || w.Enabled, "waf.enabled", w.Enabled, "must be true in production: the public ALB needs the managed rules and rate limits", "set waf.enabled=true")
+	if w.Enabled {
+		p.between("waf.apiRequestsPer5Min", w.APIRequestsPer5Min, wafMinRate, 2_000_000_000)
+		// Every GPU worker of the stage registers from the NAT's addresses;
+		// a limit below the fleets' size would lock out a scale-out.
+		workers := 0
+		for _, f := range s.Fleets {
+			workers += f.MaxSize
+		}
+		p.check(w.RegisterRequestsPer5Min >= max(wafMinRate, 2*workers) && w.RegisterRequestsPer5Min <= 2_000_000_000, "waf.registerRequestsPer5Min", w.RegisterRequestsPer5Min,
+			fmt.Sprintf("must be at least %d (twice the %d GPU workers the fleets may run, which all register through the stage's NAT addresses)", max(wafMinRate, 2*workers), workers),
+			"raise waf.registerRequestsPer5Min")
+	}
+	if m := s.Media.WafRequestsPer5Min; m != 0 {
+		p.between("media.wafRequestsPer5Min", m, wafMinRate, 2_000_000_000)
+		// CloudFront web ACLs exist only in us-east-1 (AWS WAF: "For CLOUDFRONT,
+		// you must create your WAFv2 resources in the US East (N. Virginia) Region").
+		p.check(s.Region == "us-east-1", "media.wafRequestsPer5Min", m, "needs the stage in us-east-1: CloudFront web ACLs live only there", "set media.wafRequestsPer5Min=0 for a stage in "+s.Region)
+	}
 }

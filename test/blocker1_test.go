@@ -166,6 +166,10 @@ func presetChecks() map[string]stageCheck {
 			n := len(b.templates["gpu-fleet"].Resources("AWS::AutoScaling::ScheduledAction"))
 			expect(t, b, "nightly scale-to-zero", n > 0, b.stage.Cfg.FleetSchedule.NightlyScaleToZero)
 		},
+		"waf.enabled": func(t *testing.T, b *built) {
+			n := len(b.templates["compute"].Resources("AWS::WAFv2::WebACL"))
+			expect(t, b, "ALB web ACL present", n > 0, b.stage.Cfg.Waf.Enabled)
+		},
 		"monthlyBudgetUsd": func(t *testing.T, b *built) {
 			budget := b.templates["observability"].One(t, "AWS::Budgets::Budget")
 			expect(t, b, "budget", num(get(budget.Props, "Budget.BudgetLimit.Amount")), float64(b.stage.Cfg.MonthlyBudgetUsd))

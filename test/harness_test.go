@@ -40,12 +40,13 @@ var (
 
 // variantOverrides are extra apps the tests need, each a switch a user makes
 // on staging: plain HTTP (blocker 3), NAT instances, the first deploy with the
-// services at zero, and a custom media CDN domain.
+// services at zero, and a custom media CDN domain with its rate-limiting ACL.
 var variantOverrides = map[string]map[string]any{
 	"http-only":     {"certificateArn": "", "allowHttpOnly": true},
 	"nat-instance":  {"network.natKind": "instance"},
 	"start-at-zero": {"cluster.servicesStartAtZero": true},
-	"cdn-domain":    {"media.cdnDomainName": "media.staging.example.com", "media.cdnCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009"},
+	"cdn-domain": {"media.cdnDomainName": "media.staging.example.com", "media.cdnCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009",
+		"media.wafRequestsPer5Min": 3000},
 }
 
 func TestMain(m *testing.M) {

@@ -65,6 +65,7 @@ func New(scope constructs.Construct, p Props) Compute {
 	c.Backend = newBackendService(stack, p, cluster)
 	c.Frontend = newFrontendService(stack, p, cluster)
 	c.Alb, c.BackendTargets, c.FrontendTargets = newAlb(stack, p, c.Backend, c.Frontend)
+	addWaf(c, p)
 	addComputeOutputs(stack, p, c)
 	base.Finish(stack, p.Cfg, p.Names, suppressions(p.Cfg, p.Names))
 	return c

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfront"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudfrontorigins"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/constructs/webacl"
 )
 
 // addMediaCdn serves the media bucket through CloudFront with origin access
@@ -40,6 +41,14 @@ func addMediaCdn(stack awscdk.Stack, p Props, d *Data) {
 		EnableLogging:          jsii.Bool(true),
 		LogBucket:              d.AccessLogsBucket,
 		LogFilePrefix:          jsii.String(AccessLogsCloudFrontPrefix),
+	}
+	if m.WafRequestsPer5Min > 0 {
+		// A per-IP rate limit against download loops and scrapers; CloudFront
+		// web ACLs live in us-east-1 (config refuses another region).
+		acl := webacl.New(stack, "MediaWebAcl", p.Names.Resource("media"), webacl.CloudFront, []webacl.Rule{
+			{Name: "client-rate", Rate: &webacl.Rate{Limit: m.WafRequestsPer5Min}},
+		})
+		props.WebAclId = acl.AttrArn()
 	}
 	if m.CdnDomainName != "" {
 		props.DomainNames = jsii.Strings(m.CdnDomainName)
