@@ -70,6 +70,9 @@ func (n Names) FleetPointerParameter(slug, pointer string) string {
 	return n.Path("fleets/" + slug + "/" + pointer)
 }
 
+// NatEgressParameter lists the stage's NAT public addresses as CIDRs.
+func (n Names) NatEgressParameter() string { return n.Path("network/nat-egress-cidrs") }
+
 // ActiveBundleParameter holds the model bundle prefix a fleet should run.
 func (n Names) ActiveBundleParameter(slug string) string {
 	return n.FleetPointerParameter(slug, ActiveBundlePointer)

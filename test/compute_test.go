@@ -311,15 +311,25 @@ func TestServicesDeploySafely(t *testing.T) {
 }
 
 // TestListenerRulesRouteApiToBackend: /api/*, /sanctum/* and /up go to the
-// backend; the default goes to the frontend.
+// backend, the worker API only from the stage's NAT addresses, the rest to
+// the frontend (routeOf evaluates the listener as the ALB does).
 func TestListenerRulesRouteApiToBackend(t *testing.T) {
 	tpl := stages["staging"].templates["compute"]
-	rule := tpl.One(t, "AWS::ElasticLoadBalancingV2::ListenerRule")
-	if got := str(get(rule.Props, "Conditions.0.PathPatternConfig.Values")); got != `["/api/*","/sanctum/*","/up"]` {
-		t.Errorf("backend paths = %s", got)
-	}
-	if !strings.Contains(str(rule.Props["Actions"]), "BackendTargets") {
-		t.Errorf("rule does not forward to the backend: %s", str(rule.Props["Actions"]))
+	nat := []string{"198.51.100.7/32", "203.0.113.9/32"} // what the network stack's parameter holds
+	for _, c := range []struct{ path, from, want string }{
+		{"/api/jobs", "192.0.2.1", "BackendTargets"},
+		{"/sanctum/csrf-cookie", "192.0.2.1", "BackendTargets"},
+		{"/up", "192.0.2.1", "BackendTargets"},
+		{"/", "192.0.2.1", "FrontendTargets"},
+		{"/gallery/42", "192.0.2.1", "FrontendTargets"},
+		{"/api/worker/poll", "198.51.100.7", "BackendTargets"},
+		{"/api/worker/register", "203.0.113.9", "BackendTargets"},
+		{"/api/worker/poll", "192.0.2.1", "403"},
+		{"/api/worker/register", "198.51.100.8", "403"},
+	} {
+		if got := routeOf(t, tpl, nat, c.path, c.from); !strings.Contains(got, c.want) {
+			t.Errorf("%s from %s -> %s, want %s", c.path, c.from, got, c.want)
+		}
 	}
 	alb := tpl.One(t, "AWS::ElasticLoadBalancingV2::LoadBalancer")
 	attrs := str(alb.Props["LoadBalancerAttributes"])

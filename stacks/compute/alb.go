@@ -82,10 +82,36 @@ func newAlb(stack awscdk.Stack, p Props, backend, frontend awsecs.FargateService
 			DefaultAction: elb.ListenerAction_Forward(&[]elb.IApplicationTargetGroup{frontendTargets}, nil),
 		})
 	}
+	addWorkerAPIRules(stack, p, app, backendTargets)
 	app.AddAction(jsii.String("Backend"), &elb.AddApplicationActionProps{
 		Priority:   jsii.Number(10),
 		Conditions: &[]elb.ListenerCondition{elb.ListenerCondition_PathPatterns(jsii.Strings(BackendPaths...))},
 		Action:     elb.ListenerAction_Forward(&[]elb.IApplicationTargetGroup{backendTargets}, nil),
 	})
 	return alb, backendTargets, frontendTargets
+}
+
+// addWorkerAPIRules admits /api/worker/* only from the stage's NAT addresses
+// (the GPU workers reach the public ALB through NAT): everyone else gets a
+// fixed 403 before the backend rule sees the request. The addresses come from
+// the Network stack's SSM parameter, resolved by CloudFormation at deploy time.
+func addWorkerAPIRules(stack awscdk.Stack, p Props, listener elb.ApplicationListener, backend elb.ApplicationTargetGroup) {
+	natCidrs := awscdk.NewCfnParameter(stack, jsii.String("NatEgressCidrs"), &awscdk.CfnParameterProps{
+		Type:        jsii.String("AWS::SSM::Parameter::Value<List<String>>"),
+		Default:     jsii.String(p.Net.NatEgressParameter),
+		Description: jsii.String("The stage's NAT addresses (written by the network stack): the only sources of the worker API"),
+	})
+	workerPaths := elb.ListenerCondition_PathPatterns(jsii.Strings(workerAPIPrefix + "*"))
+	listener.AddAction(jsii.String("WorkerApiFromNat"), &elb.AddApplicationActionProps{
+		Priority:   jsii.Number(5),
+		Conditions: &[]elb.ListenerCondition{workerPaths, elb.ListenerCondition_SourceIps(natCidrs.ValueAsList())},
+		Action:     elb.ListenerAction_Forward(&[]elb.IApplicationTargetGroup{backend}, nil),
+	})
+	listener.AddAction(jsii.String("WorkerApiElsewhere"), &elb.AddApplicationActionProps{
+		Priority:   jsii.Number(6),
+		Conditions: &[]elb.ListenerCondition{workerPaths},
+		Action: elb.ListenerAction_FixedResponse(jsii.Number(403), &elb.FixedResponseOptions{
+			ContentType: jsii.String("text/plain"), MessageBody: jsii.String("The worker API is open only to the stage's GPU fleet."),
+		}),
+	})
 }

@@ -14,6 +14,7 @@ import (
 type natDevice struct {
 	gatewayID  *string
 	instanceID *string
+	publicIP   *string // the Elastic IP it sends from
 }
 
 // addNatAlarms watches the review's first cost hotspot, NAT data processing,

@@ -36,6 +36,11 @@ type Network struct {
 	// (literal names: another stack reading NAT ids would pin exports that a
 	// switch of network.natKind or natCount deletes).
 	NatAlarmNames []string
+	// NatEgressParameter is the SSM StringList of the NATs' public
+	// addresses (<ip>/32), which the worker API rule of the ALB admits.
+	// Compute resolves it at deploy time: an export of the addresses would
+	// block every NAT change while compute imports it.
+	NatEgressParameter string
 }
 
 // New builds the Network stack.
@@ -79,14 +84,16 @@ func New(scope constructs.Construct, p Props) Network {
 	var nats []natDevice
 	for _, subnet := range *vpc.PublicSubnets() {
 		if nat, ok := subnet.Node().TryFindChild(jsii.String("NATGateway")).(awsec2.CfnNatGateway); ok && nat != nil {
-			nats = append(nats, natDevice{gatewayID: nat.AttrNatGatewayId()})
+			eip := subnet.Node().FindChild(jsii.String("EIP")).(awsec2.CfnEIP)
+			nats = append(nats, natDevice{gatewayID: nat.AttrNatGatewayId(), publicIP: eip.Ref()})
 		}
 		if inst, ok := subnet.Node().TryFindChild(jsii.String("NatInstance")).(awsec2.Instance); ok && inst != nil {
 			encryptRootVolume(inst)
-			nats = append(nats, natDevice{instanceID: inst.InstanceId()})
+			nats = append(nats, natDevice{instanceID: inst.InstanceId(), publicIP: natInstanceEIP(subnet.(constructs.Construct), inst)})
 		}
 	}
 	net.NatAlarmNames = addNatAlarms(stack, p, a.Topic, nats)
+	net.NatEgressParameter = publishNatEgress(stack, p, nats)
 	base.Finish(stack, p.Cfg, p.Names, suppressions())
 	return net
 }
@@ -95,10 +102,12 @@ func natProvider(n config.Network) awsec2.NatProvider {
 	if n.NatKind == "instance" {
 		// NAT instance v2: Amazon Linux 2023 from its public SSM parameter,
 		// resolved at deploy time, so synthesis needs no lookup.
+		// Its public address is an Elastic IP (natInstanceEIP), stable across
+		// stop/start, so the worker API rule can name it.
 		return awsec2.NatProvider_InstanceV2(&awsec2.NatInstanceProps{
 			InstanceType:             awsec2.NewInstanceType(jsii.String(n.NatInstanceType)),
 			DefaultAllowedTraffic:    awsec2.NatTrafficDirection_OUTBOUND_ONLY,
-			AssociatePublicIpAddress: jsii.Bool(true),
+			AssociatePublicIpAddress: jsii.Bool(false),
 		})
 	}
 	return awsec2.NatProvider_Gateway(nil)

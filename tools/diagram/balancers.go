@@ -115,6 +115,8 @@ func ruleCondition(conds any) string {
 			values = list(dig(c, "PathPatternConfig", "Values"))
 		case "host-header":
 			values = list(dig(c, "HostHeaderConfig", "Values"))
+		case "source-ip":
+			values = list(dig(c, "SourceIpConfig", "Values"))
 		}
 		if len(values) == 0 {
 			values = list(dig(c, "Values"))
@@ -128,6 +130,11 @@ func ruleCondition(conds any) string {
 		switch field {
 		case "path-pattern":
 			parts = append(parts, strings.Join(vs, " "))
+		case "source-ip":
+			if len(vs) == 0 { // a parameter, resolved at deploy time
+				vs = []string{"listed"}
+			}
+			parts = append(parts, "from "+strings.Join(vs, " "))
 		case "":
 		default:
 			parts = append(parts, field+" "+strings.Join(vs, " "))

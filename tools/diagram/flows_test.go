@@ -75,7 +75,7 @@ var commonFlows = []string{
 	// network
 	"internet:Internet -> alb:bp-{s}-alb [network: 80, 443]",
 	"internet:Internet -> cloudfront:MediaCdn [network: 443]",
-	"alb:bp-{s}-alb -> ecs:bp-{s}-backend [network: 80; /api/* /sanctum/* /up]",
+	"alb:bp-{s}-alb -> ecs:bp-{s}-backend [network: 80; /api/* /sanctum/* /up; /api/worker/*; from listed]", // the worker API only from the NAT addresses
 	"alb:bp-{s}-alb -> ecs:bp-{s}-frontend [network: 3000; default]",
 	"ecs:bp-{s}-backend -> rds:bp-{s}-db [network: 3306]",
 	"ecs:bp-{s}-backend -> cache:bp-{s}-cache [network: 6379]",

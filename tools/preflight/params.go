@@ -108,3 +108,19 @@ func launchTemplateName(s cfn.Stack, id string, res cfn.Resource) string {
 
 // fleetAMIParam is the AMI pipeline's parameter name, /<app>/ami/fleets/<stage>/<slug>.
 var fleetAMIParam = regexp.MustCompile(`^/([A-Za-z0-9_.-]+)/ami/fleets/([A-Za-z0-9_.-]+)/([A-Za-z0-9_.-]+)$`)
+
+// dropParamsThisDeployCreates forgets parameters that a stack of this deploy
+// creates (an AWS::SSM::Parameter with that Name): cdk deploy orders the
+// stacks so the producer runs first, as the network stack does for the NAT
+// addresses compute reads.
+func (p *plan) dropParamsThisDeployCreates() {
+	created := map[string]bool{}
+	for _, s := range p.Deploy {
+		for _, id := range s.Template.OfType("AWS::SSM::Parameter") {
+			if name, err := resolver(s).String(s.Template.Resources[id].Properties["Name"]); err == nil {
+				created[s.Account+"/"+s.Region+"/"+name] = true
+			}
+		}
+	}
+	p.Params = slices.DeleteFunc(p.Params, func(c *paramCheck) bool { return created[c.Account+"/"+c.Region+"/"+c.Name] })
+}

@@ -61,6 +61,7 @@ func buildPlan(cdkOut, stage, app, stacksFlag string) (*plan, error) {
 		p.collectParams(s)
 		p.collectImages(s)
 	}
+	p.dropParamsThisDeployCreates()
 	return p, nil
 }
 

@@ -68,6 +68,9 @@ func TestPlanOfTheSynthesizedAssembly(t *testing.T) {
 			names = append(names, pc.Name)
 		}
 		assert.Contains(t, names, "/bp/ami/fleets/"+stage+"/gpu-default")
+		// compute reads the NAT addresses the network stack (deployed first,
+		// in the same run) writes: nothing to check beforehand.
+		assert.NotContains(t, names, "/bp/"+stage+"/network/nat-egress-cidrs")
 		var repos []string
 		for _, ic := range p.Images {
 			if !slices.Contains(repos, ic.Repo) {
