@@ -91,7 +91,7 @@ func stagingPreset() Stage {
 	s.Database.InstanceClass = "db.t4g.small"
 	s.Database.RemovalPolicy = "snapshot"
 	s.Cache.NodeType = "cache.t4g.micro"
-	s.Cluster = Cluster{FargateWeight: 1, FargateSpotWeight: 3, FargateBase: 0}
+	s.Cluster = Cluster{FargateWeight: 1, FargateSpotWeight: 3, FargateBase: 0, ExecEnabled: true}
 	s.Backend = Service{Cpu: 512, MemoryMiB: 1024, MinCount: 1, MaxCount: 2, CpuTargetPercent: 70}
 	s.Frontend = Service{Cpu: 256, MemoryMiB: 512, MinCount: 1, MaxCount: 2, CpuTargetPercent: 70}
 	s.Fleets[0].MaxSize = 2

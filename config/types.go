@@ -117,6 +117,9 @@ type Cluster struct {
 	// the scalable target's minimum) on the first deploy, before the pipeline
 	// has pushed any image to the (empty) ECR repositories.
 	ServicesStartAtZero bool `json:"servicesStartAtZero"`
+	// ExecEnabled lets operators open ECS Exec sessions into the tasks; every
+	// session is logged, encrypted, to the stage's exec log group.
+	ExecEnabled bool `json:"execEnabled"`
 }
 
 // Service sizes one Fargate service. Its task count belongs to the scalable

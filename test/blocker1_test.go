@@ -166,6 +166,9 @@ func presetChecks() map[string]stageCheck {
 			n := len(b.templates["gpu-fleet"].Resources("AWS::AutoScaling::ScheduledAction"))
 			expect(t, b, "nightly scale-to-zero", n > 0, b.stage.Cfg.FleetSchedule.NightlyScaleToZero)
 		},
+		"cluster.execEnabled": func(t *testing.T, b *built) {
+			expect(t, b, "ECS Exec", service(b, "backend").Props["EnableExecuteCommand"], b.stage.Cfg.Cluster.ExecEnabled)
+		},
 		"waf.enabled": func(t *testing.T, b *built) {
 			n := len(b.templates["compute"].Resources("AWS::WAFv2::WebACL"))
 			expect(t, b, "ALB web ACL present", n > 0, b.stage.Cfg.Waf.Enabled)

@@ -279,7 +279,7 @@ func TestBackendTaskShape(t *testing.T) {
 	}
 }
 
-// TestServicesDeploySafely: circuit breaker with rollback, ECS Exec, private
+// TestServicesDeploySafely: circuit breaker with rollback, ECS Exec per config, private
 // subnets without public IPs, Spot weighting and CPU autoscaling per stage.
 func TestServicesDeploySafely(t *testing.T) {
 	for _, name := range []string{"staging", "production"} {
@@ -291,7 +291,7 @@ func TestServicesDeploySafely(t *testing.T) {
 				t.Fatalf("%s: no service %s", name, svc)
 			}
 			p := s[0].Props
-			if get(p, "DeploymentConfiguration.DeploymentCircuitBreaker.Rollback") != true || p["EnableExecuteCommand"] != true ||
+			if get(p, "DeploymentConfiguration.DeploymentCircuitBreaker.Rollback") != true || p["EnableExecuteCommand"] != b.stage.Cfg.Cluster.ExecEnabled ||
 				get(p, "NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp") != "DISABLED" {
 				t.Errorf("%s/%s: unsafe service %s", name, svc, str(p))
 			}

@@ -191,7 +191,7 @@ func newBackendService(stack awscdk.Stack, p Props, cluster awsecs.Cluster) awse
 	fpm := phpContainer(PhpFpmContainer, nil,
 		shellHealthCheck(`php -r 'exit(@fsockopen("127.0.0.1", `+strconv.Itoa(PhpFpmPort)+`) ? 0 : 1);'`))
 	fpm.AddPortMappings(&awsecs.PortMapping{ContainerPort: jsii.Number(PhpFpmPort), Name: jsii.String("php-fpm")})
-	allowExec(def, fpm)
+	allowExec(p, def, fpm)
 	phpContainer(SchedulerContainer, SchedulerCommand, nil)
 	phpContainer(QueueWorkerContainer, QueueWorkerCommand, nil)
 
@@ -226,7 +226,10 @@ var execAgentPaths = map[string]string{
 
 // allowExec gives the container operators exec into the scratch paths ECS
 // Exec needs, keeping its root filesystem read-only.
-func allowExec(def awsecs.FargateTaskDefinition, c awsecs.ContainerDefinition) {
+func allowExec(p Props, def awsecs.FargateTaskDefinition, c awsecs.ContainerDefinition) {
+	if !p.Cfg.Cluster.ExecEnabled {
+		return
+	}
 	for _, volume := range slices.Sorted(maps.Keys(execAgentPaths)) {
 		def.AddVolume(&awsecs.Volume{Name: jsii.String(volume)})
 		c.AddMountPoints(&awsecs.MountPoint{SourceVolume: jsii.String(volume), ContainerPath: jsii.String(execAgentPaths[volume]), ReadOnly: jsii.Bool(false)})

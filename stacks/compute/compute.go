@@ -50,6 +50,7 @@ func New(scope constructs.Construct, p Props) Compute {
 		Vpc:                            p.Net.Vpc,
 		ContainerInsightsV2:            awsecs.ContainerInsights_ENABLED,
 		EnableFargateCapacityProviders: jsii.Bool(true),
+		ExecuteCommandConfiguration:    execConfiguration(stack, p),
 	})
 	// ECS writes Container Insights performance events to this group; creating
 	// it first gives it the stage's retention instead of ECS's default.
@@ -122,7 +123,7 @@ func newService(stack awscdk.Stack, p Props, cluster awsecs.Cluster, id, svc str
 		VpcSubnets:                 &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 		AssignPublicIp:             jsii.Bool(false),
 		CircuitBreaker:             &awsecs.DeploymentCircuitBreaker{Enable: jsii.Bool(true), Rollback: jsii.Bool(true)},
-		EnableExecuteCommand:       jsii.Bool(true),
+		EnableExecuteCommand:       jsii.Bool(p.Cfg.Cluster.ExecEnabled),
 		MinHealthyPercent:          jsii.Number(100),
 		MaxHealthyPercent:          jsii.Number(200),
 		HealthCheckGracePeriod:     awscdk.Duration_Seconds(jsii.Number(60)),

@@ -34,6 +34,6 @@ func newFrontendService(stack awscdk.Stack, p Props, cluster awsecs.Cluster) aws
 		&awsecs.MountPoint{SourceVolume: jsii.String("nextjs-cache"), ContainerPath: jsii.String("/app/.next/cache"), ReadOnly: jsii.Bool(false)},
 		&awsecs.MountPoint{SourceVolume: jsii.String("nextjs-tmp"), ContainerPath: jsii.String("/tmp"), ReadOnly: jsii.Bool(false)},
 	)
-	allowExec(def, nextjs)
+	allowExec(p, def, nextjs)
 	return newService(stack, p, cluster, "FrontendService", FrontendService, def, sizes, p.Net.SecurityGroups.Frontend)
 }

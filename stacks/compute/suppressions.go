@@ -16,8 +16,15 @@ func suppressions(cfg config.Stage, names naming.Names) []base.Suppression {
 			base.Suppression{Path: task + "/ExecutionRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
 				Reason: "ecr:GetAuthorizationToken has no resource-level permissions; image pulls and secret reads are scoped to the stage's repositories and secrets."},
 			base.Suppression{Path: task + "/TaskRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5", AppliesTo: []string{"Resource::*"},
-				Reason: "ECS Exec's ssmmessages channel actions and cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the ComfyUI/Workers namespace by condition."},
+				When:   func(c config.Stage) bool { return c.Cluster.ExecEnabled || task == "BackendTask" },
+				Reason: "ECS Exec's ssmmessages channel actions (only with cluster.execEnabled) and the backend's cloudwatch:PutMetricData have no resource-level permissions; PutMetricData is limited to the ComfyUI/Workers namespace by condition."},
 		)
+	}
+	for _, task := range []string{"BackendTask", "FrontendTask"} {
+		out = append(out, base.Suppression{Path: task + "/TaskRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5",
+			AppliesTo: []string{"Resource::arn:<AWS::Partition>:logs:" + cfg.Region + ":" + cfg.Account + ":log-group:<ExecSessionLogs0C1778EC>:*"},
+			When:      func(c config.Stage) bool { return c.Cluster.ExecEnabled },
+			Reason:    "ECS Exec writes each session to its own stream of the stage's exec log group: the * stands for the stream names of that one group (CDK's grant for the cluster's execute-command logging)."})
 	}
 	out = append(out, base.Suppression{Path: "BackendTask/TaskRole/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5",
 		AppliesTo: []string{"Resource::<ComfyLogsBucket4D605A1A.Arn>/*", "Resource::<MediaBucketBCBB02BA.Arn>/*", "Resource::<ModelsBucketA3610ED4.Arn>/*"},
