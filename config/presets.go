@@ -39,6 +39,7 @@ func basePreset(stage string) Stage {
 			Databases:             []string{"bp", "tenant_pool_1", "tenant_pool_2"},
 			AppUsername:           "bp_app",
 			MaxConnections:        150,
+			AuditLog:              true,
 		},
 		Cache: Cache{Engine: "valkey", EngineVersion: "7.2"},
 		Media: Media{
@@ -46,6 +47,7 @@ func basePreset(stage string) Stage {
 			InfrequentAccessDays:  30,
 			GlacierIrDays:         180,
 			ModelVersionsKeepDays: 30,
+			NoncurrentVersionDays: 30,
 		},
 		Ecr:           Ecr{KeepImages: 30},
 		Alb:           Alb{IdleTimeoutSeconds: 60},
@@ -85,6 +87,7 @@ func defaultGpuFleet() Fleet {
 func stagingPreset() Stage {
 	s := basePreset("staging")
 	s.LogRetentionDays = 7
+	s.Network.FlowLogRetentionDays = 7
 	s.LogLevel = "debug"
 	s.MonthlyBudgetUsd = 300
 	s.Network.NatCount = 1
@@ -105,6 +108,8 @@ func stagingPreset() Stage {
 func productionPreset() Stage {
 	s := basePreset("production")
 	s.LogRetentionDays = 30
+	s.Network.FlowLogRetentionDays = 90
+	s.Media.Versioned = true
 	s.MonthlyBudgetUsd = 3000
 	s.Network.NatCount = 2
 	s.Network.InterfaceEndpoints = true

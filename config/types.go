@@ -55,6 +55,9 @@ type Network struct {
 	NatKind            string `json:"natKind"`
 	NatInstanceType    string `json:"natInstanceType"`
 	InterfaceEndpoints bool   `json:"interfaceEndpoints"`
+	// FlowLogRetentionDays keeps the VPC flow logs (at least 90 in
+	// production: incident investigation looks back further than app logs).
+	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
 	// S3PrefixListID is the region's AWS-managed prefix list of S3
 	// (com.amazonaws.<region>.s3), kept in config so synthesis needs no lookup.
 	S3PrefixListID string `json:"s3PrefixListId"`
@@ -77,6 +80,9 @@ type Database struct {
 	Databases             []string `json:"databases"`
 	AppUsername           string   `json:"appUsername"`
 	MaxConnections        int      `json:"maxConnections"`
+	// AuditLog turns on the MariaDB audit plugin (connections, DDL and
+	// grants) and ships it to CloudWatch Logs with the stage's retention.
+	AuditLog bool `json:"auditLog"`
 }
 
 // Cache is the ElastiCache replication group (Valkey or Redis OSS).
@@ -97,10 +103,14 @@ type Media struct {
 	// WafRequestsPer5Min puts a rate-based AWS WAF web ACL (CLOUDFRONT scope,
 	// us-east-1) on the distribution: requests per client IP per 5 minutes;
 	// 0 means none ($5/month + $1 + $0.60 per million requests when on).
-	WafRequestsPer5Min    int `json:"wafRequestsPer5Min"`
-	InfrequentAccessDays  int `json:"infrequentAccessDays"`
-	GlacierIrDays         int `json:"glacierIrDays"`
-	ModelVersionsKeepDays int `json:"modelVersionsKeepDays"`
+	WafRequestsPer5Min int `json:"wafRequestsPer5Min"`
+	// Versioned keeps overwritten and deleted media as noncurrent versions
+	// for NoncurrentVersionDays (recovery from a bad delete or overwrite).
+	Versioned             bool `json:"versioned"`
+	NoncurrentVersionDays int  `json:"noncurrentVersionDays"`
+	InfrequentAccessDays  int  `json:"infrequentAccessDays"`
+	GlacierIrDays         int  `json:"glacierIrDays"`
+	ModelVersionsKeepDays int  `json:"modelVersionsKeepDays"`
 }
 
 // Ecr is the image repositories' retention.

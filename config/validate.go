@@ -149,6 +149,8 @@ func validateEdge(p *problems, s Stage, prod bool) {
 }
 
 func validateNetwork(p *problems, n Network, azCount int, prod bool) {
+	p.check(slices.Contains(logRetentions, n.FlowLogRetentionDays), "network.flowLogRetentionDays", n.FlowLogRetentionDays, "is not a CloudWatch Logs retention", fmt.Sprintf("use one of %v", logRetentions))
+	p.check(!prod || n.FlowLogRetentionDays >= 90, "network.flowLogRetentionDays", n.FlowLogRetentionDays, "production keeps VPC flow logs at least 90 days", "set network.flowLogRetentionDays=90 or more")
 	vpc, err := netip.ParsePrefix(n.VpcCidr)
 	if err != nil || !vpc.Addr().Is4() || vpc.Masked() != vpc {
 		p.add("network.vpcCidr", n.VpcCidr, "is not an IPv4 network CIDR", "e.g. network.vpcCidr=10.0.0.0/16")
@@ -211,6 +213,10 @@ func validateCache(p *problems, c Cache) {
 }
 
 func validateMedia(p *problems, m Media, prod bool) {
+	p.check(!prod || m.Versioned, "media.versioned", m.Versioned, "production keeps overwritten and deleted media as versions", "set media.versioned=true")
+	if m.Versioned {
+		p.between("media.noncurrentVersionDays", m.NoncurrentVersionDays, 1, 3650)
+	}
 	// The default *.cloudfront.net certificate accepts TLS 1.0; only a custom
 	// domain gets the TLSv1.2_2021 policy.
 	p.check(!prod || m.CdnDomainName != "", "media.cdnDomainName", m.CdnDomainName,

@@ -116,7 +116,7 @@ func presetChecks() map[string]stageCheck {
 		"logRetentionDays": func(t *testing.T, b *built) {
 			for kind, tpl := range b.templates {
 				for _, lg := range tpl.Resources("AWS::Logs::LogGroup") {
-					expect(t, b, kind+"/"+lg.LogicalID+" retention", num(lg.Props["RetentionInDays"]), float64(b.stage.Cfg.LogRetentionDays))
+					expect(t, b, kind+"/"+lg.LogicalID+" retention", num(lg.Props["RetentionInDays"]), wantRetention(b, lg))
 				}
 			}
 		},
@@ -168,6 +168,14 @@ func presetChecks() map[string]stageCheck {
 		},
 		"cluster.execEnabled": func(t *testing.T, b *built) {
 			expect(t, b, "ECS Exec", service(b, "backend").Props["EnableExecuteCommand"], b.stage.Cfg.Cluster.ExecEnabled)
+		},
+		"network.flowLogRetentionDays": func(t *testing.T, b *built) {
+			g := first(b.templates["network"].Where("AWS::Logs::LogGroup", "LogGroupName", b.stage.Names.LogGroup("vpc-flow-logs")))
+			expect(t, b, "flow log retention", num(g.Props["RetentionInDays"]), float64(b.stage.Cfg.Network.FlowLogRetentionDays))
+		},
+		"media.versioned": func(t *testing.T, b *built) {
+			media := first(b.templates["data"].Where("AWS::S3::Bucket", "BucketName", b.stage.Names.Bucket("media", b.stage.Cfg.Account)))
+			expect(t, b, "media versioning", get(media.Props, "VersioningConfiguration.Status") == "Enabled", b.stage.Cfg.Media.Versioned)
 		},
 		"waf.enabled": func(t *testing.T, b *built) {
 			n := len(b.templates["compute"].Resources("AWS::WAFv2::WebACL"))

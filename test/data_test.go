@@ -71,7 +71,7 @@ func TestDatabaseIsEncryptedBoundedAndPerStage(t *testing.T) {
 			"DeletionProtection":    {p["DeletionProtection"], cfg.DeletionProtection},
 			"DBInstanceClass":       {p["DBInstanceClass"], cfg.InstanceClass},
 			"PubliclyAccessible":    {p["PubliclyAccessible"], false},
-			"Logs":                  {str(p["EnableCloudwatchLogsExports"]), `["error","slowquery"]`},
+			"Logs":                  {str(p["EnableCloudwatchLogsExports"]), `["audit","error","slowquery"]`},
 		}
 		for k, c := range checks {
 			if !equalJSON(c[0], c[1]) {

@@ -6,17 +6,25 @@ import (
 	"testing"
 )
 
+// wantRetention is a log group's configured retention: the stage's, or the
+// VPC flow logs' own (kept longer in production).
+func wantRetention(b *built, g Resource) float64 {
+	if str(g.Props["LogGroupName"]) == b.stage.Names.LogGroup("vpc-flow-logs") {
+		return float64(b.stage.Cfg.Network.FlowLogRetentionDays)
+	}
+	return float64(b.stage.Cfg.LogRetentionDays)
+}
+
 // TestLogRetentionEverywhere: every log group of every stack has the stage's
-// retention, and every Lambda function (ours and CDK's custom-resource
+// retention (the flow logs theirs), and every Lambda function (ours and CDK's custom-resource
 // providers) logs to such a group instead of an implicit, never-expiring one.
 func TestLogRetentionEverywhere(t *testing.T) {
 	for _, b := range all() {
-		days := float64(b.stage.Cfg.LogRetentionDays)
 		groups, functions := 0, 0
 		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
 			for _, g := range b.templates[kind].Resources("AWS::Logs::LogGroup") {
 				groups++
-				if num(g.Props["RetentionInDays"]) != days {
+				if days := wantRetention(b, g); num(g.Props["RetentionInDays"]) != days {
 					t.Errorf("%s/%s: log group %s (%s) RetentionInDays = %v, want %v", b.label, kind, g.LogicalID, str(g.Props["LogGroupName"]), g.Props["RetentionInDays"], days)
 				}
 			}

@@ -81,8 +81,9 @@ func TestVpcLayoutPerStage(t *testing.T) {
 			t.Errorf("%s: flow logs not implemented", b.label)
 		}
 		flowLogs := net.Where("AWS::Logs::LogGroup", "LogGroupName", b.stage.Names.LogGroup("vpc-flow-logs"))
-		if len(flowLogs) != 1 || num(flowLogs[0].Props["RetentionInDays"]) != float64(cfg.LogRetentionDays) {
-			t.Errorf("%s: flow log group missing or without the stage's retention", b.label)
+		if len(flowLogs) != 1 || num(flowLogs[0].Props["RetentionInDays"]) != float64(cfg.Network.FlowLogRetentionDays) ||
+			cfg.IsProduction() && num(flowLogs[0].Props["RetentionInDays"]) < 90 {
+			t.Errorf("%s: flow log group missing or without its retention (at least 90 days in production)", b.label)
 		}
 		endpoints := net.Resources("AWS::EC2::VPCEndpoint")
 		gateway, iface := 0, 0

@@ -4,6 +4,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/config"
 )
 
 // Prefixes in the access-logs bucket, one per producer.
@@ -63,13 +64,8 @@ func addBuckets(stack awscdk.Stack, p Props, d *Data) {
 			MaxAge:         jsii.Number(3000),
 		}},
 		// Delivered media is the main cost driver: tier what is no longer hot.
-		LifecycleRules: &[]*awss3.LifecycleRule{abortUploads(), {
-			Id: jsii.String("tier-old-media"),
-			Transitions: &[]*awss3.Transition{
-				{StorageClass: awss3.StorageClass_INFREQUENT_ACCESS(), TransitionAfter: days(m.InfrequentAccessDays)},
-				{StorageClass: awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(), TransitionAfter: days(m.GlacierIrDays)},
-			},
-		}},
+		LifecycleRules: mediaLifecycle(m),
+		Versioned:      jsii.Bool(m.Versioned),
 	})
 	d.ModelsBucket = bucket(stack, p, "ModelsBucket", "models", logs, awss3.BucketProps{
 		Versioned: jsii.Bool(true),
@@ -82,4 +78,24 @@ func addBuckets(stack awscdk.Stack, p Props, d *Data) {
 	d.ComfyLogsBucket = bucket(stack, p, "ComfyLogsBucket", "comfyui-logs", logs, awss3.BucketProps{
 		LifecycleRules: logLifecycle(),
 	})
+}
+
+// mediaLifecycle tiers old media and, in a versioned bucket, expires the
+// noncurrent versions a delete or overwrite leaves after m.NoncurrentVersionDays.
+func mediaLifecycle(m config.Media) *[]*awss3.LifecycleRule {
+	rules := []*awss3.LifecycleRule{abortUploads(), {
+		Id: jsii.String("tier-old-media"),
+		Transitions: &[]*awss3.Transition{
+			{StorageClass: awss3.StorageClass_INFREQUENT_ACCESS(), TransitionAfter: days(m.InfrequentAccessDays)},
+			{StorageClass: awss3.StorageClass_GLACIER_INSTANT_RETRIEVAL(), TransitionAfter: days(m.GlacierIrDays)},
+		},
+	}}
+	if m.Versioned {
+		rules = append(rules, &awss3.LifecycleRule{
+			Id:                          jsii.String("expire-noncurrent-media"),
+			NoncurrentVersionExpiration: days(m.NoncurrentVersionDays),
+			ExpiredObjectDeleteMarker:   jsii.Bool(true),
+		})
+	}
+	return &rules
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/config"
 	"github.com/bp/infra/stacks/base"
 	"github.com/bp/infra/stacks/network"
 )
@@ -22,8 +23,18 @@ const (
 	DbMasterUser = "bp_admin"
 )
 
-// dbLogExports are the MariaDB logs shipped to CloudWatch.
-var dbLogExports = []string{"error", "slowquery"}
+// dbLogExports are the MariaDB logs shipped to CloudWatch; "audit" joins
+// them with database.auditLog.
+func dbLogExports(d config.Database) []string {
+	if d.AuditLog {
+		return []string{"audit", "error", "slowquery"}
+	}
+	return []string{"error", "slowquery"}
+}
+
+// auditEvents are what the MariaDB audit plugin records: logins, schema
+// changes and user/grant changes (QUERY_DDL, QUERY_DCL), not every query.
+const auditEvents = "CONNECT,QUERY_DDL,QUERY_DCL"
 
 func addDatabase(stack awscdk.Stack, p Props, d *Data) {
 	db := p.Cfg.Database
@@ -57,7 +68,7 @@ func addDatabase(stack awscdk.Stack, p Props, d *Data) {
 	// The export log groups exist before the instance, with the stage's
 	// retention, instead of being created without one by RDS.
 	var logGroups []awslogs.LogGroup
-	for _, name := range dbLogExports {
+	for _, name := range dbLogExports(db) {
 		logGroups = append(logGroups, base.LogGroup(stack, "DatabaseLog-"+name, "/aws/rds/instance/"+identifier+"/"+name, p.Cfg.LogRetentionDays))
 	}
 	removalPolicy := awscdk.RemovalPolicy_SNAPSHOT
@@ -89,7 +100,8 @@ func addDatabase(stack awscdk.Stack, p Props, d *Data) {
 		CopyTagsToSnapshot:       jsii.Bool(true),
 		DeletionProtection:       jsii.Bool(db.DeletionProtection),
 		RemovalPolicy:            removalPolicy,
-		CloudwatchLogsExports:    jsii.Strings(dbLogExports...),
+		CloudwatchLogsExports:    jsii.Strings(dbLogExports(db)...),
+		OptionGroup:              auditOptions(stack, engine, identifier, db),
 		// A pinned minor with automatic minor upgrades on would drift (RDS
 		// moves the minor, the template keeps the old one) and a later edit
 		// would ask RDS to downgrade. Minors move forward through
@@ -120,4 +132,20 @@ func addDatabase(stack awscdk.Stack, p Props, d *Data) {
 func majorVersion(full string) string {
 	parts := strings.SplitN(full, ".", 3)
 	return parts[0] + "." + parts[1]
+}
+
+// auditOptions is the option group with the MariaDB audit plugin
+// (MARIADB_AUDIT_PLUGIN, RDS for MariaDB User Guide); nil keeps RDS's default.
+func auditOptions(stack awscdk.Stack, engine awsrds.IInstanceEngine, identifier string, db config.Database) awsrds.IOptionGroup {
+	if !db.AuditLog {
+		return nil
+	}
+	return awsrds.NewOptionGroup(stack, jsii.String("DatabaseOptions"), &awsrds.OptionGroupProps{
+		Engine:      engine,
+		Description: jsii.String(identifier + ": MariaDB audit plugin (" + auditEvents + ")"),
+		Configurations: &[]*awsrds.OptionConfiguration{{
+			Name:     jsii.String("MARIADB_AUDIT_PLUGIN"),
+			Settings: &map[string]*string{"SERVER_AUDIT_EVENTS": jsii.String(auditEvents)},
+		}},
+	})
 }

@@ -127,7 +127,7 @@ func encryptRootVolume(inst awsec2.Instance) {
 // addFlowLogs records all VPC traffic (the review found flow logs suppressed,
 // never implemented) to a log group with the stage's retention.
 func addFlowLogs(stack awscdk.Stack, vpc awsec2.Vpc, p Props) {
-	group := base.LogGroup(stack, "FlowLogGroup", p.Names.LogGroup("vpc-flow-logs"), p.Cfg.LogRetentionDays)
+	group := base.LogGroup(stack, "FlowLogGroup", p.Names.LogGroup("vpc-flow-logs"), p.Cfg.Network.FlowLogRetentionDays)
 	role := awsiam.NewRole(stack, jsii.String("FlowLogRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("vpc-flow-logs.amazonaws.com"), nil),
 		Description: jsii.String("Lets VPC flow logs write to " + p.Names.LogGroup("vpc-flow-logs")),
