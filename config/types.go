@@ -80,6 +80,10 @@ type Database struct {
 	Databases             []string `json:"databases"`
 	AppUsername           string   `json:"appUsername"`
 	MaxConnections        int      `json:"maxConnections"`
+	// AppUserSyncToken is any string; changing it makes the next deploy run
+	// DB-init again, which sets the app user's password to the one in its
+	// secret (docs/runbooks/rotate-db-app-user.md).
+	AppUserSyncToken string `json:"appUserSyncToken"`
 	// AuditLog turns on the MariaDB audit plugin (connections, DDL and
 	// grants) and ships it to CloudWatch Logs with the stage's retention.
 	AuditLog bool `json:"auditLog"`

@@ -49,6 +49,8 @@ func addDbInit(stack awscdk.Stack, p Props, d *Data) {
 			// property is what makes CloudFormation run it again on a stage
 			// whose user predates that.
 			"AppUserTls": jsii.String("required"),
+			// A new value re-runs DB-init after the app user's secret changed.
+			"AppUserSyncToken": jsii.String(p.Cfg.Database.AppUserSyncToken),
 		},
 		// Deleting the stack never drops data: the handler ignores Delete.
 		RemovalPolicy: awscdk.RemovalPolicy_RETAIN,

@@ -11,12 +11,15 @@ import (
 // suppressions are the Data stack's reviewed cdk-nag exceptions.
 func suppressions() []base.Suppression {
 	out := []base.Suppression{base.LambdaInVpc("DbInitFunction")}
+	// The master password is RDS-managed and rotates by itself (every 7 days);
+	// these are read by running tasks or workers at start, so a scheduled
+	// rotation would cut them off: each has a runbook in docs/runbooks/.
 	rotation := map[string]string{
-		"AppKeySecret/Resource":    "APP_KEY encrypts Laravel sessions and data; rotating it is a planned re-encryption, not a schedule.",
-		"FleetSecret/Resource":     "COMFYUI_FLEET_SECRET is shared by the backend and running GPU workers; it is rotated by the fleet runbook so both sides change together.",
-		"AssetOpsSecret/Resource":  "COMFYUI_ASSET_OPS_SECRET is shared with the asset pipeline and rotated with it by runbook.",
-		"CacheAuthSecret/Resource": "The Redis AUTH token is injected into tasks at start; rotation needs the two-step ElastiCache token rotation, done by runbook.",
-		"DbAppSecret/Resource":     "ECS injects the app user's password at task start; rotation is a runbook (rotate, DB-init re-syncs the user, then force a new deployment).",
+		"AppKeySecret/Resource":    "APP_KEY encrypts Laravel sessions and encrypted columns: rotating it means re-encrypting with the old key still in APP_PREVIOUS_KEYS, a planned change (docs/runbooks/rotate-app-key.md), never a schedule.",
+		"FleetSecret/Resource":     "COMFYUI_FLEET_SECRET is read by the backend at task start and by each GPU worker at boot; a scheduled rotation would lock out the running side. Rotated so both sides change together (docs/runbooks/rotate-fleet-secret.md).",
+		"AssetOpsSecret/Resource":  "COMFYUI_ASSET_OPS_SECRET is shared with the asset pipeline outside this app, which must change with it (docs/runbooks/rotate-asset-ops-secret.md).",
+		"CacheAuthSecret/Resource": "The cache AUTH token is injected into tasks at start; it rotates with ElastiCache's two-token ROTATE then SET, around a backend redeploy (docs/runbooks/rotate-cache-auth-token.md).",
+		"DbAppSecret/Resource":     "ECS injects the app user's password at task start; it rotates by a new secret value, database.appUserSyncToken (DB-init re-applies it) and a backend redeploy (docs/runbooks/rotate-db-app-user.md).",
 	}
 	for _, path := range slices.Sorted(maps.Keys(rotation)) {
 		out = append(out, base.Suppression{Path: path, Rule: "AwsSolutions-SMG4", Reason: rotation[path]})
@@ -28,7 +31,7 @@ func suppressions() []base.Suppression {
 		base.Suppression{Path: "MediaCdn/Resource", Rule: "AwsSolutions-CFR2", When: func(c config.Stage) bool { return c.Media.WafRequestsPer5Min == 0 },
 			Reason: "The distribution serves immutable media objects read-only through OAC (GET, HEAD, and OPTIONS for CORS preflight); a per-IP rate-limiting web ACL is media.wafRequestsPer5Min, off by default ($6/month + $0.60 per million requests) because egress spikes are already caught by the CloudFront bytes alarm and the budget."},
 		base.Suppression{Path: "MediaCdn/Resource", Rule: "AwsSolutions-CFR4", When: noCustomCdnDomain,
-			Reason: "Without media.cdnDomainName the distribution uses the default *.cloudfront.net certificate, whose protocol policy CloudFront fixes; with a custom domain TLSv1.2_2021 is enforced."},
+			Reason: "Only a non-production stage can lack media.cdnDomainName (production requires it): it then serves test media on the default *.cloudfront.net certificate, whose minimum protocol CloudFront fixes at TLSv1; setting media.cdnDomainName and media.cdnCertificateArn (us-east-1) on the stage enforces TLSv1.2_2021 as in production."},
 		base.Suppression{Path: "Database/Resource", Rule: "AwsSolutions-RDS11",
 			Reason: "The Laravel app and CI/CD use CENTRAL_DB_PORT=3306 (system-facts section 5); the database is in isolated subnets reachable only from the backend and DB-init groups."},
 		base.Suppression{Path: "Database/Resource", Rule: "AwsSolutions-RDS3", When: func(c config.Stage) bool { return !c.Database.MultiAz },
