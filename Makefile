@@ -21,7 +21,7 @@ PREFLIGHT = $(GO) run ./tools/preflight --cdk-out cdk.out --stage $(STAGE)$(if $
 .DEFAULT_GOAL := all
 LINT_TARGETS :=
 -include mk/*.mk
-.PHONY: all tools synth test test-race snapshot lint fmt-check vet diff preflight deploy names clean help
+.PHONY: all tools synth test test-race snapshot lint fmt-check vet diff preflight deploy deploy-ci names clean help
 
 all: synth test
 
@@ -56,6 +56,10 @@ names: ## list the CI/CD names of STAGE as synthesized (cdk.out/names-<stage>.js
 	@test -n "$(STAGE)" || (echo "usage: make names STAGE=staging|production" && exit 2)
 	@test -f cdk.out/manifest.json || $(MAKE) synth
 	$(GO) run ./tools/names --cdk-out cdk.out --stage $(STAGE)
+
+deploy-ci: tools ## (account admin, once per stage) the role GitHub Actions deploys STAGE=... with: stack <app>-<stage>-ci
+	@test -n "$(STAGE)" || (echo "usage: make deploy-ci STAGE=staging|production" && exit 2)
+	$(CDK) deploy $(STAGE_CTX) 'ci-$(STAGE)/*' --require-approval $(CDK_APPROVAL)
 
 diff: tools ## cdk diff STAGE=... against the deployed stacks (needs AWS credentials)
 	@test -n "$(STAGE)" || (echo "usage: make diff STAGE=staging|production" && exit 2)

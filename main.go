@@ -23,6 +23,9 @@ func main() {
 		fmt.Fprintf(os.Stderr, "invalid configuration (nothing was synthesized):\n%v\n", err)
 		os.Exit(1)
 	}
+	for _, w := range config.Warnings(ctx) {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
 	stacks.Build(app, stages)
 	app.Synth(nil)
 }

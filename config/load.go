@@ -47,10 +47,78 @@ func Load(ctx map[string]any) ([]Stage, error) {
 		}
 		stages = append(stages, s)
 	}
+	if len(errs) == 0 {
+		errs = append(errs, sharedAccountErrors(stages, otherAccounts(overrides, selected))...)
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return stages, nil
+}
+
+// Warnings are what synthesis should print but not refuse: a non-production
+// stage sharing its account, or production allowed to (allowSharedAccount).
+func Warnings(ctx map[string]any) []string {
+	stages, err := Load(ctx)
+	if err != nil {
+		return nil
+	}
+	selected := make([]string, 0, len(stages))
+	for _, s := range stages {
+		selected = append(selected, s.Stage)
+	}
+	overrides, _ := stageOverrides(ctx)
+	others := otherAccounts(overrides, selected)
+	var out []string
+	for _, s := range stages {
+		for _, o := range sharedWith(s, stages, others) {
+			out = append(out, fmt.Sprintf("stage %s shares account %s with stage %s: deploy rights on one are rights on the other, and CloudWatch namespaces (ComfyUI/Workers), quotas and the budget's Stage tag filter are shared; give each stage its own account", s.Stage, s.Account, o))
+		}
+	}
+	return out
+}
+
+// otherAccounts are the accounts of the stages not selected (-c stage=...),
+// as cdk.json sets them.
+func otherAccounts(overrides map[string]map[string]any, selected []string) map[string]string {
+	out := map[string]string{}
+	for _, name := range StageNames() {
+		if slices.Contains(selected, name) {
+			continue
+		}
+		if s, errs := resolve(name, overrides[name], nil); len(errs) == 0 && s.Account != "" {
+			out[name] = s.Account
+		}
+	}
+	return out
+}
+
+// sharedWith names the other stages in s's account.
+func sharedWith(s Stage, stages []Stage, others map[string]string) []string {
+	var out []string
+	for _, o := range stages {
+		if o.Stage != s.Stage && o.Account == s.Account {
+			out = append(out, o.Stage)
+		}
+	}
+	for name, account := range others {
+		if account == s.Account {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func sharedAccountErrors(stages []Stage, others map[string]string) []error {
+	var errs []error
+	for _, s := range stages {
+		if shared := sharedWith(s, stages, others); s.IsProduction() && len(shared) > 0 && !s.AllowSharedAccount {
+			errs = append(errs, fmt.Errorf("stage production: account %q is also the account of stage %s: its deploy rights would be production rights; use a separate account for production, or set stages.production.allowSharedAccount=true to accept it",
+				s.Account, strings.Join(shared, ", ")))
+		}
+	}
+	return errs
 }
 
 func selectedStages(ctx map[string]any) ([]string, error) {

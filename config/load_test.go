@@ -8,22 +8,22 @@ import (
 
 // exampleContext mirrors cdk.json's shipped example values.
 func exampleContext() map[string]any {
-	stage := func(domain, certID, email string) map[string]any {
+	stage := func(account, domain, certID, email string) map[string]any {
 		return map[string]any{
-			"account":        "111111111111",
+			"account":        account,
 			"owner":          "platform",
 			"domainName":     domain,
-			"certificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-00000000000" + certID,
+			"certificateArn": "arn:aws:acm:us-east-1:" + account + ":certificate/00000000-0000-4000-8000-00000000000" + certID,
 			"alertEmail":     email,
 		}
 	}
 	return map[string]any{
 		"stages": map[string]any{
-			"staging": stage("staging.example.com", "1", "ops-staging@example.com"),
+			"staging": stage("111111111111", "staging.example.com", "1", "ops-staging@example.com"),
 			"production": func() map[string]any {
-				s := stage("app.example.com", "2", "ops@example.com")
+				s := stage("222222222222", "app.example.com", "2", "ops@example.com")
 				s["media"] = map[string]any{"cdnDomainName": "media.example.com",
-					"cdnCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000003"}
+					"cdnCertificateArn": "arn:aws:acm:us-east-1:222222222222:certificate/00000000-0000-4000-8000-000000000003"}
 				return s
 			}(),
 		},
@@ -138,7 +138,7 @@ func TestLoadErrors(t *testing.T) {
 			ctx := with(exampleContext(), "stage", "production")
 			delete(stageSettings(ctx, "production"), "certificateArn")
 			return ctx
-		}, []string{`stage "production": certificateArn`, "arn:aws:acm:us-east-1:111111111111:certificate/<id>"}},
+		}, []string{`stage "production": certificateArn`, "arn:aws:acm:us-east-1:222222222222:certificate/<id>"}},
 		{"production without email and domain", func() map[string]any {
 			ctx := exampleContext()
 			delete(stageSettings(ctx, "production"), "alertEmail")
@@ -303,5 +303,39 @@ func TestEveryAlarmThresholdMustBePositive(t *testing.T) {
 		if !strings.Contains(err.Error(), key+` = "`) {
 			t.Errorf("no problem reported for %s:\n%v", key, err)
 		}
+	}
+}
+
+// TestProductionRefusesASharedAccount: one account for two stages makes the
+// staging deploy role a production role. Production refuses unless told to
+// accept it, also when only production is synthesized; the other stage
+// sharing an account gets a warning.
+func TestProductionRefusesASharedAccount(t *testing.T) {
+	shared := exampleContext()
+	prod := shared["stages"].(map[string]any)["production"].(map[string]any)
+	prod["account"] = "111111111111"
+	prod["certificateArn"] = "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000002"
+	prod["media"].(map[string]any)["cdnCertificateArn"] = "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000003"
+	onlyProduction := map[string]any{"stage": "production"}
+	for k, v := range shared {
+		onlyProduction[k] = v
+	}
+	for _, ctx := range []map[string]any{shared, onlyProduction} {
+		_, err := Load(ctx)
+		if err == nil || !strings.Contains(err.Error(), `stage production: account "111111111111" is also the account of stage staging`) ||
+			!strings.Contains(err.Error(), "allowSharedAccount=true") {
+			t.Errorf("shared account not refused with its fix: %v", err)
+		}
+	}
+	prod["allowSharedAccount"] = true
+	if _, err := Load(shared); err != nil {
+		t.Fatalf("allowSharedAccount=true still refused: %v", err)
+	}
+	warnings := Warnings(shared)
+	if len(warnings) != 2 || !strings.Contains(warnings[0], "shares account 111111111111") {
+		t.Errorf("warnings = %v, want one per stage of the shared account", warnings)
+	}
+	if w := Warnings(exampleContext()); len(w) != 0 {
+		t.Errorf("separate accounts warned: %v", w)
 	}
 }

@@ -52,6 +52,7 @@ func basePreset(stage string) Stage {
 		Ecr:           Ecr{KeepImages: 30},
 		Alb:           Alb{IdleTimeoutSeconds: 60},
 		Waf:           Waf{APIRequestsPer5Min: 2000, RegisterRequestsPer5Min: 100},
+		Ci:            Ci{GitHubRepository: "example-org/bp-infra", BootstrapQualifier: "hnb659fds"},
 		Fleets:        []Fleet{defaultGpuFleet()},
 		FleetSchedule: FleetSchedule{Cron: "0 22 * * *"},
 		Alarms: Alarms{

@@ -11,6 +11,10 @@ type Stage struct {
 	Region            string   `json:"region"`
 	AvailabilityZones []string `json:"availabilityZones"`
 	Owner             string   `json:"owner"`
+	// AllowSharedAccount accepts production in the same AWS account as
+	// another stage (refused otherwise: that stage's deploy rights would be
+	// production rights, and metric namespaces and quotas would be shared).
+	AllowSharedAccount bool `json:"allowSharedAccount"`
 
 	// DomainName is the host the ALB serves (frontend and /api); the worker and
 	// the frontend reach the API at https://<DomainName>.
@@ -41,6 +45,20 @@ type Stage struct {
 	Fleets        []Fleet       `json:"fleets"`
 	FleetSchedule FleetSchedule `json:"fleetSchedule"`
 	Alarms        Alarms        `json:"alarms"`
+	Ci            Ci            `json:"ci"`
+}
+
+// Ci is the role the GitHub Actions workflow deploys the stage with (stack
+// <app>-<stage>-ci, deployed once by an account admin: make deploy-ci).
+type Ci struct {
+	// GitHubRepository is "<owner>/<repo>"; only its workflow jobs that run
+	// in the GitHub environment named like the stage may assume the role.
+	GitHubRepository string `json:"githubRepository"`
+	// OidcProviderArn names the account's existing GitHub OIDC provider
+	// (an account has one per issuer); empty creates it in the ci stack.
+	OidcProviderArn string `json:"oidcProviderArn"`
+	// BootstrapQualifier is the CDK bootstrap qualifier of the account.
+	BootstrapQualifier string `json:"bootstrapQualifier"`
 }
 
 // Network is the VPC layout. Subnet sizes are prefix lengths (24 = /24).

@@ -98,6 +98,7 @@ func Validate(s Stage) error {
 	p.between("alb.idleTimeoutSeconds", s.Alb.IdleTimeoutSeconds, 1, 4000)
 	validateFleets(p, s.Fleets)
 	validateWaf(p, s)
+	validateCi(p, s)
 	for i, f := range s.Fleets {
 		// CloudWatch alarms evaluate at most one day of one-minute periods.
 		window := f.ScaleToZeroMinutes + s.Alarms.StuckFleetMarginMinutes
@@ -328,4 +329,17 @@ func validateWaf(p *problems, s Stage) {
 		// you must create your WAFv2 resources in the US East (N. Virginia) Region").
 		p.check(s.Region == "us-east-1", "media.wafRequestsPer5Min", m, "needs the stage in us-east-1: CloudFront web ACLs live only there", "set media.wafRequestsPer5Min=0 for a stage in "+s.Region)
 	}
+}
+
+var (
+	reGitHubRepo = regexp.MustCompile(`^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$`)
+	reQualifier  = regexp.MustCompile(`^[a-z0-9]{1,10}$`)
+)
+
+func validateCi(p *problems, s Stage) {
+	c := s.Ci
+	p.check(reGitHubRepo.MatchString(c.GitHubRepository), "ci.githubRepository", c.GitHubRepository, "must be <owner>/<repo> of the GitHub repository that deploys", "e.g. ci.githubRepository=my-org/bp-infra")
+	p.check(c.OidcProviderArn == "" || c.OidcProviderArn == "arn:aws:iam::"+s.Account+":oidc-provider/token.actions.githubusercontent.com", "ci.oidcProviderArn", c.OidcProviderArn,
+		"must be the account's GitHub OIDC provider", "use arn:aws:iam::"+s.Account+":oidc-provider/token.actions.githubusercontent.com, or leave it empty to create it")
+	p.check(reQualifier.MatchString(c.BootstrapQualifier), "ci.bootstrapQualifier", c.BootstrapQualifier, "is not a CDK bootstrap qualifier", "use the default hnb659fds or the --qualifier of cdk bootstrap")
 }

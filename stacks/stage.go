@@ -13,6 +13,8 @@ import (
 
 	"github.com/bp/infra/config"
 	"github.com/bp/infra/naming"
+	"github.com/bp/infra/stacks/base"
+	"github.com/bp/infra/stacks/cicd"
 	"github.com/bp/infra/stacks/compute"
 	"github.com/bp/infra/stacks/data"
 	"github.com/bp/infra/stacks/gpufleet"
@@ -30,11 +32,14 @@ type Stage struct {
 	Compute       compute.Compute
 	GpuFleet      gpufleet.GpuFleet
 	Observability observability.Observability
+	// CI is the deploy role's stack, outside the Stage (deployed by an
+	// admin with make deploy-ci, never by make deploy).
+	CI cicd.CI
 }
 
-// Stacks lists the stage's CDK stacks in deploy order.
+// Stacks lists the stage's CDK stacks in deploy order, then its ci stack.
 func (s Stage) Stacks() []awscdk.Stack {
-	return []awscdk.Stack{s.Network.Stack, s.Data.Stack, s.Compute.Stack, s.GpuFleet.Stack, s.Observability.Stack}
+	return []awscdk.Stack{s.Network.Stack, s.Data.Stack, s.Compute.Stack, s.GpuFleet.Stack, s.Observability.Stack, s.CI.Stack}
 }
 
 // Build adds one awscdk.Stage per configured stage to the app. Each stage is
@@ -59,9 +64,7 @@ func BuildStage(app constructs.Construct, cfg config.Stage) Stage {
 	// up with AWS credentials. Answer that lookup from config: synthesis stays
 	// offline and deterministic.
 	stage.Node().SetContext(jsii.String(fmt.Sprintf("availability-zones:account=%s:region=%s", cfg.Account, cfg.Region)), cfg.AvailabilityZones)
-	for k, v := range map[string]string{"Project": cfg.AppPrefix, "Stage": cfg.Stage, "Owner": cfg.Owner} {
-		awscdk.Tags_Of(stage).Add(jsii.String(k), jsii.String(v), nil)
-	}
+	base.TagStage(stage, cfg)
 	// Each stack is finished as it is built (its CDK-made Lambdas given log
 	// groups, its reviewed cdk-nag suppressions attached), so Observability
 	// sees every log group it watches.
@@ -74,5 +77,6 @@ func BuildStage(app constructs.Construct, cfg config.Stage) Stage {
 		Compute: s.Compute, GpuFleet: s.GpuFleet})
 
 	awscdk.Aspects_Of(stage).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	s.CI = cicd.New(app, cicd.Props{Cfg: cfg, Names: names})
 	return s
 }

@@ -34,3 +34,11 @@ func Finish(stack awscdk.Stack, cfg config.Stage, names naming.Names, suppressio
 	applyLogRetention(stack, cfg.LogRetentionDays, names)
 	applySuppressions(stack, cfg, suppressions)
 }
+
+// TagStage gives every resource below scope the stage's cost tags (the
+// budget filters on Stage); each stack adds its Service tag.
+func TagStage(scope constructs.Construct, cfg config.Stage) {
+	for k, v := range map[string]string{"Project": cfg.AppPrefix, "Stage": cfg.Stage, "Owner": cfg.Owner} {
+		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(v), nil)
+	}
+}

@@ -84,11 +84,11 @@ var commonFlows = []string{
 	"ecs:bp-{s}-frontend -> alb:bp-{s}-alb [network: 443; via NAT]",
 	"asg:bp-{s}-gpu-default -> gateway:s3 [network: 443]",
 	"lambda:bp-{s}-db-init -> gateway:s3 [network: 443]",
-	"cloudfront:MediaCdn -> bucket:bp-{s}-media-111111111111 [network: origin (OAC)]",
+	"cloudfront:MediaCdn -> bucket:bp-{s}-media-{a} [network: origin (OAC)]",
 	// data access allowed by IAM
-	"ecs:bp-{s}-backend -> bucket:bp-{s}-media-111111111111 [access: read/write]",
-	"ecs:bp-{s}-backend -> bucket:bp-{s}-models-111111111111 [access: read/write]",
-	"ecs:bp-{s}-backend -> bucket:bp-{s}-comfyui-logs-111111111111 [access: read/write]",
+	"ecs:bp-{s}-backend -> bucket:bp-{s}-media-{a} [access: read/write]",
+	"ecs:bp-{s}-backend -> bucket:bp-{s}-models-{a} [access: read/write]",
+	"ecs:bp-{s}-backend -> bucket:bp-{s}-comfyui-logs-{a} [access: read/write]",
 	"ecs:bp-{s}-backend -> ssm:SSM Parameter Store [access: read/write]",
 	"ecs:bp-{s}-backend -> metrics:CloudWatch metrics [access: write ComfyUI/Workers]",
 	"secret:/bp/{s}/secrets/app-key -> ecs:bp-{s}-backend [access: injected at start]",
@@ -102,7 +102,7 @@ var commonFlows = []string{
 	"lambda:bp-{s}-db-init -> secret:master user of bp-{s}-db [access: read]",
 	"asg:bp-{s}-gpu-default -> secret:/bp/{s}/secrets/comfyui-fleet-secret [access: read]",
 	"asg:bp-{s}-gpu-default -> ssm:SSM Parameter Store [access: read]",
-	"asg:bp-{s}-gpu-default -> bucket:bp-{s}-models-111111111111 [access: read]",
+	"asg:bp-{s}-gpu-default -> bucket:bp-{s}-models-{a} [access: read]",
 	"asg:bp-{s}-gpu-default -> metrics:CloudWatch metrics [access: write bp/{s}/gpu-worker]",
 	"asg:bp-{s}-gpu-default -> asg:bp-{s}-gpu-default [access: SetInstanceProtection]",
 	"lambda:bp-{s}-fleet-protection-release -> asg:bp-{s}-gpu-default [access: SetInstanceProtection]",
@@ -110,11 +110,11 @@ var commonFlows = []string{
 	"lambda:bp-{s}-fleet-reaper -> sns:bp-{s}-ops-alerts [access: publish]",
 	"lambda:bp-{s}-fleet-reaper -> metrics:CloudWatch metrics [access: read]",
 	"lambda:bp-{s}-scale-to-zero -> asg:bp-{s}-gpu-default [access: SetDesiredCapacity]",
-	"alb:bp-{s}-alb -> bucket:bp-{s}-access-logs-111111111111 [access: access logs]",
-	"cloudfront:MediaCdn -> bucket:bp-{s}-access-logs-111111111111 [access: access logs]",
-	"bucket:bp-{s}-media-111111111111 -> bucket:bp-{s}-access-logs-111111111111 [access: access logs]",
-	"bucket:bp-{s}-models-111111111111 -> bucket:bp-{s}-access-logs-111111111111 [access: access logs]",
-	"bucket:bp-{s}-comfyui-logs-111111111111 -> bucket:bp-{s}-access-logs-111111111111 [access: access logs]",
+	"alb:bp-{s}-alb -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
+	"cloudfront:MediaCdn -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
+	"bucket:bp-{s}-media-{a} -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
+	"bucket:bp-{s}-models-{a} -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
+	"bucket:bp-{s}-comfyui-logs-{a} -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
 	// invocations and notifications
 	"alarms:bp-{s}-network -> sns:bp-{s}-ops-alerts [event: notify]", // the NAT bytes alarms, beside the NATs
 	"alarms:bp-{s}-observability -> sns:bp-{s}-ops-alerts [event: notify]",
@@ -172,8 +172,10 @@ func expectedFlows(stage string) []string {
 			"budget:bp-production-monthly -> email:ops@example.com [event: email]",
 		)
 	}
+	// {a} is the stage's account (cdk.json: one account per stage).
+	account := map[string]string{"staging": "111111111111", "production": "222222222222"}[stage]
 	for i := range want {
-		want[i] = strings.ReplaceAll(want[i], "{s}", stage)
+		want[i] = strings.ReplaceAll(strings.ReplaceAll(want[i], "{s}", stage), "{a}", account)
 	}
 	slices.Sort(want)
 	return want

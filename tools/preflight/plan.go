@@ -46,6 +46,11 @@ func buildPlan(cdkOut, stage, app, stacksFlag string) (*plan, error) {
 	if err != nil {
 		return nil, err
 	}
+	// make deploy selects '<stage>/*': the ci stack (outside the stage,
+	// deployed by an admin with make deploy-ci) is not part of it.
+	stageStacks = slices.DeleteFunc(stageStacks, func(s cfn.Stack) bool {
+		return s.DisplayName != "" && !strings.HasPrefix(s.DisplayName, stage+"/")
+	})
 	p := &plan{Stage: stage, All: cfn.WithDependencies(stageStacks, stageStacks)}
 	selected, err := selectStacks(p.All, stage, stacksFlag)
 	if err != nil {

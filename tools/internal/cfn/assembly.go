@@ -168,14 +168,16 @@ func (s Stack) ShortName() string {
 // prefix of its display name ("staging/bp-staging-data"), else the token after
 // the app prefix in the stack name ("bp-staging-data"), else DefaultStage.
 func stageFromNames(displayName, stackName, appPrefix string) string {
-	if i := strings.LastIndex(displayName, "/"); i > 0 {
-		return displayName[:i]
-	}
+	// The stack name <app>-<stage>-<kind> says it for every stack, the ci
+	// stacks outside the stages too (display name "ci-<stage>/ci").
 	if appPrefix != "" && strings.HasPrefix(stackName, appPrefix+"-") {
 		rest := strings.TrimPrefix(stackName, appPrefix+"-")
 		if i := strings.Index(rest, "-"); i > 0 {
 			return rest[:i]
 		}
+	}
+	if i := strings.LastIndex(displayName, "/"); i > 0 {
+		return displayName[:i]
 	}
 	return DefaultStage
 }
