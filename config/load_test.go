@@ -94,7 +94,7 @@ func TestBlocker1_EachStageGetsItsOwnPreset(t *testing.T) {
 
 func TestSelectedStageOnlyAndFlatOverrides(t *testing.T) {
 	ctx := with(exampleContext(), "stage", "production", "imageTag", "abc1234", "database.allocatedStorageGb", "40", "backend.minCount", "3", "backend.maxCount", "4",
-		"availabilityZones", "us-east-1a,us-east-1b,us-east-1c", "network.interfaceEndpoints", "false")
+		"availabilityZones", "us-east-1a,us-east-1b,us-east-1c", "network.interfaceEndpoints", "logs,ecr.dkr")
 	stages, err := Load(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestSelectedStageOnlyAndFlatOverrides(t *testing.T) {
 		t.Fatalf("want only production, got %d stages", len(stages))
 	}
 	s := stages[0]
-	if s.ImageTag != "abc1234" || s.Database.AllocatedStorageGb != 40 || s.Backend.MinCount != 3 || len(s.AvailabilityZones) != 3 || s.Network.InterfaceEndpoints {
+	if s.ImageTag != "abc1234" || s.Database.AllocatedStorageGb != 40 || s.Backend.MinCount != 3 || len(s.AvailabilityZones) != 3 || strings.Join(s.Network.InterfaceEndpoints, ",") != "logs,ecr.dkr" {
 		t.Fatalf("flat overrides not applied: %+v", s)
 	}
 }

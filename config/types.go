@@ -70,9 +70,15 @@ type Network struct {
 	NatCount           int    `json:"natCount"`
 	// NatKind is "gateway" (managed NAT gateway) or "instance" (a t4g NAT
 	// instance, much cheaper, for non-production stages).
-	NatKind            string `json:"natKind"`
-	NatInstanceType    string `json:"natInstanceType"`
-	InterfaceEndpoints bool   `json:"interfaceEndpoints"`
+	NatKind         string `json:"natKind"`
+	NatInstanceType string `json:"natInstanceType"`
+	// InterfaceEndpoints are the AWS services reached through interface VPC
+	// endpoints (names of com.amazonaws.<region>.<name>, InterfaceEndpointNames)
+	// instead of NAT. One costs $0.01 per AZ-hour ($14.60/month in 2 AZs) and
+	// $0.01/GB, and saves NAT's $0.045/GB: it pays for itself above
+	// 14.60 / 0.035 = 417 GB/month through that one service (2 AZs). None of
+	// ours comes near that at this product's traffic, so the presets use none.
+	InterfaceEndpoints []string `json:"interfaceEndpoints"`
 	// FlowLogRetentionDays keeps the VPC flow logs (at least 90 in
 	// production: incident investigation looks back further than app logs).
 	FlowLogRetentionDays int `json:"flowLogRetentionDays"`
@@ -257,3 +263,9 @@ func (s Stage) APIBaseURL() string {
 
 // IsProduction reports the stage with production-only rules.
 func (s Stage) IsProduction() bool { return s.Stage == "production" }
+
+// InterfaceEndpointNames are the services an interface endpoint can be
+// configured for: the AWS APIs the tasks, the GPU workers and DB-init call.
+func InterfaceEndpointNames() []string {
+	return []string{"autoscaling", "ec2messages", "ecr.api", "ecr.dkr", "kms", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages"}
+}

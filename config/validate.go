@@ -150,6 +150,10 @@ func validateEdge(p *problems, s Stage, prod bool) {
 }
 
 func validateNetwork(p *problems, n Network, azCount int, prod bool) {
+	for i, e := range n.InterfaceEndpoints {
+		p.check(slices.Contains(InterfaceEndpointNames(), e) && !slices.Contains(n.InterfaceEndpoints[:i], e), fmt.Sprintf("network.interfaceEndpoints[%d]", i), e,
+			"is not a known interface endpoint, or a repeat", "use some of "+strings.Join(InterfaceEndpointNames(), ", "))
+	}
 	p.check(slices.Contains(logRetentions, n.FlowLogRetentionDays), "network.flowLogRetentionDays", n.FlowLogRetentionDays, "is not a CloudWatch Logs retention", fmt.Sprintf("use one of %v", logRetentions))
 	p.check(!prod || n.FlowLogRetentionDays >= 90, "network.flowLogRetentionDays", n.FlowLogRetentionDays, "production keeps VPC flow logs at least 90 days", "set network.flowLogRetentionDays=90 or more")
 	vpc, err := netip.ParsePrefix(n.VpcCidr)

@@ -125,11 +125,20 @@ func presetChecks() map[string]stageCheck {
 			expect(t, b, "LOG_LEVEL", envNames(php, "Environment")["LOG_LEVEL"], b.stage.Cfg.LogLevel)
 		},
 		"network.natCount": func(t *testing.T, b *built) {
-			expect(t, b, "NAT gateways", len(b.templates["network"].Resources("AWS::EC2::NatGateway")), b.stage.Cfg.Network.NatCount)
+			nats := len(b.templates["network"].Resources("AWS::EC2::NatGateway")) + len(b.templates["network"].Resources("AWS::EC2::Instance"))
+			expect(t, b, "NAT gateways and instances", nats, b.stage.Cfg.Network.NatCount)
+		},
+		"network.natKind": func(t *testing.T, b *built) {
+			gateways := len(b.templates["network"].Resources("AWS::EC2::NatGateway"))
+			expect(t, b, "NAT kind", map[bool]string{true: "gateway", false: "instance"}[gateways > 0], b.stage.Cfg.Network.NatKind)
+		},
+		"cluster.fargateWeight": func(t *testing.T, b *built) {
+			expect(t, b, "Fargate weight", strings.Contains(str(service(b, "backend").Props["CapacityProviderStrategy"]),
+				fmt.Sprintf(`"CapacityProvider":"FARGATE","Weight":%d`, b.stage.Cfg.Cluster.FargateWeight)), true)
 		},
 		"network.interfaceEndpoints": func(t *testing.T, b *built) {
 			n := len(b.templates["network"].Where("AWS::EC2::VPCEndpoint", "VpcEndpointType", "Interface"))
-			expect(t, b, "interface endpoints present", n > 0, b.stage.Cfg.Network.InterfaceEndpoints)
+			expect(t, b, "interface endpoints", n, len(b.stage.Cfg.Network.InterfaceEndpoints))
 		},
 		"database.instanceClass": func(t *testing.T, b *built) {
 			expect(t, b, "RDS class", b.templates["data"].One(t, "AWS::RDS::DBInstance").Props["DBInstanceClass"], b.stage.Cfg.Database.InstanceClass)

@@ -43,7 +43,7 @@ var (
 // services at zero, and a custom media CDN domain with its rate-limiting ACL.
 var variantOverrides = map[string]map[string]any{
 	"http-only":     {"certificateArn": "", "allowHttpOnly": true},
-	"nat-instance":  {"network.natKind": "instance"},
+	"nat-instance":  {"network.natKind": "instance", "network.interfaceEndpoints": "secretsmanager,logs"},
 	"start-at-zero": {"cluster.servicesStartAtZero": true},
 	"cdn-domain": {"media.cdnDomainName": "media.staging.example.com", "media.cdnCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009",
 		"media.wafRequestsPer5Min": 3000},

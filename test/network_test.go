@@ -94,8 +94,8 @@ func TestVpcLayoutPerStage(t *testing.T) {
 				gateway++
 			}
 		}
-		if gateway != 1 || (iface > 0) != cfg.Network.InterfaceEndpoints {
-			t.Errorf("%s: %d S3 gateway and %d interface endpoints (enabled=%v)", b.label, gateway, iface, cfg.Network.InterfaceEndpoints)
+		if gateway != 1 || iface != len(cfg.Network.InterfaceEndpoints) {
+			t.Errorf("%s: %d S3 gateway and %d interface endpoints (configured %v)", b.label, gateway, iface, cfg.Network.InterfaceEndpoints)
 		}
 	}
 }

@@ -94,17 +94,17 @@ func encryptedTopics(t *testing.T, b *built) []encryptedTopic {
 			if keyRef == nil {
 				continue
 			}
-			keyID := str(get(keyRef, "Fn::GetAtt.0"))
+			keyKind, keyID := keyOf(b, kind, keyRef)
 			tp := encryptedTopic{kind: kind, topicID: topic.LogicalID, keyID: keyID,
 				topicRefs: refsTo(b, kind, `{"Ref":"`+topic.LogicalID+`"}`),
-				keyRefs:   refsTo(b, kind, `{"Fn::GetAtt":["`+keyID+`","Arn"]}`)}
+				keyRefs:   refsTo(b, keyKind, `{"Fn::GetAtt":["`+keyID+`","Arn"]}`)}
 			for _, pol := range tpl.Resources("AWS::SNS::TopicPolicy") {
 				if slices.Contains(tp.topicRefs, str(get(pol.Props, "Topics.0"))) {
 					st, _ := resolvePolicy(get(pol.Props, "PolicyDocument.Statement"), account).([]any)
 					tp.topicPolicy = append(tp.topicPolicy, st...)
 				}
 			}
-			key := tpl.Resources("AWS::KMS::Key")
+			key := b.templates[keyKind].Resources("AWS::KMS::Key")
 			for _, k := range key {
 				if k.LogicalID == keyID {
 					tp.keyPol, _ = resolvePolicy(get(k.Props, "KeyPolicy.Statement"), account).([]any)
@@ -217,4 +217,22 @@ func grants(stmts []any, action string, target func(any) bool) bool {
 func anyList(v any) []any {
 	l, _ := v.([]any)
 	return l
+}
+
+// keyOf finds the stack and logical id of the key a topic's KmsMasterKeyId
+// names: a GetAtt in its own stack, or an import of another stack's export.
+func keyOf(b *built, kind string, ref any) (string, string) {
+	if id, ok := get(ref, "Fn::GetAtt.0").(string); ok {
+		return kind, id
+	}
+	name := str(get(ref, "Fn::ImportValue"))
+	for k, tpl := range b.templates {
+		outputs, _ := tpl["Outputs"].(map[string]any)
+		for _, o := range outputs {
+			if str(get(o, "Export.Name")) == name {
+				return k, str(get(o, "Value.Fn::GetAtt.0"))
+			}
+		}
+	}
+	return kind, ""
 }

@@ -43,6 +43,10 @@ type Props struct {
 	// use the key (ASG launch/terminate error notifications).
 	AutoScalingNotifications bool
 	Email                    string // empty: no subscription
+	// SharedKey encrypts the topic with another topic's key (one key less,
+	// $1/month) instead of its own; that key's policy must already let
+	// these Publishers use it (the alerts topic's key does for CloudWatch).
+	SharedKey awskms.IKey
 }
 
 // Topic exposes the topic and its key to the stacks that publish.
@@ -55,11 +59,14 @@ type Topic struct {
 func New(scope constructs.Construct, id string, p Props) Topic {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	account := awscdk.Stack_Of(c).Account()
-	key := awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
-		Description:       jsii.String("Encrypts the " + p.Name + " topic"),
-		EnableKeyRotation: jsii.Bool(true),
-		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY, // in-flight messages only
-	})
+	key := p.SharedKey
+	if key == nil {
+		key = awskms.NewKey(c, jsii.String("Key"), &awskms.KeyProps{
+			Description:       jsii.String("Encrypts the " + p.Name + " topic"),
+			EnableKeyRotation: jsii.Bool(true),
+			RemovalPolicy:     awscdk.RemovalPolicy_DESTROY, // in-flight messages only
+		})
+	}
 	topic := awssns.NewTopic(c, jsii.String("Topic"), &awssns.TopicProps{
 		TopicName:   jsii.String(p.Name),
 		DisplayName: jsii.String(p.Name),
@@ -79,6 +86,9 @@ func New(scope constructs.Construct, id string, p Props) Topic {
 			Resources:  &[]*string{topic.TopicArn()},
 			Conditions: cond,
 		}))
+		if p.SharedKey != nil {
+			continue // the key's own topic granted it
+		}
 		// The key statement the SNS guide gives for AWS event sources ("Enable
 		// compatibility between event sources from AWS services and encrypted
 		// topics"): no conditions, which the KMS calls SNS makes for
@@ -90,7 +100,7 @@ func New(scope constructs.Construct, id string, p Props) Topic {
 			Resources:  jsii.Strings("*"),
 		}), nil)
 	}
-	if p.AutoScalingNotifications {
+	if p.AutoScalingNotifications && p.SharedKey == nil {
 		// EC2 Auto Scaling publishes with its service-linked role, which the
 		// key policy must name (SNS guide: "Some Amazon SNS event sources
 		// require you to provide an IAM role"). Naming that role as a principal

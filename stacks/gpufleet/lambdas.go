@@ -28,6 +28,7 @@ func newScaleToZeroTopic(stack awscdk.Stack, p Props) awssns.ITopic {
 	return topic.New(stack, "ScaleToZero", topic.Props{
 		Name:       p.Names.ScaleToZeroTopic(),
 		Publishers: []topic.Publisher{topic.CloudWatchAlarms},
+		SharedKey:  p.Net.AlertsKey, // it admits CloudWatch alarms already
 	}).Topic
 }
 

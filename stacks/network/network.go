@@ -2,12 +2,12 @@ package network
 
 import (
 	"fmt"
-	"maps"
 	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -32,6 +32,8 @@ type Network struct {
 	Vpc            awsec2.IVpc
 	SecurityGroups SecurityGroups
 	AlertsTopic    awssns.ITopic
+	// AlertsKey encrypts the alerts topic; CloudWatch alarms may use it.
+	AlertsKey awskms.IKey
 	// NatAlarmNames are the NAT bytes alarms, built here beside the NATs
 	// (literal names: another stack reading NAT ids would pin exports that a
 	// switch of network.natKind or natCount deletes).
@@ -67,9 +69,7 @@ func New(scope constructs.Construct, p Props) Network {
 	addFlowLogs(stack, vpc, p)
 
 	sgs := newSecurityGroups(stack, vpc, p.Cfg)
-	if cfg.InterfaceEndpoints {
-		addInterfaceEndpoints(stack, vpc, sgs.Endpoints)
-	}
+	addInterfaceEndpoints(stack, vpc, sgs.Endpoints, cfg.InterfaceEndpoints)
 
 	// Alarms, the GPU launch-failure rule, the budget, the fleets' ASG error
 	// notifications and our Lambdas publish here.
@@ -80,7 +80,7 @@ func New(scope constructs.Construct, p Props) Network {
 		Email:                    p.Cfg.AlertEmail,
 	})
 
-	net := Network{Stack: stack, Vpc: vpc, SecurityGroups: sgs, AlertsTopic: a.Topic}
+	net := Network{Stack: stack, Vpc: vpc, SecurityGroups: sgs, AlertsTopic: a.Topic, AlertsKey: a.Key}
 	var nats []natDevice
 	for _, subnet := range *vpc.PublicSubnets() {
 		if nat, ok := subnet.Node().TryFindChild(jsii.String("NATGateway")).(awsec2.CfnNatGateway); ok && nat != nil {
@@ -138,28 +138,37 @@ func addFlowLogs(stack awscdk.Stack, vpc awsec2.Vpc, p Props) {
 	})
 }
 
-// interfaceEndpoints are the AWS APIs the tasks, workers and DB-init call.
-func interfaceEndpoints() map[string]awsec2.InterfaceVpcEndpointAwsService {
-	return map[string]awsec2.InterfaceVpcEndpointAwsService{
-		"EcrApi":         awsec2.InterfaceVpcEndpointAwsService_ECR(),
-		"EcrDocker":      awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER(),
-		"Logs":           awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS(),
-		"Monitoring":     awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_MONITORING(),
-		"SecretsManager": awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
-		"Ssm":            awsec2.InterfaceVpcEndpointAwsService_SSM(),
-		"SsmMessages":    awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES(),
-		"Ec2Messages":    awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES(),
-		"Autoscaling":    awsec2.InterfaceVpcEndpointAwsService_AUTOSCALING(),
-		"Kms":            awsec2.InterfaceVpcEndpointAwsService_KMS(),
+// interfaceEndpoint is one configurable endpoint: its construct id and service.
+type interfaceEndpoint struct {
+	id      string
+	service awsec2.InterfaceVpcEndpointAwsService
+}
+
+// interfaceEndpoints maps config.InterfaceEndpointNames to the AWS APIs the
+// tasks, workers and DB-init call.
+func interfaceEndpoints() map[string]interfaceEndpoint {
+	return map[string]interfaceEndpoint{
+		"ecr.api":        {"EcrApi", awsec2.InterfaceVpcEndpointAwsService_ECR()},
+		"ecr.dkr":        {"EcrDocker", awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER()},
+		"logs":           {"Logs", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
+		"monitoring":     {"Monitoring", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_MONITORING()},
+		"secretsmanager": {"SecretsManager", awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER()},
+		"ssm":            {"Ssm", awsec2.InterfaceVpcEndpointAwsService_SSM()},
+		"ssmmessages":    {"SsmMessages", awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES()},
+		"ec2messages":    {"Ec2Messages", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES()},
+		"autoscaling":    {"Autoscaling", awsec2.InterfaceVpcEndpointAwsService_AUTOSCALING()},
+		"kms":            {"Kms", awsec2.InterfaceVpcEndpointAwsService_KMS()},
 	}
 }
 
-func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc, sg awsec2.ISecurityGroup) {
+// addInterfaceEndpoints creates the configured endpoints (validated names).
+func addInterfaceEndpoints(stack awscdk.Stack, vpc awsec2.Vpc, sg awsec2.ISecurityGroup, names []string) {
 	eps := interfaceEndpoints()
-	for _, id := range slices.Sorted(maps.Keys(eps)) {
-		awsec2.NewInterfaceVpcEndpoint(stack, jsii.String(id+"Endpoint"), &awsec2.InterfaceVpcEndpointProps{
+	for _, name := range slices.Sorted(slices.Values(names)) {
+		ep := eps[name]
+		awsec2.NewInterfaceVpcEndpoint(stack, jsii.String(ep.id+"Endpoint"), &awsec2.InterfaceVpcEndpointProps{
 			Vpc:               vpc,
-			Service:           eps[id],
+			Service:           ep.service,
 			Subnets:           &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 			SecurityGroups:    &[]awsec2.ISecurityGroup{sg},
 			PrivateDnsEnabled: jsii.Bool(true),

@@ -1,6 +1,8 @@
 package network
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/jsii-runtime-go"
@@ -84,17 +86,18 @@ func newSecurityGroups(stack awscdk.Stack, vpc awsec2.IVpc, cfg config.Stage) Se
 	g.GpuWorker.AddEgressRule(anywhere, tcp(cfg.ListenerPort()), describe("Backend API via the public ALB (%s)", scheme(cfg)), nil)
 	g.GpuWorker.AddEgressRule(s3, tcp(HTTPSPort), jsii.String("S3 through the gateway endpoint (models, inputs, outputs)"), nil)
 
+	endpoints := cfg.Network.InterfaceEndpoints
 	for _, client := range []awsec2.SecurityGroup{g.Backend, g.Frontend, g.GpuWorker, g.DbInit} {
-		if cfg.Network.InterfaceEndpoints {
+		if len(endpoints) > 0 {
 			allow(client, g.Endpoints, HTTPSPort, "AWS APIs through interface endpoints")
 		}
 	}
-	if !cfg.Network.InterfaceEndpoints {
-		// Without interface endpoints AWS APIs are reached through NAT.
-		g.DbInit.AddEgressRule(anywhere, tcp(HTTPSPort), jsii.String("Secrets Manager through NAT (interface endpoints off)"), nil)
-		if cfg.ListenerPort() != HTTPSPort {
-			g.GpuWorker.AddEgressRule(anywhere, tcp(HTTPSPort), jsii.String("AWS APIs through NAT (interface endpoints off)"), nil)
-		}
+	// AWS APIs without an interface endpoint are reached through NAT.
+	if !slices.Contains(endpoints, "secretsmanager") {
+		g.DbInit.AddEgressRule(anywhere, tcp(HTTPSPort), jsii.String("Secrets Manager through NAT (no interface endpoint)"), nil)
+	}
+	if cfg.ListenerPort() != HTTPSPort && !containsAll(endpoints, gpuWorkerAPIs) {
+		g.GpuWorker.AddEgressRule(anywhere, tcp(HTTPSPort), jsii.String("AWS APIs through NAT (not all behind interface endpoints)"), nil)
 	}
 	return g
 }
@@ -104,4 +107,16 @@ func scheme(cfg config.Stage) string {
 		return "HTTPS"
 	}
 	return "HTTP"
+}
+
+// gpuWorkerAPIs are the AWS APIs a GPU worker calls besides S3 (gateway).
+var gpuWorkerAPIs = []string{"autoscaling", "logs", "monitoring", "secretsmanager", "ssm", "ssmmessages", "ec2messages"}
+
+func containsAll(have, want []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
