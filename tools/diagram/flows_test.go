@@ -131,25 +131,21 @@ var commonFlows = []string{
 }
 
 // The compute in the VPC that talks to AWS APIs: backend, frontend,
-// DB-init and the GPU workers. All of them leave the VPC for the internet
-// on 443 (ECR, third-party APIs, the public API), except DB-init in
-// production, which reaches Secrets Manager through the interface endpoint
-// there and has no internet egress.
+// DB-init and the GPU workers. All of them leave the VPC through the NAT
+// on 443 (AWS APIs, ECR, third-party APIs, the public API): neither preset
+// enables interface endpoints (network.interfaceEndpoints in config/types.go
+// says when one pays for itself).
 var vpcCallers = []string{"ecs:bp-{s}-backend", "ecs:bp-{s}-frontend", "lambda:bp-{s}-db-init", "asg:bp-{s}-gpu-default"}
 
 func expectedFlows(stage string) []string {
 	var want []string
 	want = append(want, commonFlows...)
 	nats := map[string][]string{
-		"staging":    {"VpcpublicSubnet1NATGateway"},                               // one NAT gateway
+		"staging":    {"VpcpublicSubnet1NatInstance"},                              // one NAT instance
 		"production": {"VpcpublicSubnet1NATGateway", "VpcpublicSubnet2NATGateway"}, // one per AZ
 	}[stage]
-	internetSenders := vpcCallers
-	if stage == "production" {
-		internetSenders = slices.DeleteFunc(slices.Clone(vpcCallers), func(s string) bool { return strings.Contains(s, "db-init") })
-	}
 	for _, nat := range nats {
-		for _, from := range internetSenders {
+		for _, from := range vpcCallers {
 			want = append(want, from+" -> nat:"+nat+" [network: 443]")
 		}
 		want = append(want, "nat:"+nat+" -> internet:Internet [network: 443]")
@@ -163,10 +159,6 @@ func expectedFlows(stage string) []string {
 			"schedule:0 22 * * * UTC -> asg:bp-staging-gpu-default [event: desired 0]",
 		)
 	case "production":
-		endpoints := "endpoints:autoscaling, ec2messages, ecr.api, ecr.dkr, kms, logs, monitoring, secretsmanager, ssm, ssmmessages"
-		for _, from := range vpcCallers {
-			want = append(want, from+" -> "+endpoints+" [network: 443]")
-		}
 		want = append(want,
 			"sns:bp-production-ops-alerts -> email:ops@example.com [event: email]",
 			"budget:bp-production-monthly -> email:ops@example.com [event: email]",
