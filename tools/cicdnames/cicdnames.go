@@ -16,15 +16,15 @@ import (
 
 // Names are the contract names of one stage.
 type Names struct {
-	Cluster           string              `json:"cluster"`
-	Services          []string            `json:"services"`
-	TaskFamilies      []string            `json:"taskFamilies"`
-	Containers        map[string][]string `json:"containers"` // family -> container names
-	ContainerPorts    map[string]int      `json:"containerPorts"`
-	Commands          map[string]string   `json:"commands"` // container -> command
-	EcrRepositories   []string            `json:"ecrRepositories"`
-	ImageTags         map[string]string   `json:"imageTags"` // container -> tag
-	AmiParameters     []string            `json:"amiParameters"`
+	Cluster         string              `json:"cluster"`
+	Services        []string            `json:"services"`
+	TaskFamilies    []string            `json:"taskFamilies"`
+	Containers      map[string][]string `json:"containers"` // family -> container names
+	ContainerPorts  map[string]int      `json:"containerPorts"`
+	Commands        map[string]string   `json:"commands"` // container -> command
+	EcrRepositories []string            `json:"ecrRepositories"`
+	ImageTags       map[string]string   `json:"imageTags"` // container -> tag
+	AmiParameters   []string            `json:"amiParameters"`
 	// MetricsNamespaces are the namespaces of the fleet metrics: what the
 	// backend's task role may write and what alarms and scaling read with a
 	// FleetSlug dimension.
