@@ -12,10 +12,9 @@ import (
 )
 
 // TestWarmBufferIsTheFloor: during a warm buffer the group's MinSize is above
-// zero, and Auto Scaling refuses a desired capacity below it with a
-// ValidationError (SetDesiredCapacity: "must be ... at or above the minimum
-// size of the group"), so the handler scales to the minimum, or does nothing
-// at it.
+// zero, and Auto Scaling refuses a desired capacity outside the group's
+// minimum and maximum with a ValidationError (the fake does too), so the
+// handler scales to the minimum, or does nothing at it.
 func TestWarmBufferIsTheFloor(t *testing.T) {
 	fake := fakeaws.NewAutoScaling(t,
 		fakeaws.Group{Name: "asg-warm", Min: 1, Max: 10, Desired: 3, Tags: map[string]string{"Stage": "staging"}},
