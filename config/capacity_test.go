@@ -6,8 +6,8 @@ import (
 )
 
 // TestCapacityDefaults: a fleet entry starts with the fallback, the warm
-// buffer and the paid volume initialization off; the production preset's own
-// default fleet has the fallback on with a small bound.
+// buffer and the paid volume initialization off, in both stages; turning one
+// on needs only enabled=true (the other keys have working defaults).
 func TestCapacityDefaults(t *testing.T) {
 	f := DefaultFleet()
 	if f.OnDemandFallback.Enabled || f.WarmBuffer.Enabled || f.RootVolumeInitRateMiBps != 0 {
@@ -20,12 +20,19 @@ func TestCapacityDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	staging, production := stages[0].Fleets[0], stages[1].Fleets[0]
-	if staging.OnDemandFallback.Enabled {
-		t.Error("staging's fleet falls back to On-Demand by default")
+	for _, s := range stages {
+		if fb := s.Fleets[0].OnDemandFallback; fb.Enabled {
+			t.Errorf("%s's fleet falls back to On-Demand without being asked to", s.Stage)
+		}
 	}
-	if got := production.OnDemandFallback; !got.Enabled || got.MaxInstances != 2 || got.AfterMinutes != 3 {
-		t.Errorf("production's default fleet fallback = %+v, want on, at most 2, after 3 minutes", got)
+	ctx := exampleContext()
+	stageSettings(ctx, "production")["fleets"] = []any{map[string]any{"slug": "gpu-default", "onDemandFallback": map[string]any{"enabled": true}}}
+	stages, err = Load(with(ctx, "stage", "production"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb := stages[0].Fleets[0].OnDemandFallback; !fb.Enabled || fb.MaxInstances != 1 || fb.AfterMinutes != 3 {
+		t.Errorf("enabled alone = %+v, want on, at most 1, after 3 minutes", fb)
 	}
 }
 

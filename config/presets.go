@@ -116,10 +116,6 @@ func productionPreset() Stage {
 	s.Cluster = Cluster{FargateWeight: 1, FargateSpotWeight: 1, FargateBase: 1}
 	s.Backend = Service{Cpu: 1024, MemoryMiB: 2048, MinCount: 2, MaxCount: 6, CpuTargetPercent: 60}
 	s.Frontend = Service{Cpu: 512, MemoryMiB: 1024, MinCount: 2, MaxCount: 4, CpuTargetPercent: 60}
-	// Production jobs are user-facing: while Spot is short, up to two
-	// On-Demand instances (about $1/h more at g4dn list prices) beat jobs
-	// waiting until Spot returns.
-	s.Fleets[0].OnDemandFallback = OnDemandFallback{Enabled: true, MaxInstances: 2, AfterMinutes: 3}
 	s.Alarms.NatGbPerHour = 20
 	s.Alarms.LogsGbPerDay = 10
 	s.Alarms.CloudFrontGbPerDay = 500
@@ -139,8 +135,8 @@ func DefaultFleet() Fleet {
 		RootVolumeGb:              100,
 		OnDemandPercent:           0,
 		ProtectedIdleLimitMinutes: 30,
-		// Off unless a stage or fleet turns it on: On-Demand costs about twice
-		// Spot. The production preset enables it for its default fleet.
+		// Off unless a fleet turns it on (README: recommended for production
+		// with a bound of 1-2): On-Demand costs about twice Spot.
 		OnDemandFallback: OnDemandFallback{Enabled: false, MaxInstances: 1, AfterMinutes: 3},
 		WarmBuffer:       WarmBuffer{Enabled: false, MinInstances: 1, StartCron: "0 8 * * 1-5", EndCron: "0 20 * * 1-5"},
 		// Off: the rate is billed per GiB of snapshot data at every launch,
