@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/bp/infra/config"
 	"github.com/bp/infra/stacks/base"
 )
 
@@ -73,6 +74,7 @@ func addAmiRefresh(stack awscdk.Stack, p Props, fleets []Fleet) string {
 	})
 	target := awseventstargets.NewLambdaFunction(fn.Function, nil)
 	awsevents.NewRule(stack, jsii.String("AmiParameterChanged"), &awsevents.RuleProps{
+		RuleName:    jsii.String(p.Names.Resource("gpu-ami-changed")),
 		Description: jsii.String("A new AMI id in a " + p.Cfg.Stage + " GPU fleet's parameter -> refresh the running instances"),
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.ssm"),
@@ -90,4 +92,15 @@ func addAmiRefresh(stack awscdk.Stack, p Props, fleets []Fleet) string {
 		Targets:     &[]awsevents.IRuleTarget{target},
 	})
 	return p.Names.Function(AmiRefreshFunction)
+}
+
+// HasAmiRefresh reports whether the stage builds lambdas/amirefresh: some
+// fleet takes its image from the AMI parameter.
+func HasAmiRefresh(cfg config.Stage) bool {
+	for _, f := range cfg.Fleets {
+		if f.AmiID == "" && f.AmiParameter != "" {
+			return true
+		}
+	}
+	return false
 }
