@@ -26,16 +26,18 @@ const (
 
 var t0 = time.Date(2026, 11, 27, 12, 0, 30, 0, time.UTC)
 
-// Status messages as EC2 Auto Scaling writes them on failed launches (quoted
+// Status messages of failed launches as EC2 Auto Scaling writes them, copied
 // from describe-scaling-activities output published in aws/aws-parallelcluster
-// issue 1944 and kubernetes/autoscaler issue 3241; UnfulfillableCapacity is an
-// EC2 API error code whose text is in the EC2 API Reference).
+// issue 1944 (msgNoSpot), kubernetes/autoscaler issues 3241 (msgMixedNoSpot),
+// 1402 (msgOnDemandICE, with a real type and zone) and 1263 (msgQuota).
+// msgUnfulfill puts the EC2 API Reference's text for the error code
+// UnfulfillableCapacity in the form of msgMixedNoSpot.
 const (
 	msgNoSpot      = "There is no Spot capacity available that matches your request. Launching EC2 instance failed."
 	msgMixedNoSpot = "Could not launch Spot Instances. InsufficientInstanceCapacity - There is no Spot capacity available that matches your request. Launching EC2 instance failed."
-	msgUnfulfill   = "Could not launch Spot Instances. UnfulfillableCapacity - Unable to fulfill capacity due to your request configuration. Please adjust your request and try again. Launching EC2 instance failed."
-	msgOnDemandICE = "Could not launch On-Demand Instances. InsufficientInstanceCapacity - We currently do not have sufficient g5.xlarge capacity in the Availability Zone you requested (us-east-1a). Our system will be working on provisioning additional capacity. Launching EC2 instance failed."
-	msgQuota       = "You have requested more vCPU capacity than your current vCPU limit of 8 allows for the instance bucket that the specified instance type belongs to. Launching EC2 instance failed."
+	msgUnfulfill   = "Could not launch Spot Instances. UnfulfillableCapacity - At this time there isn't enough spare capacity to fulfill your request for Spot Instances. Launching EC2 instance failed."
+	msgOnDemandICE = "We currently do not have sufficient g5.xlarge capacity in the Availability Zone you requested (us-east-1a). Our system will be working on provisioning additional capacity. You can currently get g5.xlarge capacity by not specifying an Availability Zone in your request or choosing us-east-1b. Launching EC2 instance failed."
+	msgQuota       = "You have requested more instances (7) than your current instance limit of 6 allows for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit. Launching EC2 instance failed."
 )
 
 func failedLaunch(at time.Time, msg string) fakeaws.Activity {

@@ -64,27 +64,28 @@ func isLaunch(a astypes.Activity) bool {
 
 // isSpotShortage reports a failed launch for want of Spot capacity. EC2 Auto
 // Scaling puts EC2's reason in StatusMessage (and after "Status Reason:" in
-// Description). The texts, as EC2 and EC2 Auto Scaling write them:
+// Description). The texts:
 //   - "There is no Spot capacity available that matches your request.
-//     Launching EC2 instance failed." (a Spot group's failed launch);
+//     Launching EC2 instance failed." (a Spot group's failed launch, in
+//     describe-scaling-activities output published in aws/aws-parallelcluster
+//     issue 1944);
 //   - "Could not launch Spot Instances. InsufficientInstanceCapacity - There is
 //     no Spot capacity available that matches your request. Launching EC2
-//     instance failed." (a mixed instances group);
+//     instance failed." (a group of Spot and On-Demand pools, kubernetes/autoscaler
+//     issue 3241);
 //   - EC2 error code UnfulfillableCapacity: "At this time there isn't enough
-//     spare capacity to fulfill your request for Spot Instances." (EC2 API
-//     Reference, error codes).
+//     spare capacity to fulfill your request for Spot Instances" (EC2 API
+//     Reference, error codes), in the same "Could not launch Spot Instances.
+//     <code> - <text>" form.
 //
-// An On-Demand launch short of capacity ("Could not launch On-Demand
-// Instances. InsufficientInstanceCapacity - We currently do not have
-// sufficient ... capacity") is not a Spot shortage: more On-Demand would not help.
+// A launch short of On-Demand capacity ("We currently do not have sufficient
+// <type> capacity in the Availability Zone you requested ...", kubernetes/autoscaler
+// issue 1402) or over a quota names no Spot: more On-Demand would not help.
 func isSpotShortage(a astypes.Activity) bool {
 	if a.StatusCode != astypes.ScalingActivityStatusCodeFailed || !isLaunch(a) {
 		return false
 	}
 	msg := aws.ToString(a.StatusMessage) + " " + aws.ToString(a.Description)
-	if strings.Contains(msg, "On-Demand") {
-		return false
-	}
 	if strings.Contains(msg, "There is no Spot capacity available") {
 		return true
 	}
