@@ -123,6 +123,10 @@ func productionPreset() Stage {
 	s.Cache.NodeType = "cache.t4g.small"
 	s.Cache.Replicas = 1
 	s.Waf.Enabled = true
+	// Jobs must not wait for Spot capacity in production: after 3 minutes of
+	// queued jobs with Spot launches failing, up to 2 On-Demand instances
+	// (docs/capacity.md); they cost only while the shortage lasts.
+	s.Fleets[0].OnDemandFallback = OnDemandFallback{Enabled: true, MaxInstances: 2, AfterMinutes: 3}
 	// One on-demand task per service always, every further task on Spot
 	// (about 70% cheaper, with a 2-minute notice ECS handles).
 	s.Cluster = Cluster{FargateWeight: 0, FargateSpotWeight: 1, FargateBase: 1}
@@ -147,5 +151,12 @@ func DefaultFleet() Fleet {
 		RootVolumeGb:              100,
 		OnDemandPercent:           0,
 		ProtectedIdleLimitMinutes: 30,
+		// Off unless a fleet turns it on (README: recommended for production
+		// with a bound of 1-2): On-Demand costs about twice Spot.
+		OnDemandFallback: OnDemandFallback{Enabled: false, MaxInstances: 1, AfterMinutes: 3},
+		WarmBuffer:       WarmBuffer{Enabled: false, MinInstances: 1, StartCron: "0 8 * * 1-5", EndCron: "0 20 * * 1-5"},
+		// Off: the rate is billed per GiB of snapshot data at every launch,
+		// which adds up for a fleet that scales to zero many times a day.
+		RootVolumeInitRateMiBps: 0,
 	}
 }

@@ -208,6 +208,37 @@ type Fleet struct {
 	// ProtectedIdleLimitMinutes: the reaper clears scale-in protection held
 	// while the queue has been empty this long.
 	ProtectedIdleLimitMinutes int `json:"protectedIdleLimitMinutes"`
+	// OnDemandFallback raises the fleet's On-Demand base capacity while Spot
+	// launches fail and jobs wait (lambdas/spotfallback).
+	OnDemandFallback OnDemandFallback `json:"onDemandFallback"`
+	// WarmBuffer keeps a minimum of instances running during set UTC hours.
+	WarmBuffer WarmBuffer `json:"warmBuffer"`
+	// RootVolumeInitRateMiBps is the EBS Provisioned Rate for Volume
+	// Initialization of the root volume (100-300 MiB/s); 0 leaves EBS's
+	// default lazy loading. Billed per GiB of snapshot data at each launch.
+	RootVolumeInitRateMiBps int `json:"rootVolumeInitRateMiBps"`
+}
+
+// OnDemandFallback bounds how far Spot shortage may move a fleet to On-Demand.
+type OnDemandFallback struct {
+	Enabled bool `json:"enabled"`
+	// MaxInstances is the most On-Demand instances the fallback asks for
+	// (the group's OnDemandBaseCapacity while it lasts), at most maxSize.
+	MaxInstances int `json:"maxInstances"`
+	// AfterMinutes: the queue must have been non-empty this long, with Spot
+	// launches failing, before the fallback starts; it is also the shortest
+	// time the fleet stays in either state (no flapping).
+	AfterMinutes int `json:"afterMinutes"`
+}
+
+// WarmBuffer is a scheduled minimum: from StartCron to EndCron (UTC) the
+// group's MinCapacity is MinInstances; at EndCron it goes back to 0 and the
+// fleet to zero (busy, protected workers finish their job first).
+type WarmBuffer struct {
+	Enabled      bool   `json:"enabled"`
+	MinInstances int    `json:"minInstances"`
+	StartCron    string `json:"startCron"` // 5-field UTC cron, e.g. "0 8 * * 1-5"
+	EndCron      string `json:"endCron"`   // e.g. "0 20 * * 1-5"
 }
 
 // FleetSchedule optionally forces every fleet to zero at night (non-production).

@@ -285,6 +285,7 @@ func validateFleets(p *problems, fleets []Fleet) {
 		p.check(f.AmiID == "" || reAmiID.MatchString(f.AmiID), key("amiId"), f.AmiID, "is not an AMI id", "e.g. ami-0123456789abcdef0, or leave empty to use the SSM parameter")
 		p.check(f.AmiID == "" || f.AmiParameter == "", key("amiParameter"), f.AmiParameter, "set together with amiId", "set only one of amiId and amiParameter")
 		p.check(f.AmiParameter == "" || reSSMParam.MatchString(f.AmiParameter), key("amiParameter"), f.AmiParameter, "is not an SSM parameter name", "e.g. /bp/ami/fleets/staging/gpu-default")
+		validateCapacity(p, key, f)
 	}
 }
 

@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -170,6 +171,21 @@ func presetChecks() map[string]stageCheck {
 		"fleets[0].maxSize": func(t *testing.T, b *built) {
 			asg := b.templates["gpu-fleet"].One(t, "AWS::AutoScaling::AutoScalingGroup")
 			expect(t, b, "GPU fleet max", asg.Props["MaxSize"], fmt.Sprint(b.stage.Cfg.Fleets[0].MaxSize))
+		},
+		"fleets[0].onDemandFallback.enabled": func(t *testing.T, b *built) {
+			_, built := function(b.templates["gpu-fleet"], b.stage.Names.Function("spot-fallback"))
+			expect(t, b, "spot-fallback function", built, b.stage.Cfg.Fleets[0].OnDemandFallback.Enabled)
+		},
+		"fleets[0].onDemandFallback.maxInstances": func(t *testing.T, b *built) {
+			fn, built := function(b.templates["gpu-fleet"], b.stage.Names.Function("spot-fallback"))
+			if !built {
+				return // off: the bound is not used (the check above)
+			}
+			var fleets []struct {
+				MaxInstances int `json:"maxInstances"`
+			}
+			_ = json.Unmarshal([]byte(str(get(fn.Props, "Environment.Variables.FLEETS"))), &fleets)
+			expect(t, b, "fallback bound", len(fleets) > 0 && fleets[0].MaxInstances == b.stage.Cfg.Fleets[0].OnDemandFallback.MaxInstances, true)
 		},
 		"fleetSchedule.nightlyScaleToZero": func(t *testing.T, b *built) {
 			n := len(b.templates["gpu-fleet"].Resources("AWS::AutoScaling::ScheduledAction"))

@@ -40,7 +40,7 @@ type lintRun struct {
 
 type lintedTemplate struct {
 	tpl    Template
-	builds []string // "staging/network", "staging+nat-instance/network", ...
+	builds []string // "staging/network", "staging+capacity/network", ...
 }
 
 // linter collects cfn-lint's runs over the batches TestMain hands it.

@@ -539,7 +539,7 @@ func TestGpuFleetLambdasLogWithStageRetention(t *testing.T) {
 
 func TestGpuFleetNightlyScaleToZero(t *testing.T) {
 	for _, b := range all() {
-		actions := b.templates[gpuFleetKind].Resources("AWS::AutoScaling::ScheduledAction")
+		actions := b.templates[gpuFleetKind].Where("AWS::AutoScaling::ScheduledAction", "Recurrence", b.stage.Cfg.FleetSchedule.Cron)
 		want := 0
 		if b.stage.Cfg.FleetSchedule.NightlyScaleToZero {
 			want = len(b.stage.Cfg.Fleets)

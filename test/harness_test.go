@@ -39,11 +39,22 @@ var (
 )
 
 // variantOverrides are extra apps the tests need, each a switch a user makes
-// on staging: plain HTTP (blocker 3), NAT instances, the first deploy with the
-// services at zero, and a custom media CDN domain with its rate-limiting ACL.
+// on staging: plain HTTP (blocker 3), the first deploy with the services at
+// zero, a custom media CDN domain with its rate-limiting ACL, and "capacity":
+// interface endpoints plus the capacity features that are off by default (a
+// fleet with the On-Demand fallback, the warm buffer and the volume
+// initialization rate on, and a fleet pinned to an AMI id). Each variant costs
+// a whole stage's synthesis, so switches share one where no test needs them
+// apart.
 var variantOverrides = map[string]map[string]any{
-	"http-only":     {"certificateArn": "", "allowHttpOnly": true},
-	"nat-instance":  {"network.natKind": "instance", "network.interfaceEndpoints": "secretsmanager,logs"},
+	"http-only": {"certificateArn": "", "allowHttpOnly": true},
+	"capacity": {"network.interfaceEndpoints": "secretsmanager,logs", "fleets": []any{
+		map[string]any{"slug": "gpu-default", "maxSize": 4,
+			"onDemandFallback":        map[string]any{"enabled": true, "maxInstances": 2, "afterMinutes": 5},
+			"warmBuffer":              map[string]any{"enabled": true, "minInstances": 1, "startCron": warmStart, "endCron": warmEnd},
+			"rootVolumeInitRateMiBps": 300},
+		map[string]any{"slug": "gpu-pinned", "amiId": pinnedAMI},
+	}},
 	"start-at-zero": {"cluster.servicesStartAtZero": true},
 	"cdn-domain": {"media.cdnDomainName": "media.staging.example.com", "media.cdnCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009",
 		"media.wafRequestsPer5Min": 3000},

@@ -164,9 +164,9 @@ func TestStuckFleetAlarm(t *testing.T) {
 				inService = inService || m.Name == "GroupInServiceInstances" && hasDims(m, map[string]string{"AutoScalingGroupName": b.stage.Names.FleetAsg(f.Slug)})
 				queue = queue || m.Name == "QueueDepth" && m.Namespace == "ComfyUI/Workers"
 			}
-			expr := expressionOf(r)
-			if !inService || !queue || !strings.Contains(expr, "> 0") || !strings.Contains(expr, "== 0") {
-				t.Errorf("%s: %s-stuck is not in-service > 0 AND queue == 0 over the fleet's ASG: %q %+v", b.label, f.Slug, expr, metricsOf(r))
+			// What the expression computes is TestStuckAlarmSparesTheWarmBuffer's.
+			if !inService || !queue {
+				t.Errorf("%s: %s-stuck does not read the fleet ASG's in-service instances and its queue: %+v", b.label, f.Slug, metricsOf(r))
 			}
 			window := period * num(r.Props["EvaluationPeriods"])
 			min := float64(f.ScaleToZeroMinutes+b.stage.Cfg.Alarms.StuckFleetMarginMinutes) * 60

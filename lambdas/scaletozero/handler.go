@@ -83,18 +83,25 @@ func (h *handler) scaleToZero(ctx context.Context, log *slog.Logger, asgName str
 		log.Error("refusing to scale", "error", err.Error())
 		return nil
 	}
-	if aws.ToInt32(group.DesiredCapacity) == 0 {
-		log.Info("already at zero")
+	// A warm buffer (a scheduled MinSize) is the floor: Auto Scaling refuses
+	// a desired capacity below the group's minimum.
+	floor := aws.ToInt32(group.MinSize)
+	if aws.ToInt32(group.DesiredCapacity) <= floor {
+		if floor == 0 {
+			log.Info("already at zero")
+		} else {
+			log.Info("already at the group's minimum (warm buffer)", "minSize", floor)
+		}
 		return nil
 	}
 	_, err = h.asg.SetDesiredCapacity(ctx, &autoscaling.SetDesiredCapacityInput{
 		AutoScalingGroupName: aws.String(asgName),
-		DesiredCapacity:      aws.Int32(0),
+		DesiredCapacity:      aws.Int32(floor),
 		HonorCooldown:        aws.Bool(false),
 	})
 	if err != nil {
-		return fmt.Errorf("set desired capacity of %s to 0: %w", asgName, err)
+		return fmt.Errorf("set desired capacity of %s to %d: %w", asgName, floor, err)
 	}
-	log.Info("scaled to zero", "previousDesired", aws.ToInt32(group.DesiredCapacity))
+	log.Info("scaled to zero", "previousDesired", aws.ToInt32(group.DesiredCapacity), "minSize", floor)
 	return nil
 }

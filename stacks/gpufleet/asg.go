@@ -55,11 +55,18 @@ func newFleetAsg(scope constructs.Construct, p Props, f Fleet, lt awsec2.ILaunch
 	if p.Cfg.FleetSchedule.NightlyScaleToZero {
 		// A cost guardrail for non-production stages: whatever the metrics say,
 		// the fleet goes to zero at night. Protected instances finish their job.
-		asg.ScaleOnSchedule(jsii.String("NightlyScaleToZero"), &awsautoscaling.BasicScheduledActionProps{
+		// A fleet with a warm buffer also drops its minimum, because a desired
+		// capacity below the group's minimum is invalid (UpdateAutoScalingGroup
+		// API reference); the next buffer start raises it again.
+		nightly := &awsautoscaling.BasicScheduledActionProps{
 			Schedule:        awsautoscaling.Schedule_Expression(jsii.String(p.Cfg.FleetSchedule.Cron)),
 			DesiredCapacity: jsii.Number(0),
 			TimeZone:        jsii.String("UTC"),
-		})
+		}
+		if f.Cfg.WarmBuffer.Enabled {
+			nightly.MinCapacity = jsii.Number(0)
+		}
+		asg.ScaleOnSchedule(jsii.String("NightlyScaleToZero"), nightly)
 	}
 	return asg
 }

@@ -74,7 +74,9 @@ func New(scope constructs.Construct, p Props) GpuFleet {
 	g.ScaleToZeroFunctionName = addScaleToZeroHandler(stack, p, g.Fleets, stz)
 	g.ReaperFunctionName = addReaper(stack, p, g.Fleets)
 	g.ProtectionReleaseFunctionName = addProtectionRelease(stack, p, g.Fleets)
-	base.Finish(stack, p.Cfg, p.Names, suppressions(p.Cfg, p.Names))
+	addSpotFallback(stack, p, g.Fleets)
+	addAmiRefresh(stack, p, g.Fleets)
+	base.Finish(stack, p.Cfg, p.Names, append(suppressions(p.Cfg, p.Names), capacitySuppressions(p.Cfg, p.Names)...))
 	return g
 }
 
@@ -94,5 +96,6 @@ func newFleet(scope constructs.Construct, p Props, fc config.Fleet, stz awssns.I
 	lt := newLaunchTemplate(scope, p, f, role)
 	f.Asg = newFleetAsg(scope, p, f, lt)
 	addFleetScaling(scope, p, f, stz)
+	addWarmBuffer(f)
 	return f
 }

@@ -108,6 +108,7 @@ func newLaunchTemplate(scope constructs.Construct, p Props, f Fleet, role awsiam
 			DeviceName: jsii.String("/dev/sda1"), // Ubuntu's root device
 			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(f.Cfg.RootVolumeGb)), &awsec2.EbsDeviceOptions{
 				Encrypted: jsii.Bool(true), VolumeType: awsec2.EbsDeviceVolumeType_GP3, DeleteOnTermination: jsii.Bool(true),
+				VolumeInitializationRate: rootVolumeInitRate(f.Cfg),
 			}),
 		}},
 	})

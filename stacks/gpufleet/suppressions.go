@@ -9,13 +9,7 @@ import (
 // suppressions are the GpuFleet stack's reviewed cdk-nag exceptions, each on
 // one fleet's construct or one function, never on the whole Fleets subtree.
 func suppressions(cfg config.Stage, names naming.Names) []base.Suppression {
-	asgArn := func(slugs ...string) []string {
-		var out []string
-		for _, s := range slugs {
-			out = append(out, "Resource::arn:<AWS::Partition>:autoscaling:"+cfg.Region+":"+cfg.Account+":autoScalingGroup:*:autoScalingGroupName/"+names.FleetAsg(s))
-		}
-		return out
-	}
+	asgArn := func(slugs ...string) []string { return nagAsgArns(cfg, names, slugs...) }
 	var all []string
 	for _, f := range cfg.Fleets {
 		all = append(all, f.Slug)
@@ -56,4 +50,14 @@ func suppressions(cfg config.Stage, names naming.Names) []base.Suppression {
 		base.Suppression{Path: protectionReleaseFunction + "Role/DefaultPolicy/Resource", Rule: "AwsSolutions-IAM5", AppliesTo: asgArn(all...),
 			Reason: "autoscaling:SetInstanceProtection (cleared only on stack deletion) on this stage's fleet groups only: " + uuid},
 	)
+}
+
+// nagAsgArns are the fleets' ASG ARNs (fleetAsgArns) as cdk-nag's AppliesTo
+// spells them.
+func nagAsgArns(cfg config.Stage, names naming.Names, slugs ...string) []string {
+	var out []string
+	for _, s := range slugs {
+		out = append(out, "Resource::arn:<AWS::Partition>:autoscaling:"+cfg.Region+":"+cfg.Account+":autoScalingGroup:*:autoScalingGroupName/"+names.FleetAsg(s))
+	}
+	return out
 }

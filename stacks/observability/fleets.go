@@ -91,15 +91,23 @@ func (o *obs) stuckFleetAlarm(f watchedFleet) {
 	window := f.cfg.ScaleToZeroMinutes + o.a.StuckFleetMarginMinutes
 	periodMin, periods := stuckWindow(window)
 	period := alarms.Minutes(periodMin)
+	asg := map[string]*string{"AutoScalingGroupName": jsii.String(f.asgName)}
+	metrics := map[string]awscloudwatch.IMetric{
+		"inservice": alarms.Metric("AWS/AutoScaling", "GroupInServiceInstances", asg, "Minimum", period),
+		"queue":     alarms.Metric(WorkerNamespace, "QueueDepth", workerDims(f.cfg.Slug, o.p.Cfg.Stage), "Maximum", period),
+	}
+	// A missing QueueDepth (backend not publishing) counts as empty: the
+	// scale-to-zero path cannot work then either, and instances cost money.
+	expression := "IF(FILL(inservice, 0) > 0 AND FILL(queue, 0) == 0, 1, 0)"
+	if f.cfg.WarmBuffer.Enabled {
+		// During the buffer the group's minimum keeps instances on purpose:
+		// only instances above it are idle cost.
+		metrics["minsize"] = alarms.Metric("AWS/AutoScaling", "GroupMinSize", asg, "Maximum", period)
+		expression = "IF(FILL(inservice, 0) > FILL(minsize, 0) AND FILL(queue, 0) == 0, 1, 0)"
+	}
 	expr := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		// A missing QueueDepth (backend not publishing) counts as empty: the
-		// scale-to-zero path cannot work then either, and instances cost money.
-		Expression: jsii.String("IF(FILL(inservice, 0) > 0 AND FILL(queue, 0) == 0, 1, 0)"),
-		UsingMetrics: &map[string]awscloudwatch.IMetric{
-			"inservice": alarms.Metric("AWS/AutoScaling", "GroupInServiceInstances",
-				map[string]*string{"AutoScalingGroupName": jsii.String(f.asgName)}, "Minimum", period),
-			"queue": alarms.Metric(WorkerNamespace, "QueueDepth", workerDims(f.cfg.Slug, o.p.Cfg.Stage), "Maximum", period),
-		},
+		Expression:   jsii.String(expression),
+		UsingMetrics: &metrics,
 		Label:  jsii.String(f.cfg.Slug + " idle instances"),
 		Period: period,
 	})

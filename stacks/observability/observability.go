@@ -51,6 +51,7 @@ func New(scope constructs.Construct, p Props) Observability {
 	o.webAlarms()
 	o.dataAlarms()
 	o.fleetAlarms()
+	o.capacityFunctionAlarms()
 	o.costAlarms()
 	out := Observability{Stack: stack, Alarms: o.alarms}
 	out.LaunchFailures = o.launchFailureRule()

@@ -110,6 +110,8 @@ var commonFlows = []string{
 	"lambda:bp-{s}-fleet-reaper -> sns:bp-{s}-ops-alerts [access: publish]",
 	"lambda:bp-{s}-fleet-reaper -> metrics:CloudWatch metrics [access: read]",
 	"lambda:bp-{s}-scale-to-zero -> asg:bp-{s}-gpu-default [access: SetDesiredCapacity]",
+	"lambda:bp-{s}-ami-refresh -> asg:bp-{s}-gpu-default [access: StartInstanceRefresh]",
+	"lambda:bp-{s}-ami-refresh -> ssm:SSM Parameter Store [access: read]",
 	"alb:bp-{s}-alb -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
 	"cloudfront:MediaCdn -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
 	"bucket:bp-{s}-media-{a} -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
@@ -122,6 +124,8 @@ var commonFlows = []string{
 	"alarms:bp-{s}-gpu-fleet -> asg:bp-{s}-gpu-default [event: scaling policy]",
 	"sns:bp-{s}-scale-to-zero -> lambda:bp-{s}-scale-to-zero [event: invoke]",
 	"rule:rate(5 minutes) -> lambda:bp-{s}-fleet-reaper [event: invoke]",
+	"rule:bp-{s}-gpu-ami-changed -> lambda:bp-{s}-ami-refresh [event: invoke]", // the AMI parameter's change event
+	"rule:rate(15 minutes) -> lambda:bp-{s}-ami-refresh [event: invoke]",
 	"asg:bp-{s}-gpu-default -> rule:bp-{s}-gpu-launch-failures [event: EC2 Instance Launch Unsuccessful]",
 	"rule:bp-{s}-gpu-launch-failures -> sns:bp-{s}-ops-alerts [event: notify]",
 	"asg:bp-{s}-gpu-default -> sns:bp-{s}-ops-alerts [event: launch error, terminate error]",
@@ -160,6 +164,11 @@ func expectedFlows(stage string) []string {
 		)
 	case "production":
 		want = append(want,
+			// the On-Demand fallback, on in production only
+			"rule:rate(1 minute) -> lambda:bp-{s}-spot-fallback [event: invoke]",
+			"lambda:bp-{s}-spot-fallback -> asg:bp-{s}-gpu-default [access: UpdateAutoScalingGroup]",
+			"lambda:bp-{s}-spot-fallback -> metrics:CloudWatch metrics [access: read]",
+			"lambda:bp-{s}-spot-fallback -> sns:bp-{s}-ops-alerts [access: publish]",
 			"sns:bp-production-ops-alerts -> email:ops@example.com [event: email]",
 			"budget:bp-production-monthly -> email:ops@example.com [event: email]",
 		)

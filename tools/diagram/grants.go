@@ -76,7 +76,7 @@ func dataVerb(action string) (service, verb string) {
 			return service, "invoke"
 		}
 	case "autoscaling":
-		if has("set", "update", "terminateinstance", "completelifecycleaction", "recordlifecycleactionheartbeat", "detach", "attach", "enterstandby", "exitstandby") {
+		if has("set", "update", "startinstancerefresh", "terminateinstance", "completelifecycleaction", "recordlifecycleactionheartbeat", "detach", "attach", "enterstandby", "exitstandby") {
 			return service, name
 		}
 	case "cloudwatch":

@@ -2,12 +2,16 @@ package fakeaws
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 const autoscalingXMLNS = "http://autoscaling.amazonaws.com/doc/2011-01-01/"
@@ -26,10 +30,18 @@ type Group struct {
 	Desired   int
 	Tags      map[string]string
 	Instances []Instance
+	// Distribution is the mixed instances policy's instances distribution
+	// (nil: the group has none); Activities and Refreshes are its scaling
+	// activities and instance refreshes (autoscaling_capacity.go).
+	Distribution *Distribution
+	Activities   []Activity
+	Refreshes    []Refresh
 }
 
 // AutoScaling fakes the Auto Scaling query API: DescribeAutoScalingGroups,
-// SetDesiredCapacity and SetInstanceProtection.
+// SetDesiredCapacity and SetInstanceProtection, and (autoscaling_capacity.go)
+// DescribeScalingActivities, UpdateAutoScalingGroup, CreateOrUpdateTags,
+// StartInstanceRefresh and DescribeInstanceRefreshes.
 type AutoScaling struct {
 	Server *httptest.Server
 
@@ -37,6 +49,7 @@ type AutoScaling struct {
 	groups map[string]*Group
 	calls  []Call
 	fail   map[string]string // "Action" or "Action/AsgName" -> error code
+	clock  func() time.Time  // StartTime of refreshes started; nil: time.Now
 }
 
 // NewAutoScaling starts the fake with the given groups.
@@ -45,6 +58,13 @@ func NewAutoScaling(t testing.TB, groups ...Group) *AutoScaling {
 	for _, g := range groups {
 		g := g
 		g.Instances = append([]Instance(nil), g.Instances...)
+		g.Tags = maps.Clone(g.Tags)
+		if g.Distribution != nil {
+			d := *g.Distribution
+			g.Distribution = &d
+		}
+		g.Activities = append([]Activity(nil), g.Activities...)
+		g.Refreshes = append([]Refresh(nil), g.Refreshes...)
 		a.groups[g.Name] = &g
 	}
 	a.Server = httptest.NewServer(http.HandlerFunc(a.serve))
@@ -69,6 +89,13 @@ func (a *AutoScaling) Group(name string) (Group, bool) {
 	}
 	c := *g
 	c.Instances = append([]Instance(nil), g.Instances...)
+	c.Tags = maps.Clone(g.Tags)
+	if g.Distribution != nil {
+		d := *g.Distribution
+		c.Distribution = &d
+	}
+	c.Activities = append([]Activity(nil), g.Activities...)
+	c.Refreshes = append([]Refresh(nil), g.Refreshes...)
 	return c, true
 }
 
@@ -79,11 +106,15 @@ func (a *AutoScaling) Calls() []Call {
 	return append([]Call(nil), a.calls...)
 }
 
-// MutatingCallsFor lists SetDesiredCapacity/SetInstanceProtection calls on asg.
+// MutatingCallsFor lists the calls on asg other than Describe* (reads); a
+// CreateOrUpdateTags counts when one of its tags names asg.
 func (a *AutoScaling) MutatingCallsFor(asg string) []Call {
 	var out []Call
 	for _, c := range a.Calls() {
-		if c.Action != "DescribeAutoScalingGroups" && c.Params.Get("AutoScalingGroupName") == asg {
+		if strings.HasPrefix(c.Action, "Describe") {
+			continue
+		}
+		if c.Params.Get("AutoScalingGroupName") == asg || slices.Contains(tagResourceIDs(c), asg) {
 			out = append(out, c)
 		}
 	}
@@ -125,7 +156,9 @@ func (a *AutoScaling) serve(w http.ResponseWriter, r *http.Request) {
 	case "SetInstanceProtection":
 		a.setProtection(w, call)
 	default:
-		writeQueryError(w, http.StatusBadRequest, "InvalidAction", "fake does not implement "+call.Action)
+		if !a.serveCapacity(w, call) {
+			writeQueryError(w, http.StatusBadRequest, "InvalidAction", "fake does not implement "+call.Action)
+		}
 	}
 }
 
@@ -152,6 +185,7 @@ type xmlGroup struct {
 	Desired   int           `xml:"DesiredCapacity"`
 	Instances []xmlInstance `xml:"Instances>member"`
 	Tags      []xmlTag      `xml:"Tags>member"`
+	Mixed     *xmlMixed     `xml:"MixedInstancesPolicy,omitempty"`
 }
 
 type xmlDescribeResult struct {
@@ -172,7 +206,7 @@ func (a *AutoScaling) describe(w http.ResponseWriter, call Call) {
 		if !ok {
 			continue // the real API omits unknown names
 		}
-		xg := xmlGroup{Name: g.Name, MinSize: g.Min, MaxSize: g.Max, Desired: g.Desired}
+		xg := xmlGroup{Name: g.Name, MinSize: g.Min, MaxSize: g.Max, Desired: g.Desired, Mixed: xmlMixedOf(g.Distribution)}
 		keys := make([]string, 0, len(g.Tags))
 		for k := range g.Tags {
 			keys = append(keys, k)

@@ -1,0 +1,35 @@
+// Command spotfallback runs every minute and moves a GPU fleet to On-Demand,
+// within its bound, while Spot launches fail and jobs wait; it moves the fleet
+// back when Spot launches succeed again or the queue has emptied. The fleet's
+// state lives in a tag on its Auto Scaling group, so the function keeps none.
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/bp/infra/lambdas/internal/boot"
+)
+
+func main() {
+	log, cfg := boot.AWS()
+	env, err := loadEnv(os.Getenv)
+	if err != nil {
+		boot.Fail(log, "invalid environment", err)
+	}
+	h := &handler{
+		env:     env,
+		asg:     autoscaling.NewFromConfig(cfg),
+		metrics: cloudwatch.NewFromConfig(cfg),
+		ec2:     ec2.NewFromConfig(cfg),
+		alerts:  sns.NewFromConfig(cfg),
+		log:     log,
+		now:     time.Now,
+	}
+	lambda.Start(h.Handle)
+}
