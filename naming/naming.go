@@ -23,9 +23,6 @@ const (
 	Observability = "observability"
 )
 
-// StackKinds lists the stacks of a stage in deploy order.
-func StackKinds() []string { return []string{Network, Data, Compute, GpuFleet, Observability} }
-
 // Prefix is "<app>-<stage>", the start of most names.
 func (n Names) Prefix() string { return n.App + "-" + n.Stage }
 

@@ -423,20 +423,34 @@ func TestCapacityVariantIsNagClean(t *testing.T) {
 	}
 }
 
-// TestCapacityFunctionsAreWatched: each capacity function that a stage builds
-// has an errors alarm to the alerts topic, as the scale-to-zero path has.
-func TestCapacityFunctionsAreWatched(t *testing.T) {
+// TestFleetFunctionsAreWatched: every Lambda of the GpuFleet stack (the
+// scale-to-zero path and the capacity functions a stage builds) has an alarm
+// on its own Errors metric (AWS/Lambda, dimension FunctionName: "Lambda
+// function metrics", Lambda Developer Guide) that pages the alerts topic on
+// the first error.
+func TestFleetFunctionsAreWatched(t *testing.T) {
 	for _, b := range all() {
-		got := stageAlarms(t, b)
-		for fn, id := range map[string]string{"spot-fallback": "spot-fallback-errors", "ami-refresh": "ami-refresh-errors"} {
-			_, built := function(b.templates[gpuFleetKind], names(b).Function(fn))
-			alarm, watched := got[names(b).Alarm(id)]
-			if built != watched {
-				t.Errorf("%s: function %s built %v, errors alarm %v", b.label, fn, built, watched)
+		tpl := b.templates[gpuFleetKind]
+		fns := tpl.Resources("AWS::Lambda::Function")
+		if len(fns) < 3 {
+			t.Fatalf("%s: %d fleet functions, want scale-to-zero, reaper and protection release at least", b.label, len(fns))
+		}
+		for _, fn := range fns {
+			var watching []Resource
+			for _, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
+				dims := anyList(a.Props["Dimensions"])
+				if a.Props["Namespace"] == "AWS/Lambda" && a.Props["MetricName"] == "Errors" && len(dims) == 1 &&
+					get(dims[0], "Name") == "FunctionName" && refTo(get(dims[0], "Value"), fn.LogicalID) {
+					watching = append(watching, a)
+				}
+			}
+			if len(watching) != 1 {
+				t.Errorf("%s: function %s (%s) has %d errors alarms, want 1", b.label, fn.LogicalID, str(fn.Props["FunctionName"]), len(watching))
 				continue
 			}
-			if watched && !strings.Contains(str(alarm.Props["Metrics"])+str(alarm.Props["Dimensions"]), names(b).Function(fn)) {
-				t.Errorf("%s: %s does not read the function's errors: %s", b.label, id, str(alarm.Props))
+			a := watching[0].Props
+			if a["Statistic"] != "Sum" || num(a["Threshold"]) != 1 || a["ComparisonOperator"] != "GreaterThanOrEqualToThreshold" || !refTo(get(a, "AlarmActions.0"), "AlertsTopic") && !strings.Contains(str(a["AlarmActions"]), "AlertsTopic") {
+				t.Errorf("%s: %s's errors alarm is not Sum >= 1 to the alerts topic: %s", b.label, str(fn.Props["FunctionName"]), str(a))
 			}
 		}
 	}

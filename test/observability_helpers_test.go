@@ -57,13 +57,16 @@ func expressionOf(r Resource) string {
 	return ""
 }
 
-// stageAlarms indexes the alarms of the stage's alarm stacks (Network holds
-// the NAT alarms beside the NATs, Observability the rest) by name.
+// stageAlarms indexes the alarms of the stage's alarm stacks by name:
+// Network holds the NAT alarms beside the NATs, GpuFleet the fleet Lambdas'
+// error alarms beside the functions, Observability the rest.
 func stageAlarms(t *testing.T, b *built) map[string]Resource {
 	t.Helper()
 	out := alarmsByName(t, b.templates["observability"])
-	for name, r := range alarmsByName(t, b.templates["network"]) {
-		out[name] = r
+	for _, kind := range []string{"network", gpuFleetKind} {
+		for name, r := range alarmsByName(t, b.templates[kind]) {
+			out[name] = r
+		}
 	}
 	return out
 }

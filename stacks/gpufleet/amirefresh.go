@@ -8,6 +8,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bp/infra/config"
+	"github.com/bp/infra/constructs/gofunction"
 	"github.com/bp/infra/stacks/base"
 )
 
@@ -41,10 +42,10 @@ func parameterFleets(fleets []Fleet) []Fleet {
 // SkipMatching cannot tell the images apart (the launch template version does
 // not change with the parameter), so the function compares each instance's
 // ImageId with the parameter itself. Returns the function's name, or "".
-func addAmiRefresh(stack awscdk.Stack, p Props, fleets []Fleet) string {
+func addAmiRefresh(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Function {
 	fleets = parameterFleets(fleets)
 	if len(fleets) == 0 {
-		return ""
+		return gofunction.Function{}
 	}
 	type entry struct {
 		Slug         string `json:"slug"`
@@ -91,7 +92,7 @@ func addAmiRefresh(stack awscdk.Stack, p Props, fleets []Fleet) string {
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(amiRefreshMinutes))),
 		Targets:     &[]awsevents.IRuleTarget{target},
 	})
-	return p.Names.Function(AmiRefreshFunction)
+	return fn
 }
 
 // HasAmiRefresh reports whether the stage builds lambdas/amirefresh: some

@@ -11,6 +11,7 @@ import (
 
 	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/config"
+	"github.com/bp/infra/constructs/gofunction"
 )
 
 const spotFallbackFunctionID = "SpotFallbackFunction"
@@ -54,10 +55,10 @@ func HasSpotFallback(cfg config.Stage) bool {
 // template's MixedInstancesPolicy only when a deploy changes the group, and
 // the function re-asserts its state every run, so such a deploy undoes a
 // fallback for at most a minute. Returns the function's name, or "".
-func addSpotFallback(stack awscdk.Stack, p Props, fleets []Fleet) string {
+func addSpotFallback(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Function {
 	fleets = fallbackFleets(fleets)
 	if len(fleets) == 0 {
-		return ""
+		return gofunction.Function{}
 	}
 	type entry struct {
 		Slug               string `json:"slug"`
@@ -102,5 +103,5 @@ func addSpotFallback(stack awscdk.Stack, p Props, fleets []Fleet) string {
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(1))),
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Function, nil)},
 	})
-	return p.Names.Function(SpotFallbackFunction)
+	return fn
 }

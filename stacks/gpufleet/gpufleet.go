@@ -43,10 +43,9 @@ type GpuFleet struct {
 	Stack            awscdk.Stack
 	Fleets           []Fleet
 	ScaleToZeroTopic awssns.ITopic
-	// Function names of the fleet Lambdas (for error alarms and dashboards).
-	ScaleToZeroFunctionName       string
-	ReaperFunctionName            string
-	ProtectionReleaseFunctionName string
+	// FunctionAlarmNames are the fleet Lambdas' error alarms, built here
+	// beside the functions (for the dashboard).
+	FunctionAlarmNames []string
 }
 
 // Construct ids below the stack that the reviewed nag suppressions name.
@@ -71,11 +70,18 @@ func New(scope constructs.Construct, p Props) GpuFleet {
 	for _, fc := range p.Cfg.Fleets {
 		g.Fleets = append(g.Fleets, newFleet(constructs.NewConstruct(parent, jsii.String(fc.Slug)), p, fc, stz))
 	}
-	g.ScaleToZeroFunctionName = addScaleToZeroHandler(stack, p, g.Fleets, stz)
-	g.ReaperFunctionName = addReaper(stack, p, g.Fleets)
-	g.ProtectionReleaseFunctionName = addProtectionRelease(stack, p, g.Fleets)
-	addSpotFallback(stack, p, g.Fleets)
-	addAmiRefresh(stack, p, g.Fleets)
+	g.FunctionAlarmNames = addFunctionAlarms(stack, p, []watchedFunction{
+		{"scale-to-zero-errors", "fleets will not scale to zero: read the function's log group, check its Stage-tag check and autoscaling permissions",
+			addScaleToZeroHandler(stack, p, g.Fleets, stz)},
+		{"reaper-errors", "stale scale-in protection is not cleared: read the function's log group; clear protection by hand if a fleet is stuck",
+			addReaper(stack, p, g.Fleets)},
+		{"protection-release-errors", "a fleet ASG deletion may hang on protected instances: read the function's log group, clear protection by hand",
+			addProtectionRelease(stack, p, g.Fleets)},
+		{"spot-fallback-errors", "the On-Demand fallback cannot run: read the function's log group (Stage-tag check, autoscaling and GetMetricData permissions); until fixed, raise the fleet's OnDemandBaseCapacity by hand while Spot is short",
+			addSpotFallback(stack, p, g.Fleets)},
+		{"ami-refresh-errors", "running GPU instances may stay on the previous AMI: read the function's log group; start an instance refresh by hand with ScaleInProtectedInstances=Wait",
+			addAmiRefresh(stack, p, g.Fleets)},
+	})
 	base.Finish(stack, p.Cfg, p.Names, append(suppressions(p.Cfg, p.Names), capacitySuppressions(p.Cfg, p.Names)...))
 	return g
 }

@@ -67,7 +67,7 @@ func mustJSON(v any) string {
 
 // addScaleToZeroHandler subscribes lambdas/scaletozero to the stage's topic.
 // It knows only this stage's fleets and checks the ASG's Stage tag too.
-func addScaleToZeroHandler(stack awscdk.Stack, p Props, fleets []Fleet, topic awssns.ITopic) string {
+func addScaleToZeroHandler(stack awscdk.Stack, p Props, fleets []Fleet, topic awssns.ITopic) gofunction.Function {
 	asgs := map[string]string{}
 	for _, f := range fleets {
 		asgs[f.Slug] = f.AsgName
@@ -77,7 +77,7 @@ func addScaleToZeroHandler(stack awscdk.Stack, p Props, fleets []Fleet, topic aw
 		map[string]string{"STAGE": p.Cfg.Stage, "FLEET_ASGS": mustJSON(asgs)})
 	grantFleetAutoScaling(fn.Role, p, fleets, "autoscaling:SetDesiredCapacity")
 	topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fn.Function, nil))
-	return p.Names.Function("scale-to-zero")
+	return fn
 }
 
 // reaperIdleMinutes is the reaper's one idle window for all fleets: the
@@ -93,7 +93,7 @@ func reaperIdleMinutes(fleets []Fleet) int {
 // addReaper runs lambdas/reaper every 5 minutes: it clears scale-in
 // protection left on instances of a fleet whose queue has been empty for the
 // idle window, and reports each case to the alerts topic.
-func addReaper(stack awscdk.Stack, p Props, fleets []Fleet) string {
+func addReaper(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Function {
 	type entry struct {
 		Slug             string `json:"slug"`
 		ASGName          string `json:"asgName"`
@@ -120,13 +120,13 @@ func addReaper(stack awscdk.Stack, p Props, fleets []Fleet) string {
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(5))),
 		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn.Function, nil)},
 	})
-	return p.Names.Function("fleet-reaper")
+	return fn
 }
 
 // addProtectionRelease places lambdas/protectionrelease after every fleet ASG:
 // on stack deletion CloudFormation deletes it first, its Delete clears
 // scale-in protection, and the ASGs can then be deleted.
-func addProtectionRelease(stack awscdk.Stack, p Props, fleets []Fleet) string {
+func addProtectionRelease(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Function {
 	fn := fleetFunction(stack, p, protectionReleaseFunction, "lambdas/protectionrelease", "fleet-protection-release",
 		"Clears scale-in protection of "+p.Cfg.Stage+" GPU fleets before their ASGs are deleted", awscdk.Duration_Minutes(jsii.Number(5)), nil)
 	grantFleetAutoScaling(fn.Role, p, fleets, "autoscaling:SetInstanceProtection")
@@ -144,5 +144,5 @@ func addProtectionRelease(stack awscdk.Stack, p Props, fleets []Fleet) string {
 	for _, f := range fleets {
 		cr.Node().AddDependency(f.Asg)
 	}
-	return p.Names.Function("fleet-protection-release")
+	return fn
 }

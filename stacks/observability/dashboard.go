@@ -1,6 +1,8 @@
 package observability
 
 import (
+	"slices"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
@@ -20,7 +22,7 @@ func (o *obs) dashboard() awscloudwatch.Dashboard {
 	for _, a := range o.alarms {
 		alarmRefs = append(alarmRefs, a)
 	}
-	for _, a := range o.natAlarms() {
+	for _, a := range o.otherStacksAlarms() {
 		alarmRefs = append(alarmRefs, a)
 	}
 	d.AddWidgets(awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
@@ -92,7 +94,7 @@ func (o *obs) costRow() []awscloudwatch.IWidget {
 	hour := alarms.Minutes(60)
 	// NAT bytes: the Network stack's alarms, by name (no NAT id crosses stacks).
 	var natWidgets []awscloudwatch.IWidget
-	for _, a := range o.natAlarms() {
+	for _, a := range o.otherStacksAlarms() {
 		natWidgets = append(natWidgets, awscloudwatch.NewAlarmWidget(&awscloudwatch.AlarmWidgetProps{
 			Title: jsii.String("NAT bytes per hour: " + *a.AlarmName()), Alarm: a, Width: jsii.Number(8), Height: jsii.Number(6),
 		}))
@@ -127,13 +129,14 @@ func (o *obs) fleetRow(f watchedFleet) []awscloudwatch.IWidget {
 	}
 }
 
-// natAlarms refers to the Network stack's NAT alarms by their literal names;
-// their ARNs are built from the names, so nothing is imported.
-func (o *obs) natAlarms() []awscloudwatch.IAlarm {
-	if o.nat == nil {
-		for _, name := range o.p.Net.NatAlarmNames {
-			o.nat = append(o.nat, awscloudwatch.Alarm_FromAlarmName(o.stack, jsii.String("Ref-"+name), jsii.String(name)))
+// otherStacksAlarms refers to the alarms built beside what they watch (the
+// Network stack's NAT alarms, the GpuFleet stack's function alarms) by their
+// literal names; their ARNs are built from the names, so nothing is imported.
+func (o *obs) otherStacksAlarms() []awscloudwatch.IAlarm {
+	if o.imported == nil {
+		for _, name := range append(slices.Clone(o.p.Net.NatAlarmNames), o.p.GpuFleet.FunctionAlarmNames...) {
+			o.imported = append(o.imported, awscloudwatch.Alarm_FromAlarmName(o.stack, jsii.String("Ref-"+name), jsii.String(name)))
 		}
 	}
-	return o.nat
+	return o.imported
 }

@@ -60,28 +60,6 @@ func (o *obs) fleetAlarms() {
 		})
 		o.stuckFleetAlarm(f)
 	}
-	o.fleetFunctionAlarms()
-}
-
-// fleetFunctionAlarms watch the Lambdas that take fleets back to zero: when
-// they fail, instances stay up and the stuck alarm is the next thing to fire.
-func (o *obs) fleetFunctionAlarms() {
-	g := o.p.GpuFleet
-	for _, fn := range []struct{ id, name, runbook string }{
-		{"scale-to-zero-errors", g.ScaleToZeroFunctionName, "fleets will not scale to zero: read the function's log group, check its Stage-tag check and autoscaling permissions"},
-		{"reaper-errors", g.ReaperFunctionName, "stale scale-in protection is not cleared: read the function's log group; clear protection by hand if a fleet is stuck"},
-		{"protection-release-errors", g.ProtectionReleaseFunctionName, "a fleet ASG deletion may hang on protected instances: read the function's log group, clear protection by hand"},
-	} {
-		if fn.name == "" {
-			continue
-		}
-		o.alarm(fn.id, alarms.Spec{
-			Summary:   "Lambda " + fn.name + " failed in the last 5 min",
-			Runbook:   fn.runbook,
-			Metric:    alarms.Metric("AWS/Lambda", "Errors", map[string]*string{"FunctionName": jsii.String(fn.name)}, "Sum", alarms.Minutes(5)),
-			Threshold: 1, Comparison: gte, Periods: 1, Missing: notBreaching,
-		})
-	}
 }
 
 // stuckFleetAlarm fires when the ASG kept in-service instances while the queue
@@ -135,15 +113,15 @@ func stuckWindow(window int) (periodMin, periods int) {
 // launchFailureRule sends every "EC2 Instance Launch Unsuccessful" event of
 // this stage's fleet ASGs to the alerts topic (Spot capacity, bad AMI, quota).
 // The topic's policy already lets events.amazonaws.com of this account publish.
-func (o *obs) launchFailureRule() awsevents.CfnRule {
+func (o *obs) launchFailureRule() {
 	var asgs []any
 	for _, f := range o.fleets() {
 		asgs = append(asgs, f.asgName)
 	}
 	if len(asgs) == 0 {
-		return nil
+		return
 	}
-	rule := awsevents.NewCfnRule(o.stack, jsii.String("FleetLaunchFailures"), &awsevents.CfnRuleProps{
+	awsevents.NewCfnRule(o.stack, jsii.String("FleetLaunchFailures"), &awsevents.CfnRuleProps{
 		Name:        jsii.String(o.p.Names.Resource("gpu-launch-failures")),
 		Description: jsii.String("GPU fleet launch failures of " + o.p.Names.Prefix() + " -> ops alerts"),
 		State:       jsii.String("ENABLED"),
@@ -165,5 +143,4 @@ func (o *obs) launchFailureRule() awsevents.CfnRule {
 			RetryPolicy: &awsevents.CfnRule_RetryPolicyProperty{MaximumRetryAttempts: jsii.Number(10), MaximumEventAgeInSeconds: jsii.Number(3600)},
 		}},
 	})
-	return rule
 }

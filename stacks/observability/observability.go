@@ -4,7 +4,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsbudgets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/constructs-go/constructs/v10"
 
 	"github.com/bp/infra/config"
@@ -35,8 +34,6 @@ type Observability struct {
 	Alarms    []awscloudwatch.Alarm
 	Dashboard awscloudwatch.Dashboard
 	Budget    awsbudgets.CfnBudget
-	// LaunchFailures forwards the GPU fleets' failed launches to the topic.
-	LaunchFailures awsevents.CfnRule
 }
 
 // New builds the Observability stack.
@@ -51,10 +48,9 @@ func New(scope constructs.Construct, p Props) Observability {
 	o.webAlarms()
 	o.dataAlarms()
 	o.fleetAlarms()
-	o.capacityFunctionAlarms()
 	o.costAlarms()
 	out := Observability{Stack: stack, Alarms: o.alarms}
-	out.LaunchFailures = o.launchFailureRule()
+	o.launchFailureRule()
 	out.Dashboard = o.dashboard()
 	out.Budget = o.budget()
 	base.Finish(stack, p.Cfg, p.Names, nil)
@@ -63,12 +59,12 @@ func New(scope constructs.Construct, p Props) Observability {
 
 // obs carries what every part of the stack needs while it is built.
 type obs struct {
-	stack  awscdk.Stack
-	p      Props
-	notify alarms.Notifier
-	a      config.Alarms
-	alarms []awscloudwatch.Alarm
-	nat    []awscloudwatch.IAlarm // the Network stack's NAT alarms, by name
+	stack    awscdk.Stack
+	p        Props
+	notify   alarms.Notifier
+	a        config.Alarms
+	alarms   []awscloudwatch.Alarm
+	imported []awscloudwatch.IAlarm // alarms of other stacks, by name (otherStacksAlarms)
 }
 
 // alarm adds one stage-scoped alarm; id doubles as the name suffix.

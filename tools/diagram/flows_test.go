@@ -118,7 +118,8 @@ var commonFlows = []string{
 	"bucket:bp-{s}-models-{a} -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
 	"bucket:bp-{s}-comfyui-logs-{a} -> bucket:bp-{s}-access-logs-{a} [access: access logs]",
 	// invocations and notifications
-	"alarms:bp-{s}-network -> sns:bp-{s}-ops-alerts [event: notify]", // the NAT bytes alarms, beside the NATs
+	"alarms:bp-{s}-network -> sns:bp-{s}-ops-alerts [event: notify]",   // the NAT bytes alarms, beside the NATs
+	"alarms:bp-{s}-gpu-fleet -> sns:bp-{s}-ops-alerts [event: notify]", // the fleet Lambdas' error alarms, beside the functions
 	"alarms:bp-{s}-observability -> sns:bp-{s}-ops-alerts [event: notify]",
 	"alarms:bp-{s}-gpu-fleet -> sns:bp-{s}-scale-to-zero [event: notify]",
 	"alarms:bp-{s}-gpu-fleet -> asg:bp-{s}-gpu-default [event: scaling policy]",
