@@ -10,22 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bp/infra/internal/testtool"
 	"github.com/bp/infra/packer/internal/bootfiles"
 )
 
-// requireTool returns the path of an external tool. A missing tool skips the
-// test locally but fails it in CI, so CI can never silently skip.
+// requireTool returns the path of an external tool: a missing tool skips the
+// test locally but fails it under CI=true (internal/testtool), so CI can
+// never silently skip. Debian keeps admin tools such as useradd in /usr/sbin,
+// which a non-root PATH lacks.
 func requireTool(t *testing.T, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required in CI (install the Debian package): %v", name, err)
-	}
-	t.Skipf("%s not installed: %v", name, err)
-	return ""
+	return testtool.Require(t, name, "apt-get install the Debian package that ships "+name, "/usr/sbin", "/sbin")
 }
 
 // result is the outcome of one command run.

@@ -63,6 +63,8 @@ func installBootPath(t *testing.T, root, worker string) {
 	t.Helper()
 	env := bootEnv()
 	if isRoot() {
+		// The script calls useradd (Debian's passwd package) from PATH.
+		env = append(env, "PATH="+filepath.Dir(requireTool(t, "useradd"))+":"+os.Getenv("PATH"))
 		seedAccounts(t, root)
 		mustRun(t, env, script(t, "create-service-user.sh"), "--root", root)
 	}

@@ -57,4 +57,3 @@ func TestExecSessionsAreLoggedWhereExecIsOn(t *testing.T) {
 		}
 	}
 }
-
