@@ -47,11 +47,15 @@ func Load(ctx map[string]any) ([]Stage, error) {
 		}
 		stages = append(stages, s)
 	}
+	others := otherAccounts(overrides, selected)
 	if len(errs) == 0 {
-		errs = append(errs, sharedAccountErrors(stages, otherAccounts(overrides, selected))...)
+		errs = append(errs, sharedAccountErrors(stages, others)...)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
+	}
+	for i := range stages {
+		stages[i].SharesAccountWith = sharedWith(stages[i], stages, others)
 	}
 	return stages, nil
 }
@@ -63,16 +67,10 @@ func Warnings(ctx map[string]any) []string {
 	if err != nil {
 		return nil
 	}
-	selected := make([]string, 0, len(stages))
-	for _, s := range stages {
-		selected = append(selected, s.Stage)
-	}
-	overrides, _ := stageOverrides(ctx)
-	others := otherAccounts(overrides, selected)
 	var out []string
 	for _, s := range stages {
-		for _, o := range sharedWith(s, stages, others) {
-			out = append(out, fmt.Sprintf("stage %s shares account %s with stage %s: deploy rights on one are rights on the other, and CloudWatch namespaces (ComfyUI/Workers), quotas and the budget's Stage tag filter are shared; give each stage its own account", s.Stage, s.Account, o))
+		for _, o := range s.SharesAccountWith {
+			out = append(out, fmt.Sprintf("stage %s shares account %s with stage %s: deploy rights on one are rights on the other, CloudWatch namespaces (ComfyUI/Workers) and quotas are shared, and the budget can only tell the stages apart by the Stage cost-allocation tag, which must be activated in the billing console; give each stage its own account", s.Stage, s.Account, o))
 		}
 	}
 	return out

@@ -15,6 +15,9 @@ type Stage struct {
 	// another stage (refused otherwise: that stage's deploy rights would be
 	// production rights, and metric namespaces and quotas would be shared).
 	AllowSharedAccount bool `json:"allowSharedAccount"`
+	// SharesAccountWith is derived by Load, not a setting: the other stages
+	// whose account is this stage's (empty when it has its own account).
+	SharesAccountWith []string `json:"-"`
 
 	// DomainName is the host the ALB serves (frontend and /api); the worker and
 	// the frontend reach the API at https://<DomainName>.

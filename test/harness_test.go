@@ -39,7 +39,8 @@ var (
 )
 
 // variantOverrides are extra apps the tests need, each a switch a user makes
-// on staging: plain HTTP (blocker 3), the first deploy with the services at
+// on staging: plain HTTP (blocker 3) in an account shared with production,
+// the first deploy with the services at
 // zero, a custom media CDN domain with its rate-limiting ACL, and "capacity":
 // interface endpoints plus the capacity features that are off by default (a
 // fleet with the On-Demand fallback, the warm buffer and the volume
@@ -47,7 +48,7 @@ var (
 // a whole stage's synthesis, so switches share one where no test needs them
 // apart.
 var variantOverrides = map[string]map[string]any{
-	"http-only": {"certificateArn": "", "allowHttpOnly": true},
+	"http-only": {"certificateArn": "", "allowHttpOnly": true, "account": "222222222222"}, // and in production's account
 	"capacity": {"network.interfaceEndpoints": "secretsmanager,logs", "fleets": []any{
 		map[string]any{"slug": "gpu-default", "maxSize": 4,
 			"onDemandFallback":        map[string]any{"enabled": true, "maxInstances": 2, "afterMinutes": 5},

@@ -312,17 +312,29 @@ func TestDashboard(t *testing.T) {
 	}
 }
 
-// TestBudget: the monthly cost budget of the stage, filtered on its Stage tag,
-// notifying the topic and the email at actual 80%/100% and forecast 100%.
+// TestBudget: the monthly cost budget of the stage, notifying the topic and
+// the email at actual 80%/100% and forecast 100%. In an account of its own it
+// has no filter: a user-defined cost-allocation tag is Inactive until someone
+// activates it (CostAllocationTag.Status "Active | Inactive", AWS Billing and
+// Cost Management API Reference), and a new tag key can take up to 24 hours
+// to appear for activation, so a tag filter would leave the budget blind
+// after a first deploy. Only a stage that shares its account (the http-only
+// variant shares production's) filters on its Stage tag.
 func TestBudget(t *testing.T) {
+	sawShared := false
 	for _, b := range all() {
 		cfg := b.stage.Cfg
 		r := b.templates["observability"].One(t, "AWS::Budgets::Budget")
 		budget := r.Props["Budget"]
+		var filters any
+		if len(cfg.SharesAccountWith) > 0 {
+			sawShared = true
+			filters = map[string]any{"TagKeyValue": []any{"user:Stage$" + cfg.Stage}}
+		}
 		want := map[string]any{
 			"BudgetName": b.stage.Names.Budget(), "BudgetType": "COST", "TimeUnit": "MONTHLY",
 			"BudgetLimit": map[string]any{"Amount": float64(cfg.MonthlyBudgetUsd), "Unit": "USD"},
-			"CostFilters": map[string]any{"TagKeyValue": []any{"user:Stage$" + cfg.Stage}},
+			"CostFilters": filters,
 		}
 		for k, v := range want {
 			if !equalJSON(get(budget, k), v) {
@@ -349,6 +361,9 @@ func TestBudget(t *testing.T) {
 		if cfg.IsProduction() && cfg.AlertEmail == "" {
 			t.Errorf("%s: production budget without an email subscriber", b.label)
 		}
+	}
+	if !sawShared {
+		t.Error("no build shares an account: the tag-filtered budget is untested")
 	}
 }
 

@@ -12,11 +12,18 @@ var budgetNotifications = []struct {
 	percent float64
 }{{"ACTUAL", 80}, {"ACTUAL", 100}, {"FORECASTED", 100}}
 
-// budget is the stage's monthly cost budget, filtered on the Stage
-// cost-allocation tag every resource carries. The tag must be activated once
-// per payer account (Billing > Cost allocation tags) for the filter to match.
+// budget is the stage's monthly cost budget. A budget covers the spend of
+// the account it is in, a member account's own included, so a stage with an
+// account of its own needs no filter. A stage sharing its account is told
+// apart by the Stage cost-allocation tag every resource carries; that tag must
+// be activated once per payer account (Billing > Cost allocation tags) before
+// the filter matches anything, which synthesis warns about.
 func (o *obs) budget() awsbudgets.CfnBudget {
 	cfg := o.p.Cfg
+	var filters any
+	if len(cfg.SharesAccountWith) > 0 {
+		filters = map[string]any{"TagKeyValue": []any{"user:Stage$" + cfg.Stage}}
+	}
 	subscribers := []any{&awsbudgets.CfnBudget_SubscriberProperty{
 		SubscriptionType: jsii.String("SNS"), Address: o.p.Net.AlertsTopic.TopicArn(),
 	}}
@@ -46,7 +53,7 @@ func (o *obs) budget() awsbudgets.CfnBudget {
 				Amount: jsii.Number(float64(cfg.MonthlyBudgetUsd)),
 				Unit:   jsii.String("USD"),
 			},
-			CostFilters: map[string]any{"TagKeyValue": []any{"user:Stage$" + cfg.Stage}},
+			CostFilters: filters,
 		},
 		NotificationsWithSubscribers: notifications,
 	})
