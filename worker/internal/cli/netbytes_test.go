@@ -131,7 +131,7 @@ func TestJobNetworkBytes(t *testing.T) {
 	t.Logf("idle: %d polls in %v = %.1f polls/min; one idle poll %s on a kept-alive connection",
 		idle.Polls, idle.Span.Round(time.Millisecond), idle.PerMinute(), fmtWire(idle.PerPoll))
 	if idle.PerMinute() > 20 {
-		t.Fatalf("idle worker polls %.1f times a minute: its documented limit is 20 backend calls a minute", idle.PerMinute())
+		t.Errorf("idle worker polls %.1f times a minute: its documented limit is 20 backend calls a minute", idle.PerMinute())
 	}
 	idleHour := idle.PerHour(handshake)
 	t.Logf("idle per instance-hour: %.0f polls x %d B + %d handshake(s) x %d B = %d B (%.2f MiB)",
