@@ -142,7 +142,10 @@ func TestEachStageUsesItsOwnProfileByDefault(t *testing.T) {
 	for _, label := range []string{"\n  GPU ", "\n  NAT ", "\n  Logs ", "\n  RDS ", "\n  Egress ", "\n  Break-even "} {
 		assert.Contains(t, out, label)
 	}
-	assert.Contains(t, out, "placeholder worker_api_bytes_per_job: PLACEHOLDER until measured by TestJobNetworkBytes (worker)")
+	// The committed profiles carry measurements where a test measures them:
+	// no placeholder is listed and the NAT line is not marked as one.
+	assert.NotContains(t, out, "  placeholder ")
+	assert.NotContains(t, out, "(placeholder)")
 }
 
 func TestCommittedProfilesAreValidAndDocumented(t *testing.T) {
@@ -156,7 +159,12 @@ func TestCommittedProfilesAreValidAndDocumented(t *testing.T) {
 			assert.Contains(t, string(doc), "`"+f.name+"`", "profiles/README.md documents %s", f.name)
 			assert.Contains(t, string(doc), f.unit, "profiles/README.md gives the unit of %s", f.name)
 		}
-		assert.ElementsMatch(t, []string{"worker_api_bytes_per_job", "worker_api_bytes_per_instance_hour"}, p.Placeholders(), name)
+		assert.Empty(t, p.Placeholders(), name)
+		// TestJobNetworkBytes (worker/internal/cli) measures these two and
+		// fails when a profile strays more than 1.5x from its measurement.
+		for _, q := range []Quantity{p.WorkerAPIBytesPerJob, p.WorkerAPIBytesPerInstanceHour} {
+			assert.Contains(t, q.Source, "measured by TestJobNetworkBytes", name)
+		}
 	}
 }
 
