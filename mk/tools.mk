@@ -12,12 +12,15 @@ COST_FLAGS = $(if $(PROFILE),--profile $(PROFILE),) $(if $(STAGE),--stage $(STAG
 
 LINT_TARGETS += lint-workflows
 
-.PHONY: cost cost-json cost-diff diagram lint-workflows test-tools
+.PHONY: cost cost-json cost-diff netbytes diagram lint-workflows test-tools
 
 # cdk.out is synthesized on demand: the reports read it, they never deploy.
 define need_cdk_out
 	@test -f cdk.out/manifest.json || $(MAKE) synth
 endef
+
+netbytes: ## measure the GPU worker's backend bytes per job and idle hour at production intervals (about 70 s; the cost profiles' NAT fields must match)
+	MEASURE_NETBYTES=1 $(GO) test -count=1 -run TestJobNetworkBytes -v ./worker/internal/cli/
 
 cost: ## fixed monthly cost at idle per stage and stack of cdk.out, usage prices, and the usage projection (PROFILE=production, STAGE=...)
 	$(need_cdk_out)
