@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/bp/infra/config"
+	"github.com/bp/infra/internal/coldstart"
 )
 
 const gib = float64(1 << 30)
@@ -61,6 +62,7 @@ func expectedAlarms(b *built) map[string]expectedAlarm {
 		out[n.Alarm(f.Slug+"-lease-expired")] = expectedAlarm{float64(a.LeaseExpiredCount), "ComfyUI/Workers"}
 		out[n.Alarm(f.Slug+"-spot-interruptions")] = expectedAlarm{float64(a.SpotInterruptionCount), "ComfyUI/Workers"}
 		out[n.Alarm(f.Slug+"-stuck")] = expectedAlarm{1, "AWS/AutoScaling"}
+		out[n.Alarm(f.Slug+"-workers-missing")] = expectedAlarm{1, "ComfyUI/Workers"}
 	}
 	return out
 }
@@ -500,6 +502,54 @@ func TestAlarmInputsArePublished(t *testing.T) {
 		cluster := b.templates["compute"].Where("AWS::ECS::Cluster", "ClusterName", b.stage.Names.Cluster())
 		if len(cluster) != 1 || !strings.Contains(str(cluster[0].Props["ClusterSettings"]), `{"Name":"containerInsights","Value":"enabled"}`) {
 			t.Errorf("%s: cluster %s without Container Insights", b.label, b.stage.Names.Cluster())
+		}
+	}
+}
+
+// TestWorkersMissingAlarm: a fleet whose instances run while jobs wait, but
+// whose workers the backend never sees (ActiveWorkers, "seen in the last 5
+// min", is one of the metrics the backend publishes per fleet every minute),
+// pages after the longest cold start the scale-from-zero model allows and
+// not before: a healthy cold start registers within it.
+func TestWorkersMissingAlarm(t *testing.T) {
+	coldStart := coldstart.Total(coldstart.DefaultParams().Steps(), false) // seconds, queued -> leased
+	for _, b := range all() {
+		got := alarmsByName(t, b.templates["observability"])
+		for _, f := range b.stage.Cfg.Fleets {
+			r := got[b.stage.Names.Alarm(f.Slug+"-workers-missing")]
+			if r.Props == nil {
+				t.Errorf("%s: no workers-missing alarm for %s", b.label, f.Slug)
+				continue
+			}
+			for _, m := range metricsOf(r) {
+				wantDims := map[string]string{"FleetSlug": f.Slug, "Stage": b.stage.Cfg.Stage}
+				if m.Namespace == "AWS/AutoScaling" {
+					wantDims = map[string]string{"AutoScalingGroupName": b.stage.Names.FleetAsg(f.Slug)}
+				}
+				if !hasDims(m, wantDims) {
+					t.Errorf("%s: %s-workers-missing reads %s %s with %v, want %v", b.label, f.Slug, m.Namespace, m.Name, m.Dims, wantDims)
+				}
+			}
+			for _, c := range []struct {
+				inService, active, queue, want float64
+			}{
+				{1, 0, 3, 1}, // instances, jobs, no worker: page
+				{2, 1, 3, 0}, // a worker registered
+				{0, 0, 3, 0}, // no instance yet: launch failures have their own rule
+				{1, 0, 0, 0}, // nothing waits (the stuck alarm watches idle instances)
+			} {
+				v, err := alarmDatapoint(r, map[string]float64{"GroupInServiceInstances": c.inService, "ActiveWorkers": c.active, "QueueDepth": c.queue})
+				if err != nil {
+					t.Fatalf("%s: %v", b.label, err)
+				}
+				if v != c.want {
+					t.Errorf("%s/%s: in service %v, active %v, queue %v: datapoint %v, want %v (%s)", b.label, f.Slug, c.inService, c.active, c.queue, v, c.want, expressionOf(r))
+				}
+			}
+			window := metricsOf(r)[0].Period * num(r.Props["EvaluationPeriods"])
+			if window <= coldStart || window < float64(f.WarmupSeconds) || num(r.Props["DatapointsToAlarm"]) != num(r.Props["EvaluationPeriods"]) {
+				t.Errorf("%s/%s: window %vs of consecutive breaches, want more than the cold start (%vs) and the warm-up (%ds)", b.label, f.Slug, window, coldStart, f.WarmupSeconds)
+			}
 		}
 	}
 }

@@ -59,7 +59,38 @@ func (o *obs) fleetAlarms() {
 			Metric:  w("SpotInterruptionCount", "Sum", 15), Threshold: float64(a.SpotInterruptionCount), Comparison: gte, Periods: 1, Missing: notBreaching,
 		})
 		o.stuckFleetAlarm(f)
+		o.workersMissingAlarm(f)
 	}
+}
+
+// workersMissingAlarm fires when the fleet has instances in service and jobs
+// waiting, yet the backend has seen no worker of the fleet (ActiveWorkers:
+// workers seen in the last 5 minutes) for longer than an instance needs to
+// boot and register (the fleet's warm-up plus the stuck margin): a wrong
+// secret, a backend refusing registration, a worker crash loop or a broken
+// AMI. The jobs wait and the instances are billed; neither the deep-queue nor
+// the stuck alarm sees it below 10 jobs.
+func (o *obs) workersMissingAlarm(f watchedFleet) {
+	window := (f.cfg.WarmupSeconds+59)/60 + o.a.StuckFleetMarginMinutes
+	periodMin, periods := stuckWindow(window)
+	period := alarms.Minutes(periodMin)
+	dims := workerDims(f.cfg.Slug, o.p.Cfg.Stage)
+	expr := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+		Expression: jsii.String("IF(FILL(inservice, 0) > 0 AND FILL(active, 0) == 0 AND FILL(queue, 0) > 0, 1, 0)"),
+		UsingMetrics: &map[string]awscloudwatch.IMetric{
+			"inservice": alarms.Metric("AWS/AutoScaling", "GroupInServiceInstances",
+				map[string]*string{"AutoScalingGroupName": jsii.String(f.asgName)}, "Minimum", period),
+			"active": alarms.Metric(WorkerNamespace, "ActiveWorkers", dims, "Maximum", period),
+			"queue":  alarms.Metric(WorkerNamespace, "QueueDepth", dims, "Minimum", period),
+		},
+		Label:  jsii.String(f.cfg.Slug + " instances without workers"),
+		Period: period,
+	})
+	o.alarm(f.cfg.Slug+"-workers-missing", alarms.Spec{
+		Summary: fmt.Sprintf("fleet %s: instances in service and jobs queued, but no worker seen by the backend for %d min", f.cfg.Slug, periods*periodMin),
+		Runbook: "workers do not register: read the worker journal via SSM (journalctl -u the worker unit): a 401/403 means the fleet secret differs from the backend's, a crash loop or ComfyUI failing its start shows there; check the AMI parameter's last build",
+		Metric:  expr, Threshold: 1, Comparison: gte, Periods: periods, Missing: notBreaching,
+	})
 }
 
 // stuckFleetAlarm fires when the ASG kept in-service instances while the queue
