@@ -5,14 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/bp/infra/lambdas/internal/alert"
 )
-
-// alertAPI is the part of the SNS client the reaper uses.
-type alertAPI interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-}
 
 // reaped describes one fleet whose stale protection was cleared.
 type reaped struct {
@@ -22,11 +16,7 @@ type reaped struct {
 }
 
 func (r reaped) subject() string {
-	s := fmt.Sprintf("[%s] reaper cleared stale scale-in protection in fleet %s", r.Stage, r.Fleet)
-	if len(s) > 100 { // SNS subject limit
-		s = s[:100]
-	}
-	return s
+	return fmt.Sprintf("[%s] reaper cleared stale scale-in protection in fleet %s", r.Stage, r.Fleet)
 }
 
 func (r reaped) message() string {
@@ -38,14 +28,6 @@ func (r reaped) message() string {
 	return b.String()
 }
 
-func publishAlert(ctx context.Context, api alertAPI, topicArn string, r reaped) error {
-	_, err := api.Publish(ctx, &sns.PublishInput{
-		TopicArn: aws.String(topicArn),
-		Subject:  aws.String(r.subject()),
-		Message:  aws.String(r.message()),
-	})
-	if err != nil {
-		return fmt.Errorf("publish reaper alert for fleet %s to %s: %w", r.Fleet, topicArn, err)
-	}
-	return nil
+func publishAlert(ctx context.Context, api alert.API, topicArn string, r reaped) error {
+	return alert.Publish(ctx, api, topicArn, fmt.Sprintf("reaper alert for fleet %s", r.Fleet), r.subject(), r.message())
 }

@@ -8,7 +8,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/bp/infra/lambdas/internal/alert"
 	"github.com/bp/infra/lambdas/internal/asgops"
+	"github.com/bp/infra/lambdas/internal/queuedepth"
 )
 
 // autoScalingAPI is the part of the Auto Scaling client the reaper uses.
@@ -19,9 +21,9 @@ type autoScalingAPI interface {
 
 type handler struct {
 	env     environment
-	metrics metricsAPI
+	metrics queuedepth.API
 	asg     autoScalingAPI
-	alerts  alertAPI
+	alerts  alert.API
 	log     *slog.Logger
 	now     func() time.Time
 }

@@ -6,14 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/bp/infra/lambdas/internal/alert"
 )
-
-// alertAPI is the part of the SNS client the function uses.
-type alertAPI interface {
-	Publish(ctx context.Context, in *sns.PublishInput, optFns ...func(*sns.Options)) (*sns.PublishOutput, error)
-}
 
 // fellBack describes one fallback episode's start.
 type fellBack struct {
@@ -27,11 +21,7 @@ type fellBack struct {
 }
 
 func (f fellBack) subject() string {
-	s := fmt.Sprintf("[%s] fleet %s: no Spot capacity, On-Demand fallback on", f.Stage, f.Fleet)
-	if len(s) > 100 { // SNS subject limit
-		s = s[:100]
-	}
-	return s
+	return fmt.Sprintf("[%s] fleet %s: no Spot capacity, On-Demand fallback on", f.Stage, f.Fleet)
 }
 
 func (f fellBack) message() string {
@@ -49,14 +39,6 @@ func (f fellBack) message() string {
 	return b.String()
 }
 
-func publishAlert(ctx context.Context, api alertAPI, topicArn string, f fellBack) error {
-	_, err := api.Publish(ctx, &sns.PublishInput{
-		TopicArn: aws.String(topicArn),
-		Subject:  aws.String(f.subject()),
-		Message:  aws.String(f.message()),
-	})
-	if err != nil {
-		return fmt.Errorf("publish fallback alert for fleet %s to %s: %w", f.Fleet, topicArn, err)
-	}
-	return nil
+func publishAlert(ctx context.Context, api alert.API, topicArn string, f fellBack) error {
+	return alert.Publish(ctx, api, topicArn, fmt.Sprintf("fallback alert for fleet %s", f.Fleet), f.subject(), f.message())
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/bp/infra/bootcontract"
 )
 
 // fleet is one entry of FLEETS: a fleet whose fallback is enabled.
@@ -51,7 +53,7 @@ func loadEnv(getenv func(string) string) (environment, error) {
 		return environment{}, fmt.Errorf("ALERT_TOPIC_ARN is required")
 	}
 	if env.MetricNamespace == "" {
-		env.MetricNamespace = "ComfyUI/Workers"
+		env.MetricNamespace = bootcontract.MetricsNamespace
 	}
 	// Tag keys starting with aws: are reserved for AWS.
 	if !reTagKey.MatchString(env.StateTag) || strings.HasPrefix(env.StateTag, "aws:") {

@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/bp/infra/lambdas/internal/alert"
 	"github.com/bp/infra/lambdas/internal/asgops"
+	"github.com/bp/infra/lambdas/internal/queuedepth"
 )
 
 // autoScalingAPI is the part of the Auto Scaling client the function uses.
@@ -25,9 +27,9 @@ type autoScalingAPI interface {
 type handler struct {
 	env     environment
 	asg     autoScalingAPI
-	metrics metricsAPI
+	metrics queuedepth.API
 	ec2     instancesAPI
-	alerts  alertAPI
+	alerts  alert.API
 	log     *slog.Logger
 	now     func() time.Time
 }

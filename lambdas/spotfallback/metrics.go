@@ -2,18 +2,10 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/bp/infra/lambdas/internal/queuedepth"
 )
-
-// metricsAPI is the part of the CloudWatch client the function uses.
-type metricsAPI interface {
-	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, optFns ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
-}
 
 // queue is a fleet's QueueDepth (queued + leased jobs), one Maximum per
 // minute, as the backend publishes it once a minute.
@@ -22,49 +14,13 @@ type queue struct {
 	byMin map[int64]float64 // unix minute -> value
 }
 
-func readQueue(ctx context.Context, api metricsAPI, namespace, stage, slug string, end time.Time, minutes int) (queue, error) {
+func readQueue(ctx context.Context, api queuedepth.API, namespace, stage, slug string, end time.Time, minutes int) (queue, error) {
 	start := end.Add(-time.Duration(minutes) * time.Minute)
-	q := queue{end: end, byMin: map[int64]float64{}}
-	in := &cloudwatch.GetMetricDataInput{
-		StartTime: aws.Time(start),
-		EndTime:   aws.Time(end),
-		MetricDataQueries: []types.MetricDataQuery{{
-			Id: aws.String("queueDepth"),
-			MetricStat: &types.MetricStat{
-				Metric: &types.Metric{
-					Namespace:  aws.String(namespace),
-					MetricName: aws.String("QueueDepth"),
-					Dimensions: []types.Dimension{
-						{Name: aws.String("FleetSlug"), Value: aws.String(slug)},
-						{Name: aws.String("Stage"), Value: aws.String(stage)},
-					},
-				},
-				Period: aws.Int32(60),
-				Stat:   aws.String("Maximum"),
-			},
-			ReturnData: aws.Bool(true),
-		}},
+	byMin, err := queuedepth.ByMinute(ctx, api, namespace, stage, slug, start, end)
+	if err != nil {
+		return queue{}, err
 	}
-	pages := cloudwatch.NewGetMetricDataPaginator(api, in)
-	for pages.HasMorePages() {
-		out, err := pages.NextPage(ctx)
-		if err != nil {
-			return queue{}, fmt.Errorf("get QueueDepth of fleet %s: %w", slug, err)
-		}
-		for _, r := range out.MetricDataResults {
-			if len(r.Timestamps) != len(r.Values) {
-				return queue{}, fmt.Errorf("get QueueDepth of fleet %s: %d timestamps for %d values", slug, len(r.Timestamps), len(r.Values))
-			}
-			for i, ts := range r.Timestamps {
-				if ts.Before(start) || !ts.Before(end) {
-					continue
-				}
-				m := ts.Truncate(time.Minute).Unix()
-				q.byMin[m] = max(q.byMin[m], r.Values[i])
-			}
-		}
-	}
-	return q, nil
+	return queue{end: end, byMin: byMin}, nil
 }
 
 // last returns the values of the newest n minutes that have data, looking
