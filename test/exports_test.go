@@ -1,20 +1,32 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
 	"testing"
+
+	"github.com/bp/infra/internal/cfn"
 )
 
-// stageExports maps every export name of a built stage to its value.
-func stageExports(b *built) map[string]string {
+// stageExports maps every export name of a built stage to its value, read
+// through internal/cfn, the template reader the tools use.
+func stageExports(t *testing.T, b *built) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	for _, tpl := range b.templates {
-		outputs, _ := tpl["Outputs"].(map[string]any)
-		for _, o := range outputs {
-			if name, ok := get(o, "Export.Name").(string); ok {
-				out[name] = str(get(o, "Value"))
+	for kind, tpl := range b.templates {
+		raw, _ := json.Marshal(tpl)
+		parsed, err := cfn.Parse(raw)
+		if err != nil {
+			t.Fatalf("%s/%s: %v", b.label, kind, err)
+		}
+		for _, o := range parsed.Outputs {
+			if o.Export == nil {
+				continue
+			}
+			if name, ok := o.Export.Name.(string); ok {
+				out[name] = str(o.Value)
 			}
 		}
 	}
@@ -25,13 +37,11 @@ func stageExports(b *built) map[string]string {
 func stageImports(b *built) map[string][]string {
 	out := map[string][]string{}
 	for kind, tpl := range b.templates {
-		walk(kind, map[string]any(tpl), func(_ string, v any) {
-			if m, ok := v.(map[string]any); ok {
-				if name, ok := m["Fn::ImportValue"].(string); ok && !slices.Contains(out[name], kind) {
-					out[name] = append(out[name], kind)
-				}
+		for _, name := range cfn.CollectRefs(map[string]any(tpl)).Imports {
+			if !slices.Contains(out[name], kind) {
+				out[name] = append(out[name], kind)
 			}
-		})
+		}
 	}
 	return out
 }
@@ -53,12 +63,15 @@ func TestConfigSwitchesNeverStrandAnExport(t *testing.T) {
 	}
 	for _, from := range family {
 		imports := stageImports(from)
-		fromExports := stageExports(from)
+		fromExports := stageExports(t, from)
+		if len(imports) == 0 || len(fromExports) == 0 {
+			t.Fatalf("%s: %d imports, %d exports read; the stacks share values through exports", from.label, len(imports), len(fromExports))
+		}
 		for _, to := range family {
 			if from == to {
 				continue
 			}
-			toExports := stageExports(to)
+			toExports := stageExports(t, to)
 			for _, name := range slices.Sorted(maps.Keys(imports)) {
 				value, still := toExports[name]
 				switch {

@@ -4,7 +4,7 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // buildReport prices every stack and groups them per stage.

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 const (

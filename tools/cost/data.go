@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // estimateDBInstance prices an RDS instance (Multi-AZ doubles the hourly

@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // stackEstimate collects the line items, notes and usage prices of one stack.

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // stageFacts are the structural facts of a stage the usage projection needs,

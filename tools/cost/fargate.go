@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 const (

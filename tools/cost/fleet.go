@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // estimateASG prices an Auto Scaling group (a GPU fleet) at MinSize: the

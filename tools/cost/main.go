@@ -17,7 +17,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // errUnpriced is returned with --fail-on-unpriced when some line has no price.

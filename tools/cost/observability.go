@@ -3,7 +3,7 @@ package main
 import (
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // estimateAlarm counts alarm-metrics: a metric-math alarm is billed per

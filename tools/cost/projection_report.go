@@ -5,7 +5,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // projectStages projects every stage of the report. ref is profileAuto (each

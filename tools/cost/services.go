@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // The estimators of this file price services that cost nothing at idle (or

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // estimateWebACL prices a WAFv2 web ACL (REGIONAL or CLOUDFRONT scope: the

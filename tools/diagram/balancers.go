@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // target is a drawn resource that a target group sends traffic to.

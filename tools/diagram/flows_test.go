@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // goldenDir holds the project's golden templates of both stages, one file

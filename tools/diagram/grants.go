@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // dataVerb says what an IAM action does to a resource's data, "" for

@@ -17,7 +17,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 func main() {

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // sgRule is one security-group rule: traffic into (ingress) or out of

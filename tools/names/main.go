@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/bp/infra/tools/cicdnames"
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 func main() {

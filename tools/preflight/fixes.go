@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // The problem lines: stack, resource, what is missing, and the command that fixes it.

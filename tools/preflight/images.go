@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // imageCheck is one image of an app repository that an ECS service starts

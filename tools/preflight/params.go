@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // paramCheck is one SSM parameter that CloudFormation resolves while it

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/bp/infra/tools/internal/cfn"
+	"github.com/bp/infra/internal/cfn"
 )
 
 // plan is everything the preflight will ask AWS, read from the templates of

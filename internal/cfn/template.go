@@ -43,9 +43,18 @@ func ReadTemplate(path string) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read template: %w", err)
 	}
+	t, err := Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parse template %s: %w", path, err)
+	}
+	return t, nil
+}
+
+// Parse reads a template from its JSON.
+func Parse(raw []byte) (*Template, error) {
 	var t Template
 	if err := json.Unmarshal(raw, &t); err != nil {
-		return nil, fmt.Errorf("parse template %s: %w", path, err)
+		return nil, err
 	}
 	if t.Resources == nil {
 		t.Resources = map[string]Resource{}
