@@ -15,8 +15,8 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/bp/infra/bootcontract"
-	"github.com/bp/infra/worker/testsupport/bundletest"
 	"github.com/bp/infra/internal/moto"
+	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
 const (

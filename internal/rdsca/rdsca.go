@@ -5,8 +5,8 @@
 package rdsca
 
 import (
-	_ "embed"
 	"crypto/x509"
+	_ "embed"
 	"encoding/pem"
 	"fmt"
 	"strings"

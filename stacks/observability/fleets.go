@@ -117,8 +117,8 @@ func (o *obs) stuckFleetAlarm(f watchedFleet) {
 	expr := awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
 		Expression:   jsii.String(expression),
 		UsingMetrics: &metrics,
-		Label:  jsii.String(f.cfg.Slug + " idle instances"),
-		Period: period,
+		Label:        jsii.String(f.cfg.Slug + " idle instances"),
+		Period:       period,
 	})
 	o.alarm(f.cfg.Slug+"-stuck", alarms.Spec{
 		Summary: fmt.Sprintf("fleet %s: instances in service while QueueDepth was 0 for %d min (scale-to-zero %d + margin %d)",

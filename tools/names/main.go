@@ -10,8 +10,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/bp/infra/tools/cicdnames"
 	"github.com/bp/infra/internal/cfn"
+	"github.com/bp/infra/tools/cicdnames"
 )
 
 func main() {
