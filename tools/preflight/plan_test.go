@@ -106,3 +106,25 @@ func TestParseECRImageShapes(t *testing.T) {
 	assert.True(t, isECR)
 	assert.ErrorContains(t, err, "not a literal", "an ECR image the preflight cannot read is reported, not skipped")
 }
+
+// A launch template whose ImageId is a Ref to a plain String SSM template
+// parameter (the shape ec2.MachineImage.fromSsmParameter synthesizes) still
+// needs an AMI id in that parameter, although the type says only String.
+func TestImageIdFromAStringParameterMustHoldAnAMI(t *testing.T) {
+	s := cfn.Stack{Name: "bp-staging-gpu-fleet", Region: fixtureRegion, Template: &cfn.Template{
+		Parameters: map[string]cfn.Parameter{
+			"FleetImage": {Type: "AWS::SSM::Parameter::Value<String>", Default: "/bp/ami/fleets/staging/gpu-other"},
+			"Other":      {Type: "AWS::SSM::Parameter::Value<String>", Default: "/bp/staging/other"},
+		},
+		Resources: map[string]cfn.Resource{"Lt": {Type: "AWS::EC2::LaunchTemplate", Properties: map[string]any{
+			"LaunchTemplateData": map[string]any{"ImageId": map[string]any{"Ref": "FleetImage"}},
+		}}},
+	}}
+	var p plan
+	p.collectParams(s)
+	got := map[string]bool{}
+	for _, pc := range p.Params {
+		got[pc.Name] = pc.AMI
+	}
+	assert.Equal(t, map[string]bool{"/bp/ami/fleets/staging/gpu-other": true, "/bp/staging/other": false}, got)
+}
