@@ -211,6 +211,9 @@ func TestLoadErrors(t *testing.T) {
 			delete(stageSettings(ctx, "staging"), "account")
 			return ctx
 		}, []string{"account", "12-digit"}},
+		{"production keeps its audit trail and media versions", func() map[string]any {
+			return with(exampleContext(), "stage", "production", "network.flowLogRetentionDays", "30", "media.versioned", "false")
+		}, []string{"network.flowLogRetentionDays", "at least 90 days", "media.versioned", "set media.versioned=true"}},
 		{"nightly scale to zero not in production", func() map[string]any {
 			return with(exampleContext(), "stage", "production", "fleetSchedule.nightlyScaleToZero", "true")
 		}, []string{"fleetSchedule.nightlyScaleToZero"}},
