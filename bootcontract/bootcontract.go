@@ -140,6 +140,14 @@ const (
 	DimStage     = "Stage"
 )
 
+// Tags every fleet Auto Scaling group carries and propagates to its
+// instances. The fleet IAM policies are conditioned on them and the fleet
+// Lambdas refuse a group whose Stage tag is not their own stage.
+const (
+	TagFleetSlug = "FleetSlug"
+	TagStage     = "Stage" // also the cost-allocation tag of every resource
+)
+
 // WorkerMetricsNamespace is where one stage's GPU workers publish their own
 // metrics (WorkerBusy): "<app>/<stage>/gpu-worker". The worker role may write
 // only there, so no box of one stage can write another stage's metrics.

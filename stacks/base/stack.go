@@ -3,6 +3,8 @@
 package base
 
 import (
+	"github.com/bp/infra/bootcontract"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -38,7 +40,7 @@ func Finish(stack awscdk.Stack, cfg config.Stage, names naming.Names, suppressio
 // TagStage gives every resource below scope the stage's cost tags (the
 // budget filters on Stage); each stack adds its Service tag.
 func TagStage(scope constructs.Construct, cfg config.Stage) {
-	for k, v := range map[string]string{"Project": cfg.AppPrefix, "Stage": cfg.Stage, "Owner": cfg.Owner} {
+	for k, v := range map[string]string{"Project": cfg.AppPrefix, bootcontract.TagStage: cfg.Stage, "Owner": cfg.Owner} {
 		awscdk.Tags_Of(scope).Add(jsii.String(k), jsii.String(v), nil)
 	}
 }

@@ -11,11 +11,10 @@ import (
 	"github.com/bp/infra/stacks/base"
 )
 
-// Tags every fleet ASG carries (and propagates to its instances); the fleet
-// IAM policies are conditioned on them.
+// The fleet tags, from the contract the fleet Lambdas read too.
 const (
-	TagFleetSlug = "FleetSlug"
-	TagStage     = "Stage"
+	TagFleetSlug = bootcontract.TagFleetSlug
+	TagStage     = bootcontract.TagStage
 )
 
 // fleetAsgArns are the ARNs of the fleets' Auto Scaling groups:

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/bp/infra/bootcontract"
+
 	"fmt"
 	"maps"
 	"slices"
@@ -115,7 +117,7 @@ func (b *builder) addResourceNodes() {
 		name := displayName(k.id, r, kd)
 		label := kd.label + "\\n" + name
 		if kd.name == kindASG.name {
-			if slug := tagValue(r, "FleetSlug"); slug != "" {
+			if slug := tagValue(r, bootcontract.TagFleetSlug); slug != "" {
 				label += "\\nfleet " + slug
 			}
 		}

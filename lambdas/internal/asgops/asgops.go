@@ -4,6 +4,8 @@
 package asgops
 
 import (
+	"github.com/bp/infra/bootcontract"
+
 	"context"
 	"fmt"
 
@@ -54,7 +56,7 @@ func Tag(g *types.AutoScalingGroup, key string) (string, bool) {
 // CheckStage fails unless the group carries tag Stage=stage, so a Lambda of
 // one stage can never change another stage's fleet even if misconfigured.
 func CheckStage(g *types.AutoScalingGroup, stage string) error {
-	got, ok := Tag(g, "Stage")
+	got, ok := Tag(g, bootcontract.TagStage)
 	if !ok {
 		return fmt.Errorf("auto scaling group %s has no Stage tag; refusing to touch it from stage %s", aws.ToString(g.AutoScalingGroupName), stage)
 	}
