@@ -48,11 +48,11 @@ func TestHappyPath(t *testing.T) {
 	if s.comfy.Uploaded("cat-a.png") != 5000 {
 		t.Fatal("input asset not uploaded to ComfyUI")
 	}
-	if s.backend.Calls("register") != 1 || s.sm.Reads() != 1 {
-		t.Fatalf("register calls %d, secret reads %d", s.backend.Calls("register"), s.sm.Reads())
+	if s.backend.Calls("register") != 1 || len(s.sm.Reads()) != 1 {
+		t.Fatalf("register calls %d, secret reads %v", s.backend.Calls("register"), s.sm.Reads())
 	}
 	// Back-to-back jobs keep protection on; it goes off once the queue is empty.
-	if calls := s.asg.Calls(); len(calls) != 2 || !calls[0].Protected || calls[1].Protected {
+	if calls := s.asg.ProtectionCalls(); len(calls) != 2 || !calls[0].Protected || calls[1].Protected {
 		t.Fatalf("protection calls %+v, want [on off]", calls)
 	}
 	if fi, err := os.Stat(s.tokenFile); err != nil || fi.Mode().Perm() != 0o600 {
