@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/bp/infra/lambdas/internal/fakeaws"
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

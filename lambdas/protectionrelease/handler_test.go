@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/bp/infra/lambdas/internal/cfnresponse"
-	"github.com/bp/infra/lambdas/internal/fakeaws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -12,7 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/bp/infra/lambdas/internal/fakeaws"
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -9,7 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
-	"github.com/bp/infra/lambdas/internal/fakeaws"
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bp/infra/internal/moto"
@@ -34,9 +36,10 @@ const (
 )
 
 var (
-	binPath  string // the preflight binary, built once by TestMain
-	motoURL  string // shared moto_server, started on first use
-	motoStop func()
+	binPath string // the preflight binary, built once by TestMain
+	// sharedMoto waits for the moto_server TestMain starts while the
+	// binary builds (a second or so each), shared by the tests.
+	sharedMoto func() (*moto.Server, error)
 )
 
 func TestMain(m *testing.M) {
@@ -44,33 +47,75 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	stopMoto := startMoto()
 	binPath = filepath.Join(dir, "preflight")
 	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build ./tools/preflight: %v\n%s", err, out)
+		stopMoto()
 		os.Exit(1)
 	}
 	code := m.Run()
-	if motoStop != nil {
-		motoStop()
-	}
+	stopMoto()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
 }
 
-// motoServer starts moto_server (once per test binary, shared by the tests)
-// as account fixtureAccount, resets its state, and returns its URL.
+// startMoto launches moto_server as account fixtureAccount in the
+// background, if it is installed (motoServer skips or fails the tests that
+// need it otherwise), and returns what stops it.
+func startMoto() (stop func()) {
+	path, err := testtool.Find("moto_server")
+	if err != nil {
+		sharedMoto = func() (*moto.Server, error) { return nil, err }
+		return func() {}
+	}
+	type launched struct {
+		s    *moto.Server
+		stop func()
+		err  error
+	}
+	done := make(chan launched, 1)
+	go func() {
+		s, stop, err := moto.Launch(path, "MOTO_ACCOUNT_ID="+fixtureAccount)
+		if err == nil {
+			warmMoto(s.URL)
+		}
+		done <- launched{s, stop, err}
+	}()
+	wait := sync.OnceValue(func() launched { return <-done })
+	sharedMoto = func() (*moto.Server, error) { l := wait(); return l.s, l.err }
+	return func() {
+		if l := wait(); l.stop != nil {
+			l.stop()
+		}
+	}
+}
+
+// warmMoto makes one call to each service the preflight uses: moto loads a
+// service's backend on its first request (SSM's takes most of a second),
+// which this way happens while the binary builds. Errors do not matter here;
+// each test resets the state.
+func warmMoto(url string) {
+	cfg := aws.Config{Region: fixtureRegion, Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	endpoint := aws.String(url)
+	_, _ = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint }).DescribeParameters(ctx, &ssm.DescribeParametersInput{})
+	_, _ = ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = endpoint }).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+	_, _ = sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = endpoint }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+}
+
+// motoServer returns the URL of the shared moto_server after resetting its
+// state.
 func motoServer(t *testing.T) string {
 	t.Helper()
-	path := testtool.Require(t, "moto_server", "pip install 'moto[server]==5.2.1'")
-	if motoURL == "" {
-		s, stop, err := moto.Launch(path, "MOTO_ACCOUNT_ID="+fixtureAccount)
-		require.NoError(t, err)
-		motoStop, motoURL = stop, s.URL
-	}
-	resp, err := http.Post(motoURL+"/moto-api/reset", "application/json", nil)
+	testtool.Require(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	s, err := sharedMoto()
+	require.NoError(t, err)
+	resp, err := http.Post(s.URL+"/moto-api/reset", "application/json", nil)
 	require.NoError(t, err)
 	resp.Body.Close()
-	return motoURL
+	return s.URL
 }
 
 // awsEnv is a clean environment for the preflight: static test credentials,

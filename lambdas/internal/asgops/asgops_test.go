@@ -6,8 +6,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/bp/infra/lambdas/internal/asgops"
-	"github.com/bp/infra/lambdas/internal/fakeaws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

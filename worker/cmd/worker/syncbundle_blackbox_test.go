@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,16 +35,34 @@ const (
 	installedFile = ".installed_bundle_paths"
 )
 
-// buildWorker builds the real binary, as make worker does.
-func buildWorker(t *testing.T) string {
+// startBuild starts building the real binary, as make worker does, and
+// returns a func that waits for it: the build and moto_server's start (a
+// second or so each) overlap.
+func startBuild(t *testing.T) func() string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "worker")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/bp/infra/worker/cmd/worker")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	type result struct {
+		out []byte
+		err error
 	}
-	return bin
+	done := make(chan result, 1)
+	go func() {
+		cmd := exec.Command("go", "build", "-o", bin, "github.com/bp/infra/worker/cmd/worker")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
+		done <- result{out, err}
+	}()
+	wait := sync.OnceValue(func() result { return <-done })
+	// Registered after TempDir's removal, so it runs first: a test that
+	// ends early (no moto_server) must not remove the dir under go build.
+	t.Cleanup(func() { wait() })
+	return func() string {
+		t.Helper()
+		if r := wait(); r.err != nil {
+			t.Fatalf("go build: %v\n%s", r.err, r.out)
+		}
+		return bin
+	}
 }
 
 type fleet struct {
@@ -129,11 +148,19 @@ func (r run) last() map[string]any {
 }
 
 func newFleet(t *testing.T) *fleet {
+	built := startBuild(t)
 	m := moto.Start(t)
-	f := &fleet{t: t, moto: m, s3: m.S3(), ssm: m.SSM(), worker: buildWorker(t), store: bundletest.Store{}}
+	f := &fleet{t: t, moto: m, s3: m.S3(), ssm: m.SSM(), store: bundletest.Store{}}
 	if _, err := f.s3.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
 		t.Fatalf("create bucket: %v", err)
 	}
+	// No pointer yet. (moto loads its SSM backend, most of a second, on
+	// this first call: while the binary builds, not in the first run.)
+	var notFound *ssmtypes.ParameterNotFound
+	if _, err := f.ssm.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(param)}); !errors.As(err, &notFound) {
+		t.Fatalf("get parameter %s before the test set it: %v, want ParameterNotFound", param, err)
+	}
+	f.worker = built()
 	return f
 }
 

@@ -30,7 +30,8 @@ var (
 	buildErr  error
 )
 
-// workerBinary builds the worker once per test run. Without a go toolchain
+// workerBinary returns the worker binary, built once per test binary
+// (TestMain builds it before the scenarios start). Without a go toolchain
 // the test is skipped locally and fails under CI=true.
 func workerBinary(t testing.TB) string {
 	t.Helper()
@@ -41,31 +42,43 @@ func workerBinary(t testing.TB) string {
 		}
 		t.Skip("go toolchain not found: skipping the built-binary scenario")
 	}
-	buildOnce.Do(func() {
-		out, err := exec.Command(goTool, "env", "GOMOD").Output()
-		if err != nil {
-			buildErr = fmt.Errorf("go env GOMOD: %w", err)
-			return
-		}
-		if buildDir, err = os.MkdirTemp("", "worker-bin-"); err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(buildDir, "worker")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		// The same build as packer's worker test, so the two share the cache.
-		cmd := exec.CommandContext(ctx, goTool, "build", "-o", buildPath, "./worker/cmd/worker")
-		cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if msg, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build ./worker/cmd/worker: %w\n%s", err, msg)
-		}
-	})
+	buildOnce.Do(func() { buildErr = buildWorker(goTool) })
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return buildPath
+}
+
+// buildWorker builds ./worker/cmd/worker into buildPath.
+func buildWorker(goTool string) error {
+	out, err := exec.Command(goTool, "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	if buildDir, err = os.MkdirTemp("", "worker-bin-"); err != nil {
+		return err
+	}
+	buildPath = filepath.Join(buildDir, "worker")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	// The same build as packer's worker test, so the two share the cache.
+	cmd := exec.CommandContext(ctx, goTool, "build", "-o", buildPath, "./worker/cmd/worker")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./worker/cmd/worker: %w\n%s", err, msg)
+	}
+	return nil
+}
+
+// buildWorkerFirst builds the binary before any scenario runs, so that the
+// compile and link (seconds of both cores after a change) do not starve the
+// fast-interval scenarios that run beside the binary ones; the binary
+// scenarios wait for the build anyway.
+func buildWorkerFirst() {
+	if goTool, err := exec.LookPath("go"); err == nil {
+		buildOnce.Do(func() { buildErr = buildWorker(goTool) })
+	}
 }
 
 func removeWorkerBinary() {

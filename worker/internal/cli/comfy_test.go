@@ -10,6 +10,7 @@ import (
 // ComfyUI goes down while the worker is idle: no poll (so no lease) until it
 // answers again, then work resumes with no attempt used.
 func TestComfyDownWhileIdlePausesPollingUntilItIsBack(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	w := s.start(t)
 	eventually(t, "polling", func() bool { return s.backend.Calls("poll") >= 3 })

@@ -1,9 +1,7 @@
 package cli_test
 
 import (
-	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"os/exec"
 	"strings"
@@ -11,30 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bp/infra/worker/internal/cli"
 	"github.com/bp/infra/worker/internal/fakes"
 )
 
-// TestMain lets the test binary act as the worker process for the crash
-// scenario: a real process that can be SIGKILLed.
-func TestMain(m *testing.M) {
-	if os.Getenv("WORKER_CRASH_CHILD") == "1" {
-		os.Exit(cli.Main(context.Background(), os.Args[1:], cli.Env{Lookup: os.LookupEnv, Stdout: os.Stderr, Stderr: os.Stderr}))
-	}
-	// The built-binary scenarios mostly wait on production intervals: run
-	// them all at once unless -parallel was given.
-	flag.Parse()
-	parallelSet := false
-	flag.Visit(func(f *flag.Flag) { parallelSet = parallelSet || f.Name == "test.parallel" })
-	if !parallelSet {
-		_ = flag.Set("test.parallel", "8")
-	}
-	code := m.Run()
-	removeWorkerBinary()
-	os.Exit(code)
-}
-
+// The first run is the test binary itself acting as the worker (TestMain,
+// WORKER_CRASH_CHILD), so that it can be SIGKILLed mid-job.
 func TestCrashAndRestartReusesTokenAndRequeuesTheJob(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("crash"))
 	first := true

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bp/infra/bootcontract"
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/bp/infra/worker/internal/awsclients"
 	"github.com/bp/infra/worker/internal/cli"
 	"github.com/bp/infra/worker/internal/fakes"
@@ -27,9 +28,9 @@ const (
 type stack struct {
 	backend   *fakes.Backend
 	comfy     *fakes.ComfyUI
-	imds      *fakes.IMDS
-	asg       *fakes.AutoScaling
-	sm        *fakes.SecretsManager
+	imds      *fakeaws.IMDS
+	asg       *fakeaws.AutoScaling
+	sm        *fakeaws.SecretsManager
 	tokenFile string
 }
 
@@ -38,19 +39,24 @@ func newStack(t testing.TB) *stack {
 	s := &stack{
 		backend:   fakes.NewBackend(secret),
 		comfy:     fakes.NewComfyUI(),
-		imds:      fakes.NewIMDS(instanceID),
-		asg:       fakes.NewAutoScaling(),
-		sm:        fakes.NewSecretsManager(map[string]string{secretARN: `{"COMFYUI_FLEET_SECRET":"` + secret + `"}`}),
+		imds:      fakeaws.NewIMDS(t, instanceID),
+		asg:       fakeaws.NewAutoScaling(t, workerGroup()),
+		sm:        fakeaws.NewSecretsManager(t, map[string]string{secretARN: `{"COMFYUI_FLEET_SECRET":"` + secret + `"}`}),
 		tokenFile: filepath.Join(t.TempDir(), "state", "token.json"),
 	}
 	t.Cleanup(func() {
 		s.backend.Close()
 		s.comfy.Close()
-		s.imds.Close()
-		s.asg.Close()
-		s.sm.Close()
 	})
 	return s
+}
+
+// workerGroup is the Auto Scaling group the worker runs in: this instance,
+// in service and unprotected (the fake refuses protection calls for any
+// other group or instance).
+func workerGroup() fakeaws.Group {
+	return fakeaws.Group{Name: asgName, Max: 1, Desired: 1,
+		Instances: []fakeaws.Instance{{ID: instanceID, LifecycleState: "InService"}}}
 }
 
 func (s *stack) vars() map[string]string {
@@ -211,12 +217,12 @@ func checkLedger(t testing.TB, s *stack) {
 // instance is unprotected.
 func checkProtectionCleared(t testing.TB, s *stack) {
 	t.Helper()
-	calls := s.asg.Calls()
+	calls := s.asg.ProtectionCalls()
 	if s.asg.Protected(instanceID) {
 		t.Fatalf("instance still protected after exit; calls %+v", calls)
 	}
 	for _, c := range calls {
-		if c.Group != asgName || c.Instance != instanceID {
+		if c.Group != asgName || len(c.Instances) != 1 || c.Instances[0] != instanceID {
 			t.Fatalf("protection call for the wrong group/instance: %+v", c)
 		}
 	}

@@ -12,6 +12,7 @@ const rebalanceDoc = `{"noticeTime":"2030-01-01T00:00:00Z"}`
 // During a rebalance drain the 2-minute interruption notice still requeues
 // the running job at once.
 func TestInterruptionNoticeDuringARebalanceDrainRequeues(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("slow"))
 	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"slow": {RunTime: 10 * time.Second}})
@@ -33,6 +34,7 @@ func TestInterruptionNoticeDuringARebalanceDrainRequeues(t *testing.T) {
 // A job that outlives the drain timeout is requeued with reason rebalance,
 // and the worker then stands down and idles until stopped.
 func TestJobOutlivingTheRebalanceDrainIsRequeued(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("slow"))
 	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"slow": {RunTime: 10 * time.Second}})

@@ -30,6 +30,7 @@ func closedURL(t *testing.T, path string) string {
 // the logs (net/http quotes it in its error) and in the fail message: the
 // presigned credentials must be in neither.
 func TestPresignedURLCredentialsNeverReachLogsOrFailMessages(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	withAsset := workflow("in")
 	withAsset["assets"] = []map[string]string{{"url": closedURL(t, "/inputs/cat.png"), "filename": "cat.png"}}

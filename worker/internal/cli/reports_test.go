@@ -14,6 +14,7 @@ import (
 // error; a 200 with success:false carries no status at all) is retried a few
 // times and then reported another way; the job is never left leased.
 func TestRefusedCompleteIsRetriedThenFailedNotDropped(t *testing.T) {
+	parallelFast(t)
 	for name, refuse := range map[string]func(*fakes.Backend){
 		"422 validation error": func(b *fakes.Backend) {
 			b.Fault = func(verb string, n int) (int, string, bool) {
@@ -50,6 +51,7 @@ func TestRefusedCompleteIsRetriedThenFailedNotDropped(t *testing.T) {
 // and is completed (the keeper gives up only after a whole lease without a
 // successful beat).
 func TestHeartbeatRefusedWith422DoesNotAbandonTheJob(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	s.backend.Fault = func(verb string, n int) (int, string, bool) {
 		return http.StatusUnprocessableEntity, "", verb == "heartbeat" && n <= 3
@@ -68,6 +70,7 @@ func TestHeartbeatRefusedWith422DoesNotAbandonTheJob(t *testing.T) {
 // When the backend refuses every way of reporting the job, the worker says
 // so in the log; it is the one case left to the lease expiry.
 func TestEveryReportRefusedIsLoggedNotSilent(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	s.backend.Fault = func(verb string, n int) (int, string, bool) {
 		return http.StatusUnprocessableEntity, "", verb == "complete" || verb == "fail" || verb == "requeue"

@@ -13,6 +13,7 @@ import (
 )
 
 func TestHappyPath(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	asset := s.backend.AddAsset("cat.png", []byte(strings.Repeat("c", 5000)))
 	ids := []int{}
@@ -48,11 +49,11 @@ func TestHappyPath(t *testing.T) {
 	if s.comfy.Uploaded("cat-a.png") != 5000 {
 		t.Fatal("input asset not uploaded to ComfyUI")
 	}
-	if s.backend.Calls("register") != 1 || s.sm.Reads() != 1 {
-		t.Fatalf("register calls %d, secret reads %d", s.backend.Calls("register"), s.sm.Reads())
+	if s.backend.Calls("register") != 1 || len(s.sm.Reads()) != 1 {
+		t.Fatalf("register calls %d, secret reads %v", s.backend.Calls("register"), s.sm.Reads())
 	}
 	// Back-to-back jobs keep protection on; it goes off once the queue is empty.
-	if calls := s.asg.Calls(); len(calls) != 2 || !calls[0].Protected || calls[1].Protected {
+	if calls := s.asg.ProtectionCalls(); len(calls) != 2 || !calls[0].Protected || calls[1].Protected {
 		t.Fatalf("protection calls %+v, want [on off]", calls)
 	}
 	if fi, err := os.Stat(s.tokenFile); err != nil || fi.Mode().Perm() != 0o600 {
@@ -75,6 +76,7 @@ func TestHappyPath(t *testing.T) {
 }
 
 func TestLongJobIsKeptAliveByHeartbeats(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	s.backend.LeaseTTL = 100 * time.Millisecond // five heartbeat intervals
 	id := s.backend.AddJob(workflow("long"))
@@ -91,6 +93,7 @@ func TestLongJobIsKeptAliveByHeartbeats(t *testing.T) {
 }
 
 func TestLeaseLostAbandonsTheJob(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("slow"))
 	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"slow": {RunTime: 10 * time.Second}})
@@ -111,6 +114,7 @@ func TestLeaseLostAbandonsTheJob(t *testing.T) {
 }
 
 func TestComfyErrorIsReportedWithFail(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("oom"))
 	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"oom": {Error: "CUDA out of memory"}})
@@ -125,6 +129,7 @@ func TestComfyErrorIsReportedWithFail(t *testing.T) {
 }
 
 func TestOutputUploadFailureIsRetried(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	s.backend.UploadFault = func(n int) (int, bool) { return http.StatusInternalServerError, n <= 2 }
 	id := s.backend.AddJob(workflow("chunked"))
@@ -141,6 +146,7 @@ func TestOutputUploadFailureIsRetried(t *testing.T) {
 }
 
 func TestOutputUploadRefusedFailsTheJob(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	s.backend.UploadFault = func(int) (int, bool) { return http.StatusForbidden, true }
 	id := s.backend.AddJob(workflow("x"))
@@ -154,6 +160,7 @@ func TestOutputUploadRefusedFailsTheJob(t *testing.T) {
 }
 
 func TestErrorStormsAreRetriedWithBackoff(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	s.backend.Fault = func(verb string, n int) (int, string, bool) {
 		switch verb {
@@ -186,6 +193,7 @@ func TestErrorStormsAreRetriedWithBackoff(t *testing.T) {
 }
 
 func TestSpotNoticeMidJobRequeuesAndExits(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("slow"))
 	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"slow": {RunTime: 10 * time.Second}})
@@ -210,6 +218,7 @@ func TestSpotNoticeMidJobRequeuesAndExits(t *testing.T) {
 }
 
 func TestScaleInNoticeRequeuesAndExits(t *testing.T) {
+	parallelFast(t)
 	for _, tc := range []struct{ path, body, reason string }{
 		{"autoscaling/target-lifecycle-state", "Terminated", "scale_in"},
 	} {
@@ -231,6 +240,7 @@ func TestScaleInNoticeRequeuesAndExits(t *testing.T) {
 }
 
 func TestSigtermMidJobRequeuesWithShutdown(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("slow"))
 	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"slow": {RunTime: 10 * time.Second}})
@@ -251,6 +261,7 @@ func TestSigtermMidJobRequeuesWithShutdown(t *testing.T) {
 }
 
 func TestIdleWorkerMakesNoProtectionCalls(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	w := s.start(t)
 	eventually(t, "many polls", func() bool { return s.backend.Calls("poll") >= 30 })
@@ -266,6 +277,7 @@ func TestIdleWorkerMakesNoProtectionCalls(t *testing.T) {
 }
 
 func TestRestartAfterANoticeStaysIdleUntilStopped(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	s.backend.AddJob(workflow("never"))
 	// The previous process left on this notice; systemd starts a new one.
@@ -292,6 +304,7 @@ func TestRestartAfterANoticeStaysIdleUntilStopped(t *testing.T) {
 }
 
 func TestStopRightAfterTheUploadCompletesInsteadOfRequeueing(t *testing.T) {
+	parallelFast(t)
 	s := newStack(t)
 	cancelWorker := make(chan context.CancelFunc, 1)
 	// The first complete meets a 503 and, at that moment, SIGTERM.
@@ -318,6 +331,7 @@ func TestStopRightAfterTheUploadCompletesInsteadOfRequeueing(t *testing.T) {
 }
 
 func TestRefusedReportsDoNotLeaveTheJobLeased(t *testing.T) {
+	parallelFast(t)
 	t.Run("complete refused", func(t *testing.T) {
 		s := newStack(t)
 		// Refused on every try of the first lease's complete.

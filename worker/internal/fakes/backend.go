@@ -1,6 +1,3 @@
-// Package fakes holds in-process stand-ins (httptest servers) for everything
-// the worker talks to: the backend (with a ledger of every job), ComfyUI,
-// IMDSv2, Auto Scaling and Secrets Manager.
 package fakes
 
 import (

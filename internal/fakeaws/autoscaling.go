@@ -38,10 +38,11 @@ type Group struct {
 	Refreshes    []Refresh
 }
 
-// AutoScaling fakes the Auto Scaling query API: DescribeAutoScalingGroups,
-// SetDesiredCapacity and SetInstanceProtection, and (autoscaling_capacity.go)
-// DescribeScalingActivities, UpdateAutoScalingGroup, CreateOrUpdateTags,
-// StartInstanceRefresh and DescribeInstanceRefreshes.
+// AutoScaling fakes the Auto Scaling query API for the Lambdas and the
+// worker: DescribeAutoScalingGroups and SetDesiredCapacity,
+// (autoscaling_protection.go) SetInstanceProtection, and
+// (autoscaling_capacity.go) DescribeScalingActivities, UpdateAutoScalingGroup,
+// CreateOrUpdateTags, StartInstanceRefresh and DescribeInstanceRefreshes.
 type AutoScaling struct {
 	Server *httptest.Server
 
@@ -136,6 +137,10 @@ func (a *AutoScaling) serve(w http.ResponseWriter, r *http.Request) {
 	call, err := parseQuery(r)
 	if err != nil {
 		writeQueryError(w, http.StatusBadRequest, "InvalidRequest", err.Error())
+		return
+	}
+	if v := call.Params.Get("Version"); v != "2011-01-01" {
+		writeQueryError(w, http.StatusBadRequest, "InvalidAction", "the Auto Scaling API version is 2011-01-01, got "+v)
 		return
 	}
 	a.mu.Lock()
@@ -237,33 +242,5 @@ func (a *AutoScaling) setDesired(w http.ResponseWriter, call Call) {
 		return
 	}
 	g.Desired = n
-	writeQueryResult(w, call.Action, autoscalingXMLNS, nil)
-}
-
-func (a *AutoScaling) setProtection(w http.ResponseWriter, call Call) {
-	g, ok := a.groups[call.Params.Get("AutoScalingGroupName")]
-	if !ok {
-		writeQueryError(w, http.StatusBadRequest, "ValidationError", "AutoScalingGroup name not found")
-		return
-	}
-	ids := members(call.Params, "InstanceIds")
-	if len(ids) == 0 || len(ids) > 50 {
-		writeQueryError(w, http.StatusBadRequest, "ValidationError", fmt.Sprintf("InstanceIds must hold 1 to 50 ids, got %d", len(ids)))
-		return
-	}
-	protect := call.Params.Get("ProtectedFromScaleIn") == "true"
-	for _, id := range ids {
-		found := false
-		for i := range g.Instances {
-			if g.Instances[i].ID == id {
-				g.Instances[i].Protected = protect
-				found = true
-			}
-		}
-		if !found {
-			writeQueryError(w, http.StatusBadRequest, "ValidationError", "The instance "+id+" is not part of Auto Scaling group "+g.Name+".")
-			return
-		}
-	}
 	writeQueryResult(w, call.Action, autoscalingXMLNS, nil)
 }

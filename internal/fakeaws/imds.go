@@ -1,11 +1,14 @@
-package fakes
+package fakeaws
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // IMDS fakes the EC2 instance metadata service, v2 only: a token from
@@ -14,26 +17,24 @@ type IMDS struct {
 	Server     *httptest.Server
 	InstanceID string
 
-	mu        sync.Mutex
-	docs      map[string]string // meta-data path -> body; absent = 404
-	tokens    map[string]bool
-	gets      int
-	tokenPuts int
+	mu     sync.Mutex
+	docs   map[string]string // meta-data path -> body; absent = 404
+	tokens map[string]bool
+	gets   int
 }
 
-// NewIMDS starts the fake for an in-service instance with no notices.
-func NewIMDS(instanceID string) *IMDS {
+// NewIMDS starts the fake for an in-service instance with no notices; it is
+// closed at test cleanup.
+func NewIMDS(t testing.TB, instanceID string) *IMDS {
 	m := &IMDS{InstanceID: instanceID, tokens: map[string]bool{},
 		docs: map[string]string{"instance-id": instanceID, "autoscaling/target-lifecycle-state": "InService"}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /latest/api/token", m.serveToken)
 	mux.HandleFunc("GET /latest/meta-data/{path...}", m.serveGet)
 	m.Server = httptest.NewServer(mux)
+	t.Cleanup(m.Server.Close)
 	return m
 }
-
-// Close stops the server.
-func (m *IMDS) Close() { m.Server.Close() }
 
 // Set makes a metadata path answer body ("" removes it: 404).
 func (m *IMDS) Set(path, body string) {
@@ -59,16 +60,18 @@ func (m *IMDS) Gets() int {
 }
 
 func (m *IMDS) serveToken(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-aws-ec2-metadata-token-ttl-seconds") == "" {
+	ttl := r.Header.Get("X-aws-ec2-metadata-token-ttl-seconds")
+	if ttl == "" {
 		http.Error(w, "missing ttl", http.StatusBadRequest)
 		return
 	}
-	tok := newToken()
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	tok := hex.EncodeToString(b)
 	m.mu.Lock()
 	m.tokens[tok] = true
-	m.tokenPuts++
 	m.mu.Unlock()
-	w.Header().Set("X-aws-ec2-metadata-token-ttl-seconds", r.Header.Get("X-aws-ec2-metadata-token-ttl-seconds"))
+	w.Header().Set("X-aws-ec2-metadata-token-ttl-seconds", ttl)
 	_, _ = io.WriteString(w, tok)
 }
 
