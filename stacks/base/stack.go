@@ -3,12 +3,11 @@
 package base
 
 import (
-	"github.com/bp/infra/bootcontract"
-
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/config"
 	"github.com/bp/infra/naming"
 )

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/bp/infra/bootcontract"
-
 	"fmt"
 	"maps"
 	"slices"
@@ -10,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/internal/cfn"
 )
 

@@ -4,14 +4,13 @@
 package asgops
 
 import (
-	"github.com/bp/infra/bootcontract"
-
 	"context"
 	"fmt"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/bp/infra/bootcontract"
 )
 
 // MaxInstanceIDsPerCall is SetInstanceProtection's limit on InstanceIds.

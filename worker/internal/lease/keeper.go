@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bp/infra/worker/internal/backend"
+	"github.com/bp/infra/worker/internal/grace"
 )
 
 // Keeper sends a heartbeat every Interval. The lease lasts TTL (900 s): if no
@@ -16,8 +17,12 @@ import (
 type Keeper struct {
 	Interval time.Duration
 	TTL      time.Duration
-	Send     func(ctx context.Context) error
-	Log      *slog.Logger
+	// StopGrace is how long a heartbeat already sent may go on after Run's
+	// ctx ends. Cutting it off would not unsend it: the backend could then
+	// see it after the job's outcome, which the caller reports next.
+	StopGrace time.Duration
+	Send      func(ctx context.Context) error
+	Log       *slog.Logger
 }
 
 // Run beats until ctx ends (nil) or the lease is lost (an error wrapping
@@ -33,9 +38,11 @@ func (k *Keeper) Run(ctx context.Context) error {
 		case <-t.C:
 		}
 		// One beat may retry transient failures, but not past the next beat.
-		beatCtx, cancel := context.WithTimeout(ctx, k.Interval)
+		sent, cancelGrace := grace.AfterStop(ctx, k.StopGrace)
+		beatCtx, cancel := context.WithTimeout(sent, k.Interval)
 		err := k.Send(beatCtx)
 		cancel()
+		cancelGrace()
 		switch {
 		case err == nil:
 			lastOK = time.Now()

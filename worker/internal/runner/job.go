@@ -10,6 +10,7 @@ import (
 
 	"github.com/bp/infra/worker/internal/backend"
 	"github.com/bp/infra/worker/internal/comfyui"
+	"github.com/bp/infra/worker/internal/grace"
 	"github.com/bp/infra/worker/internal/lease"
 	"github.com/bp/infra/worker/internal/redact"
 )
@@ -40,7 +41,7 @@ func (r *Runner) runJob(ctx context.Context, job *backend.Job) {
 
 	jobCtx, cancelJob := context.WithCancelCause(ctx)
 	defer cancelJob(nil)
-	keeper := &lease.Keeper{Interval: r.Settings.HeartbeatInterval, TTL: r.Settings.LeaseTTL, Log: log,
+	keeper := &lease.Keeper{Interval: r.Settings.HeartbeatInterval, TTL: r.Settings.LeaseTTL, StopGrace: r.stopGrace(), Log: log,
 		Send: func(hctx context.Context) error {
 			return r.Registrar.WithToken(hctx, func(tok string) error {
 				return r.Backend.Heartbeat(hctx, tok, job.Lease(r.Settings.WorkerID))
@@ -91,34 +92,26 @@ func (r *Runner) outcomeOf(res result, err error) outcome {
 	return outcome{verb: verbFail, message: failMessage(err)}
 }
 
-// reportGraceMax caps how long a report may go on after a stop.
-const reportGraceMax = 5 * time.Second
+// stopGraceMax caps how long a call on the wire may go on after a stop.
+const stopGraceMax = 5 * time.Second
 
-// reportContext outlives a stop of ctx by a grace (a quarter of the shutdown
-// deadline, at most 5 s): the output is uploaded (or the failure known), and a
-// requeue instead would run the job again. Shutdown's deadline counts from the
-// stop, so the grace is part of the notice-to-exit budget. Without a stop it
-// ends after a lease period: by then the backend has taken the job back.
+// stopGrace is how long a call already sent may go on after a stop (a
+// quarter of the shutdown deadline, at most 5 s). Shutdown's deadline counts
+// from the stop, so the grace is part of the notice-to-exit budget.
+func (r *Runner) stopGrace() time.Duration {
+	return min(stopGraceMax, r.Settings.ShutdownDeadline/4)
+}
+
+// reportContext outlives a stop of ctx by the stop grace: the output is
+// uploaded (or the failure known), and a requeue instead would run the job
+// again. Without a stop it ends after a lease period: by then the backend has
+// taken the job back.
 func (r *Runner) reportContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	grace := min(reportGraceMax, r.Settings.ShutdownDeadline/4)
-	rctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	rctx, cancel := grace.AfterStop(ctx, r.stopGrace())
 	rctx, cancelTimeout := context.WithTimeout(rctx, r.Settings.LeaseTTL)
-	var timer *time.Timer
-	var mu sync.Mutex
-	stopWatch := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		timer = time.AfterFunc(grace, func() { cancel(errors.New("stopping: report grace over")) })
-		mu.Unlock()
-	})
 	return rctx, func() {
-		stopWatch()
-		mu.Lock()
-		if timer != nil {
-			timer.Stop()
-		}
-		mu.Unlock()
 		cancelTimeout()
-		cancel(nil)
+		cancel()
 	}
 }
 

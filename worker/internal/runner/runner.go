@@ -21,6 +21,7 @@ import (
 
 	"github.com/bp/infra/worker/internal/backend"
 	"github.com/bp/infra/worker/internal/comfyui"
+	"github.com/bp/infra/worker/internal/grace"
 	"github.com/bp/infra/worker/internal/interruption"
 	"github.com/bp/infra/worker/internal/metrics"
 	"github.com/bp/infra/worker/internal/protection"
@@ -273,11 +274,17 @@ func (r *Runner) loop(ctx, take context.Context) error {
 	return nil
 }
 
+// poll asks for a job. A poll on the wire when the worker stops is let finish
+// within the stop grace: the backend may already have leased a job to it, and
+// only a reply that is read lets shutdown requeue that job (cut off, the job
+// would stay leased until its lease expires).
 func (r *Runner) poll(ctx context.Context) (*backend.Job, error) {
+	pctx, cancel := grace.AfterStop(ctx, r.stopGrace())
+	defer cancel()
 	var job *backend.Job
-	err := r.Registrar.WithToken(ctx, func(tok string) error {
+	err := r.Registrar.WithToken(pctx, func(tok string) error {
 		var err error
-		job, err = r.Backend.Poll(ctx, tok, backend.PollRequest{
+		job, err = r.Backend.Poll(pctx, tok, backend.PollRequest{
 			WorkerID: r.Settings.WorkerID, CurrentLoad: 0, MaxConcurrency: 1, Capabilities: r.Settings.Capabilities,
 		})
 		return err
