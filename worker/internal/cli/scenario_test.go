@@ -78,9 +78,11 @@ func TestHappyPath(t *testing.T) {
 func TestLongJobIsKeptAliveByHeartbeats(t *testing.T) {
 	parallelFast(t)
 	s := newStack(t)
-	s.backend.LeaseTTL = 100 * time.Millisecond // five heartbeat intervals
+	// A lease of 25 heartbeat intervals (enough margin for a loaded CI box)
+	// and a job four leases long.
+	s.backend.LeaseTTL = 500 * time.Millisecond
 	id := s.backend.AddJob(workflow("long"))
-	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"long": {RunTime: 400 * time.Millisecond, OutputSize: 10}})
+	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"long": {RunTime: 2 * time.Second, OutputSize: 10}})
 	w := s.start(t)
 	eventually(t, "long job completed", func() bool { return s.backend.Job(id).State == fakes.Completed })
 	j := s.backend.Job(id)
