@@ -9,18 +9,6 @@ import (
 	"github.com/bp/infra/bootcontract"
 )
 
-// healthyRoot is an OS tree as the AMI build leaves it (without the GPU
-// stack): stock systemd units, service user, ComfyUI venv, worker, our units.
-func healthyRoot(t *testing.T) string {
-	t.Helper()
-	requireTool(t, "systemd-analyze")
-	root := systemRoot(t)
-	installBootPath(t, root, workerBinary(t))
-	fakeComfyUI(t, root)
-	fakeCloudWatchAgent(t, root)
-	return root
-}
-
 func selfCheck(t *testing.T, root string, extraEnv ...string) result {
 	t.Helper()
 	return run(t, append(bootEnv(), extraEnv...), script(t, "self-check.sh"), "--root", root, "--no-gpu")
