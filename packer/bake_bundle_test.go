@@ -80,6 +80,7 @@ func (w bakeWorld) bake(t *testing.T, root, bundleID string) result {
 // so the image holds the bundle and the 7a state files, and the first boot
 // with the same pointer downloads nothing.
 func TestBakeBundle_BakesWithTheWorkersOwnSync(t *testing.T) {
+	t.Parallel()
 	w := bakeFixture(t)
 	root := healthyRoot(t)
 	r := w.bake(t, root, bakeID)
@@ -117,6 +118,7 @@ func TestBakeBundle_BakesWithTheWorkersOwnSync(t *testing.T) {
 }
 
 func TestBakeBundle_RefusesABundleThatIsNotActive(t *testing.T) {
+	t.Parallel()
 	w := bakeFixture(t)
 	root := healthyRoot(t)
 	r := w.bake(t, root, "some-other-bundle")
@@ -131,6 +133,7 @@ func TestBakeBundle_RefusesABundleThatIsNotActive(t *testing.T) {
 }
 
 func TestBakeBundle_EmptyBundleIDBakesNothing(t *testing.T) {
+	t.Parallel()
 	root := healthyRoot(t)
 	writeFile(t, filepath.Join(root, bootcontract.BakedBundleIDFile), "stale\n", 0o644)
 	env := append(bootEnv(), "BUNDLE_ID=")

@@ -6,6 +6,10 @@ import (
 	"testing"
 )
 
+// Tests that run programs call t.Parallel: each owns its temp tree (or its
+// network and mount namespaces), and they spend most of their time waiting
+// on subprocesses. No jsii here.
+//
 // TestMain starts the worker build at once, so it overlaps the tests that
 // need no worker instead of holding up the first parallel tests that do,
 // and removes what the shared fixtures left behind.

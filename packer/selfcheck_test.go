@@ -15,6 +15,7 @@ func selfCheck(t *testing.T, root string, extraEnv ...string) result {
 }
 
 func TestSelfCheck_PassesOnAHealthyImage(t *testing.T) {
+	t.Parallel()
 	root := healthyRoot(t)
 	r := selfCheck(t, root)
 	if r.err != nil {
@@ -32,6 +33,7 @@ func TestSelfCheck_PassesOnAHealthyImage(t *testing.T) {
 
 // Each defect alone must fail the build, with a message naming it.
 func TestSelfCheck_FailsTheBuild(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		breakIt func(t *testing.T, root string)
@@ -176,6 +178,7 @@ func TestSelfCheck_FailsTheBuild(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			root := healthyRoot(t)
 			if c.breakIt != nil {
 				c.breakIt(t, root)
