@@ -20,7 +20,10 @@ var healthyBase struct {
 // healthyRoot is an OS tree as the AMI build leaves it (without the GPU
 // stack): stock systemd units, service users, ComfyUI venv, worker, our units.
 // Each caller gets its own copy (cp -a keeps owners, modes, the sticky bit
-// and the venv's links), so tests may break it and run in parallel.
+// and the venv's links), so tests may break it and run in parallel. The
+// copied venv's python finds its pyvenv.cfg next to itself, so sys.prefix is
+// the copy's; only the activate scripts and pyvenv.cfg's informational
+// "command" line still name the base path, and nothing reads them.
 func healthyRoot(t *testing.T) string {
 	t.Helper()
 	requireTool(t, "systemd-analyze")
