@@ -13,6 +13,7 @@ import (
 // installed in /opt/worker, and the boot ran python3 instead of the AMI venv.
 // This test fails if either comes back.
 func TestBlocker7_WorkerInstalledUnderOptWorkerAndRunByVenvPython(t *testing.T) {
+	t.Parallel()
 	// system-facts section 7 fixes the location; bootcontract must keep it.
 	const requiredWorkerHome = "/opt/worker"
 	if bootcontract.WorkerHome != requiredWorkerHome || !strings.HasPrefix(bootcontract.WorkerBinary, requiredWorkerHome+"/") {

@@ -101,6 +101,7 @@ func (f agentFixture) install(t *testing.T, fingerprint string, extraEnv ...stri
 }
 
 func TestInstallCloudWatchAgent_InstallsTheVerifiedPinnedPackage(t *testing.T) {
+	t.Parallel()
 	f := newAgentFixture(t, testAgentVersion+"-1")
 	r, dpkg := f.install(t, f.fingerprint)
 	if r.err != nil {
@@ -118,6 +119,7 @@ func TestInstallCloudWatchAgent_InstallsTheVerifiedPinnedPackage(t *testing.T) {
 
 // Nothing reaches dpkg unless the package is the pinned one, signed by the pinned key.
 func TestInstallCloudWatchAgent_RefusesUnverifiedPackages(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name, debVersion, message string
 		breakIt                   func(t *testing.T, f agentFixture)
@@ -136,6 +138,7 @@ func TestInstallCloudWatchAgent_RefusesUnverifiedPackages(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			f := newAgentFixture(t, c.debVersion)
 			if c.breakIt != nil {
 				c.breakIt(t, f)

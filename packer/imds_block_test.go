@@ -44,6 +44,7 @@ esac
 }
 
 func TestIMDSBlock_GeneratedScriptInsertsExactlyTheOwnerRuleOnce(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "bash")
 	bin, log := fakeFirewall(t)
 	block, err := filepath.Abs(bootfiles.IMDSBlockScriptFile)
@@ -71,6 +72,7 @@ func TestIMDSBlock_GeneratedScriptInsertsExactlyTheOwnerRuleOnce(t *testing.T) {
 }
 
 func TestIMDSBlock_ScriptIsShellcheckClean(t *testing.T) {
+	t.Parallel()
 	shellcheck := requireTool(t, "shellcheck")
 	if r := run(t, nil, shellcheck, "--shell=bash", "--severity=style", bootfiles.IMDSBlockScriptFile); r.err != nil {
 		t.Fatalf("shellcheck:\n%s", r.out)
@@ -125,6 +127,7 @@ os.waitpid(pid, 0)
 // both IMDS addresses, the worker's user reaches them, and the worker still
 // talks to ComfyUI on 127.0.0.1:8188.
 func TestIMDSBlock_RefusesOnlyComfyUIsUserWithTheRealFirewall(t *testing.T) {
+	t.Parallel()
 	for _, tool := range []string{"iptables", "ip6tables", "ip", "unshare", "python3"} {
 		requireTool(t, tool)
 	}

@@ -25,6 +25,7 @@ func statOf(t *testing.T, path string) (os.FileMode, *syscall.Stat_t) {
 }
 
 func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	worker := workerBinary(t)
 	installBootPath(t, root, worker)
@@ -135,6 +136,7 @@ func TestInstallScripts_IntoTemporaryRoot(t *testing.T) {
 }
 
 func TestInstallWorker_RefusesAMissingBinary(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	r := run(t, bootEnv(), script(t, "install-worker.sh"),
 		append([]string{"--root", root, "--binary", filepath.Join(root, "no-such-worker")}, installOpts()...)...)
@@ -147,6 +149,7 @@ func TestInstallWorker_RefusesAMissingBinary(t *testing.T) {
 }
 
 func TestInstallWorker_RequiresTheServiceUser(t *testing.T) {
+	t.Parallel()
 	if !isRoot() {
 		t.Skip("ownership is only applied as root")
 	}
@@ -159,6 +162,7 @@ func TestInstallWorker_RequiresTheServiceUser(t *testing.T) {
 }
 
 func TestInstallUnits_RefusesAMissingUnit(t *testing.T) {
+	t.Parallel()
 	src := t.TempDir()
 	for _, u := range bootcontract.Units() {
 		if u == bootcontract.WorkerUnit {
@@ -173,6 +177,7 @@ func TestInstallUnits_RefusesAMissingUnit(t *testing.T) {
 }
 
 func TestScripts_RequireTheBootEnvironment(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"install-worker.sh", "install-units.sh", "self-check.sh", "create-service-user.sh",
 		"install-logging.sh", "install-cloudwatch-agent.sh", "set-comfyui-owners.sh", "install-imds-block.sh", "bake-bundle.sh"} {
 		r := run(t, []string{"BOOT_UNITS=", "BOOT_WORKER_BINARY=", "BOOT_WORKER_USER=", "BOOT_LOG_DIR=", "BOOT_CLOUDWATCH_AGENT_BINARY=",
@@ -193,6 +198,7 @@ func readFile(t *testing.T, path string) string {
 }
 
 func TestInstallLogging_RefusesAMissingConfig(t *testing.T) {
+	t.Parallel()
 	root := t.TempDir()
 	r := run(t, bootEnv(), script(t, "install-logging.sh"),
 		append([]string{"--root", root, "--logrotate", filepath.Join(root, "no-such-config")}, installOpts()...)...)

@@ -31,6 +31,7 @@ func TestLogrotate_RotatesTheUnitLogFiles(t *testing.T) {
 // dir) while a writer holds the file open in append mode, as systemd does:
 // the old lines land in the compressed copy and new writes start the file over.
 func TestLogrotate_CopytruncateKeepsTheUnitWriting(t *testing.T) {
+	t.Parallel()
 	logrotate := requireTool(t, "logrotate")
 	dir := t.TempDir()
 	logDir := filepath.Join(dir, "log")

@@ -38,6 +38,7 @@ const (
 )
 
 func TestPublishAMIID_PutsTheLastRunsAMIInSSM(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "jq")
 	manifest := filepath.Join(t.TempDir(), "manifest.json")
 	writeFile(t, manifest, manifestWith("new-run", goodArtifact, goodParam), 0o644)
@@ -54,6 +55,7 @@ func TestPublishAMIID_PutsTheLastRunsAMIInSSM(t *testing.T) {
 }
 
 func TestPublishAMIID_Refuses(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "jq")
 	cases := map[string]string{
 		"no build of the last run":            manifestWith("other-run", goodArtifact, goodParam),
@@ -64,6 +66,7 @@ func TestPublishAMIID_Refuses(t *testing.T) {
 	}
 	for name, content := range cases {
 		t.Run(name, func(t *testing.T) {
+			t.Parallel()
 			manifest := filepath.Join(t.TempDir(), "manifest.json")
 			writeFile(t, manifest, content, 0o644)
 			pathEnv, argsFile := fakeAWS(t, "0")
@@ -76,6 +79,7 @@ func TestPublishAMIID_Refuses(t *testing.T) {
 		})
 	}
 	t.Run("aws failure fails the step", func(t *testing.T) {
+		t.Parallel()
 		manifest := filepath.Join(t.TempDir(), "manifest.json")
 		writeFile(t, manifest, manifestWith("new-run", goodArtifact, goodParam), 0o644)
 		pathEnv, _ := fakeAWS(t, "254")

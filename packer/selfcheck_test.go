@@ -9,24 +9,13 @@ import (
 	"github.com/bp/infra/bootcontract"
 )
 
-// healthyRoot is an OS tree as the AMI build leaves it (without the GPU
-// stack): stock systemd units, service user, ComfyUI venv, worker, our units.
-func healthyRoot(t *testing.T) string {
-	t.Helper()
-	requireTool(t, "systemd-analyze")
-	root := systemRoot(t)
-	installBootPath(t, root, workerBinary(t))
-	fakeComfyUI(t, root)
-	fakeCloudWatchAgent(t, root)
-	return root
-}
-
 func selfCheck(t *testing.T, root string, extraEnv ...string) result {
 	t.Helper()
 	return run(t, append(bootEnv(), extraEnv...), script(t, "self-check.sh"), "--root", root, "--no-gpu")
 }
 
 func TestSelfCheck_PassesOnAHealthyImage(t *testing.T) {
+	t.Parallel()
 	root := healthyRoot(t)
 	r := selfCheck(t, root)
 	if r.err != nil {
@@ -44,6 +33,7 @@ func TestSelfCheck_PassesOnAHealthyImage(t *testing.T) {
 
 // Each defect alone must fail the build, with a message naming it.
 func TestSelfCheck_FailsTheBuild(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name    string
 		breakIt func(t *testing.T, root string)
@@ -188,6 +178,7 @@ func TestSelfCheck_FailsTheBuild(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			root := healthyRoot(t)
 			if c.breakIt != nil {
 				c.breakIt(t, root)

@@ -35,6 +35,7 @@ func asUser(t *testing.T, root, user, command string) result {
 // nodes, while the worker reads its own files and ComfyUI reads its models.
 // Checked by the kernel itself: each access is tried as each user.
 func TestInstall_ComfyUIsUserCannotReachTheWorkersSecrets(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "setpriv")
 	if !isRoot() {
 		t.Skip("ownership is only applied as root")

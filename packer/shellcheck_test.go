@@ -17,9 +17,11 @@ func shellScripts(t *testing.T) []string {
 }
 
 func TestScripts_Shellcheck(t *testing.T) {
+	t.Parallel()
 	shellcheck := requireTool(t, "shellcheck")
 
 	t.Run("all scripts are clean", func(t *testing.T) {
+		t.Parallel()
 		args := append([]string{"--shell=bash", "--severity=style"}, shellScripts(t)...)
 		if r := run(t, nil, shellcheck, args...); r.err != nil {
 			t.Fatalf("shellcheck found problems:\n%s", r.out)
@@ -27,6 +29,7 @@ func TestScripts_Shellcheck(t *testing.T) {
 	})
 	// Proves the check can fail: an unquoted expansion is reported.
 	t.Run("rejects a bad script", func(t *testing.T) {
+		t.Parallel()
 		bad := filepath.Join(t.TempDir(), "bad.sh")
 		writeFile(t, bad, "#!/usr/bin/env bash\nset -euo pipefail\nrm -rf $1/*\n", 0o755)
 		if r := run(t, nil, shellcheck, "--shell=bash", bad); r.err == nil {

@@ -67,6 +67,13 @@ func (u unitFile) words(section, key string) []string {
 func systemRoot(t *testing.T) string {
 	t.Helper()
 	root := t.TempDir()
+	fillSystemRoot(t, root)
+	return root
+}
+
+// fillSystemRoot lays the stock units and /bin/sh of systemRoot into root.
+func fillSystemRoot(t *testing.T, root string) {
+	t.Helper()
 	src := "/usr/lib/systemd/system"
 	if _, err := os.Stat(src); err != nil {
 		if os.Getenv("CI") == "true" {
@@ -103,5 +110,4 @@ func systemRoot(t *testing.T) string {
 	}
 	// The base image's shell, which the worker unit's ExecStopPost runs.
 	writeFile(t, filepath.Join(root, "bin/sh"), "#!/bin/sh\nexit 0\n", 0o755)
-	return root
 }

@@ -195,9 +195,11 @@ func systemdVerify(t *testing.T, root string, units ...string) result {
 }
 
 func TestUnits_SystemdAnalyzeVerify(t *testing.T) {
+	t.Parallel()
 	requireTool(t, "systemd-analyze")
 
 	t.Run("shipped units pass", func(t *testing.T) {
+		t.Parallel()
 		root := verifyRoot(t)
 		if r := systemdVerify(t, root, bootcontract.Units()...); r.err != nil {
 			t.Fatalf("systemd-analyze verify rejected the shipped units: %v\n%s", r.err, r.out)
@@ -259,6 +261,7 @@ func TestUnits_SystemdAnalyzeVerify(t *testing.T) {
 	}
 	for _, b := range broken {
 		t.Run("rejects "+b.name, func(t *testing.T) {
+			t.Parallel()
 			root := verifyRoot(t)
 			path := filepath.Join(root, "etc/systemd/system", b.unit)
 			if b.mutate != nil {

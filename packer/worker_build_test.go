@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -35,46 +36,66 @@ var (
 	workerPath string
 	workerKind string
 	workerErr  error
+	// workerCtx ends a build nobody waited for when TestMain is done (a
+	// -run that picks no test needing the worker).
+	workerCtx, stopWorkerBuild = context.WithCancel(context.Background())
 )
 
-// workerBinary builds the real worker (./worker/cmd/worker) once per test
-// run, or a stand-in executable while the worker does not compile.
+// workerBinary returns the real worker (./worker/cmd/worker), or a stand-in
+// executable while the worker does not compile. TestMain starts the build in
+// the background; the first caller waits for it.
 func workerBinary(t *testing.T) string {
 	t.Helper()
-	workerOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "packer-worker-")
-		if err != nil {
-			workerErr = fmt.Errorf("temp dir for the worker build: %w", err)
-			return
-		}
-		workerPath = filepath.Join(dir, "worker-linux-amd64")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		real := exec.CommandContext(ctx, "go", "build", "-o", workerPath, "./worker/cmd/worker")
-		real.Dir = ".."
-		real.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := real.CombinedOutput(); err == nil {
-			workerKind = "real"
-			return
-		} else {
-			workerKind = "stand-in (./worker/cmd/worker: " + firstLine(string(out)) + ")"
-		}
-		src := filepath.Join(dir, "main.go")
-		if err := os.WriteFile(src, []byte(standInWorker), 0o644); err != nil {
-			workerErr = fmt.Errorf("write stand-in worker: %w", err)
-			return
-		}
-		stand := exec.CommandContext(ctx, "go", "build", "-o", workerPath, src)
-		stand.Dir = dir
-		if out, err := stand.CombinedOutput(); err != nil {
-			workerErr = fmt.Errorf("build stand-in worker: %w\n%s", err, out)
-		}
-	})
+	workerOnce.Do(buildWorker)
 	if workerErr != nil {
 		t.Fatal(workerErr)
 	}
 	t.Logf("worker binary: %s", workerKind)
 	return workerPath
+}
+
+// buildWorker builds the worker once per test binary. The go command runs
+// in its own process group with its work files under dir, so a cancelled
+// build leaves neither compilers running nor files behind.
+func buildWorker() {
+	dir, err := os.MkdirTemp("", "packer-worker-")
+	if err != nil {
+		workerErr = fmt.Errorf("temp dir for the worker build: %w", err)
+		return
+	}
+	workerPath = filepath.Join(dir, "worker-linux-amd64")
+	gotmp := filepath.Join(dir, "gotmp")
+	if err := os.Mkdir(gotmp, 0o700); err != nil {
+		workerErr = fmt.Errorf("temp dir for the go command: %w", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(workerCtx, 5*time.Minute)
+	defer cancel()
+	goBuild := func(dir string, env []string, args ...string) ([]byte, error) {
+		cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", workerPath}, args...)...)
+		cmd.Dir = dir
+		cmd.Env = append(append(os.Environ(), "GOTMPDIR="+gotmp), env...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		return cmd.CombinedOutput()
+	}
+	if out, err := goBuild("..", []string{"CGO_ENABLED=0"}, "./worker/cmd/worker"); err == nil {
+		workerKind = "real"
+		return
+	} else if ctx.Err() != nil {
+		workerErr = fmt.Errorf("worker build: %w", ctx.Err())
+		return
+	} else {
+		workerKind = "stand-in (./worker/cmd/worker: " + firstLine(string(out)) + ")"
+	}
+	src := filepath.Join(dir, "main.go")
+	if err := os.WriteFile(src, []byte(standInWorker), 0o644); err != nil {
+		workerErr = fmt.Errorf("write stand-in worker: %w", err)
+		return
+	}
+	if out, err := goBuild(dir, nil, src); err != nil {
+		workerErr = fmt.Errorf("build stand-in worker: %w\n%s", err, out)
+	}
 }
 
 func firstLine(s string) string {
@@ -84,12 +105,4 @@ func firstLine(s string) string {
 		}
 	}
 	return s
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if workerPath != "" {
-		os.RemoveAll(filepath.Dir(workerPath))
-	}
-	os.Exit(code)
 }
