@@ -1,6 +1,7 @@
 package test
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -47,6 +48,8 @@ type lintedTemplate struct {
 var linter = struct {
 	sync.Mutex
 	wg      sync.WaitGroup
+	ctx     context.Context
+	cancel  context.CancelFunc
 	dir     string
 	byHash  map[string]string // template hash -> file already linted
 	results []lintRun
@@ -69,6 +72,7 @@ func lintInBackground(builds []*built) {
 			return
 		}
 		linter.dir = dir
+		linter.ctx, linter.cancel = context.WithCancel(context.Background())
 	}
 	files := map[string]lintedTemplate{}
 	var fresh []string
@@ -102,7 +106,7 @@ func lintInBackground(builds []*built) {
 		go func(part []string) {
 			defer linter.wg.Done()
 			args := append([]string{"--format", "json", "--regions", "us-east-1", "--"}, part...)
-			out, err := exec.Command(bin, args...).Output()
+			out, err := exec.CommandContext(linter.ctx, bin, args...).Output()
 			var r lintRun
 			if jerr := json.Unmarshal(out, &r.findings); jerr != nil {
 				r.err = fmt.Errorf("cfn-lint: %v; output %q; parse: %v", err, out, jerr)
@@ -111,6 +115,20 @@ func lintInBackground(builds []*built) {
 			linter.results = append(linter.results, r)
 			linter.Unlock()
 		}(part)
+	}
+}
+
+// stopLint ends the cfn-lint runs no test waited for (go test -run without
+// TestCfnLintFindsNothingNew) and removes their files.
+func stopLint() {
+	linter.Lock()
+	if linter.cancel != nil {
+		linter.cancel()
+	}
+	linter.Unlock()
+	linter.wg.Wait()
+	if linter.dir != "" {
+		_ = os.RemoveAll(linter.dir)
 	}
 }
 
