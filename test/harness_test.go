@@ -87,8 +87,8 @@ func buildAll() error {
 	if err != nil {
 		return err
 	}
-	// Each app is synthesized once, as soon as it is built; cfn-lint (an
-	// outside process) starts on the stages while jsii builds the variants.
+	// Each app is synthesized once, as soon as it is built, and hands its
+	// templates to cfn-lint (cfnlint_run_test.go), which started before.
 	app := newApp(ctx)
 	var main []*built
 	for _, s := range stacks.Build(app, cfgs) {
@@ -96,11 +96,23 @@ func buildAll() error {
 		stages[s.Cfg.Stage] = b
 		main = append(main, b)
 	}
+	var labels, kinds []string
+	for _, b := range main {
+		labels = append(labels, b.label)
+	}
+	for _, name := range slices.Sorted(maps.Keys(variantOverrides)) {
+		labels = append(labels, "staging+"+name)
+	}
+	for _, stack := range main[0].stage.Stacks() {
+		kinds = append(kinds, *stack.Node().Id())
+	}
+	startLint(labels, kinds)
 	if err := synth(app, main...); err != nil {
 		return err
 	}
-	lintInBackground(main)
-	var rest []*built
+	for _, b := range main {
+		feedLint(b)
+	}
 	for _, name := range slices.Sorted(maps.Keys(variantOverrides)) {
 		vctx := map[string]any{}
 		for k, v := range ctx {
@@ -120,9 +132,8 @@ func buildAll() error {
 		if err := synth(app, b); err != nil {
 			return err
 		}
-		rest = append(rest, b)
+		feedLint(b)
 	}
-	lintInBackground(rest)
 	return nil
 }
 
