@@ -21,15 +21,37 @@ type localGoBuild struct {
 	pkg        string // e.g. ./lambdas/dbinit
 }
 
-// The first bundle request keys every handler beside the requested one (the
-// main packages under its parent folder, ./lambdas/...) by its build inputs,
-// takes the binaries a process built before from the cache (cache.go) and
-// builds the rest in one go build (they compile and link in parallel). The
-// binaries then serve every stage for the life of the process.
+// The first bundle request (or Prefetch, earlier) keys every handler beside
+// the requested one (the main packages under its parent folder,
+// ./lambdas/...) by its build inputs, takes the binaries a process built
+// before from the cache (cache.go) and builds the rest in one go build (they
+// compile and link in parallel). The binaries then serve every stage for the
+// life of the process.
 var (
-	builtMu sync.Mutex
-	built   = map[string][]byte{} // package dir -> binary
+	builtMu    sync.Mutex
+	built      = map[string][]byte{} // package dir -> binary
+	prefetched sync.Map              // module root + folder -> true
 )
+
+// Prefetch readies the binaries of the handlers under dir (module-relative,
+// e.g. "lambdas") in the background while the caller goes on defining
+// constructs; a bundle request waits for it. Any failure is left to the
+// bundle request, which reports it.
+func Prefetch(dir string) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return
+	}
+	if _, again := prefetched.LoadOrStore(root+"\x00"+dir, true); again {
+		return
+	}
+	builtMu.Lock() // before returning, so no bundle request overtakes it
+	go func() {
+		defer builtMu.Unlock()
+		defer func() { _ = recover() }()
+		fill(root, "./"+filepath.ToSlash(dir)+"/...", "")
+	}()
+}
 
 // TryBundle implements awscdk.ILocalBundling.
 func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
@@ -37,7 +59,11 @@ func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *
 	defer builtMu.Unlock()
 	dir := filepath.Join(b.moduleRoot, b.pkg)
 	if _, ok := built[dir]; !ok {
-		buildWithNeighbours(b.moduleRoot, b.pkg)
+		pattern := b.pkg
+		if parent := filepath.Dir(b.pkg); parent != "." {
+			pattern = "./" + filepath.ToSlash(parent) + "/..."
+		}
+		fill(b.moduleRoot, pattern, dir)
 	}
 	target := filepath.Join(*outputDir, "bootstrap")
 	if err := os.WriteFile(target, built[dir], 0o755); err != nil {
@@ -46,19 +72,15 @@ func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *
 	return jsii.Bool(true)
 }
 
-// buildWithNeighbours fills built with pkg and the other main packages of its
-// parent folder, from the cache where it has them. Callers hold builtMu.
-func buildWithNeighbours(moduleRoot, pkg string) {
-	pattern := pkg
-	if parent := filepath.Dir(pkg); parent != "." {
-		pattern = "./" + filepath.ToSlash(parent) + "/..."
-	}
+// fill puts into built every main package matching pattern, and the package
+// folder want unless it is "", from the cache where it has them. Callers hold
+// builtMu.
+func fill(moduleRoot, pattern, want string) {
 	keys, err := buildKeys(moduleRoot, pattern)
 	if err != nil {
 		keys = nil // no cache this time; the build below still reports real errors
 	}
 	cache := openCache()
-	want := filepath.Join(moduleRoot, pkg)
 	var missing []string
 	for dir, key := range keys {
 		if _, done := built[dir]; done {
@@ -70,7 +92,7 @@ func buildWithNeighbours(moduleRoot, pkg string) {
 			missing = append(missing, dir)
 		}
 	}
-	if _, known := keys[want]; !known {
+	if _, known := keys[want]; want != "" && !known {
 		missing = append(missing, want) // not listed (or not keyed): build it uncached
 	}
 	if len(missing) == 0 {
