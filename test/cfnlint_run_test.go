@@ -17,10 +17,12 @@ import (
 
 // cfn-lint is a Python program: about 2 s to start, then about 0.6 s of CPU
 // per template. TestMain starts two cfn-lint processes once the first app is
-// built, before any template exists, each with one argument per template it
-// will lint (a slot: a named pipe). Every synthesized app then fills its
-// slots, and cfn-lint lints each template as it arrives, on the core jsii
-// leaves free, instead of in one batch after the last synthesis.
+// built, before any template exists, each with as many arguments (slots:
+// named pipes, read in turn) as there could be distinct templates. Every
+// synthesized app hands its new templates to the process with less to do, in
+// its next slot, so cfn-lint lints each template as it arrives, on the core
+// jsii leaves free, instead of in one batch after the last synthesis. The
+// slots left over get a no-op template once the last app is done.
 
 // lintRun is cfn-lint's verdict on distinct templates the tests build.
 type lintRun struct {
@@ -36,36 +38,41 @@ type lintedTemplate struct {
 	builds []string // "staging/network", "staging+capacity/network", ...
 }
 
-// fillerTemplate goes into the slot of a template that equals one linted
-// before: an empty-handed but valid template (any finding on it still fails
-// the test, as one with no build).
+// fillerTemplate goes into every slot no template needed: valid and without
+// findings (cfn-lint reads it in milliseconds; a finding on it would still
+// fail the test, as one of no build).
 const fillerTemplate = `{"Resources": {"Filler": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}`
 
-// lintProcesses is how many cfn-lint processes share the slots (builds alternate).
+// lintProcesses is how many cfn-lint processes share the templates.
 const lintProcesses = 2
 
-// linter holds the cfn-lint processes and what was written to their slots.
+// lintProc is one cfn-lint process and its slots, filled in order.
+type lintProc struct {
+	slots []string
+	next  int // slots[next] is the next to fill
+	bytes int // template bytes handed to it so far
+}
+
+// linter holds the cfn-lint processes and what they were given.
 var linter = struct {
 	sync.Mutex
 	wg       sync.WaitGroup
 	ctx      context.Context
 	cancel   context.CancelFunc
+	bin      string
 	dir      string
-	pipes    bool                // slots are named pipes (else files, linted at the end)
-	kinds    []string            // the stacks of every stage
-	slots    map[string]string   // "build/kind" -> slot path
-	pending  map[int][]string    // process -> its slots (files mode: not started yet)
-	process  map[string]int      // slot -> process
-	unfilled map[int]int         // process -> slots still to fill
+	pipes    bool // slots are named pipes (else plain files, linted after the last app)
+	procs    []*lintProc
 	byHash   map[[32]byte]string // template hash -> slot holding it
 	files    map[string]lintedTemplate
+	finished bool
 	runs     []lintRun
 	startErr lintRun // cfn-lint missing, or the slots could not be made
 }{}
 
-// startLint makes one slot per stack kind of every build label and starts
-// cfn-lint on them. Kinds are the stacks every stage has.
-func startLint(labels, kinds []string) {
+// startLint makes capacity slots for each cfn-lint process and, with named
+// pipes, starts the processes.
+func startLint(capacity int) {
 	linter.Lock()
 	defer linter.Unlock()
 	bin, err := testtool.Find("cfn-lint")
@@ -78,101 +85,105 @@ func startLint(labels, kinds []string) {
 		linter.startErr = lintRun{err: err}
 		return
 	}
-	linter.dir = dir
+	linter.bin, linter.dir = bin, dir
 	linter.ctx, linter.cancel = context.WithCancel(context.Background())
-	linter.slots, linter.process = map[string]string{}, map[string]int{}
-	linter.pending, linter.unfilled = map[int][]string{}, map[int]int{}
 	linter.byHash, linter.files = map[[32]byte]string{}, map[string]lintedTemplate{}
 	probe := filepath.Join(dir, "probe")
-	linter.pipes = mkfifo(probe) == nil // else plain files, each process started once its files are written
+	linter.pipes = mkfifo(probe) == nil
 	_ = os.Remove(probe)
-	for i, label := range labels {
-		for _, kind := range kinds {
-			path := filepath.Join(dir, fmt.Sprintf("%02d-%s-%s.json", len(linter.slots), label, kind))
+	for p := range lintProcesses {
+		proc := &lintProc{}
+		for i := range capacity {
+			path := filepath.Join(dir, fmt.Sprintf("p%d-%02d.json", p, i))
 			if linter.pipes {
 				if err := mkfifo(path); err != nil {
 					linter.startErr = lintRun{err: err}
 					return
 				}
 			}
-			proc := i % lintProcesses
-			linter.slots[label+"/"+kind] = path
-			linter.process[path] = proc
-			linter.pending[proc] = append(linter.pending[proc], path)
-			linter.unfilled[proc]++
+			proc.slots = append(proc.slots, path)
 		}
+		linter.procs = append(linter.procs, proc)
 	}
-	linter.kinds = kinds
 	if linter.pipes {
-		for proc, paths := range linter.pending {
-			runLint(bin, paths)
-			delete(linter.pending, proc)
+		for _, proc := range linter.procs {
+			runLint(proc.slots)
 		}
 	}
 }
 
-// feedLint writes b's templates into its slots: each distinct template
-// once, a filler where an equal one was written before. Every slot of b is
-// filled, so no cfn-lint waits for a template that will not come.
+// feedLint hands b's templates to cfn-lint: each distinct template once, to
+// the process given fewer bytes so far.
 func feedLint(b *built) {
 	linter.Lock()
 	defer linter.Unlock()
-	if linter.slots == nil {
+	if linter.procs == nil {
 		return
 	}
-	for kind := range b.templates {
-		if !slices.Contains(linter.kinds, kind) {
-			linter.runs = append(linter.runs, lintRun{err: fmt.Errorf("cfn-lint has no slot for %s/%s: every stage must have the stacks %v", b.label, kind, linter.kinds)})
-		}
-	}
-	for _, kind := range linter.kinds {
-		path := linter.slots[b.label+"/"+kind]
-		tpl, ok := b.templates[kind]
-		if !ok {
-			linter.runs = append(linter.runs, lintRun{err: fmt.Errorf("%s has no %s stack to lint", b.label, kind)})
-			writeSlot(path, []byte(fillerTemplate))
-			continue
-		}
-		raw, _ := json.MarshalIndent(tpl, "", " ")
+	for _, kind := range slices.Sorted(mapKeys(b.templates)) {
+		raw, _ := json.MarshalIndent(b.templates[kind], "", " ")
 		sum := sha256.Sum256(raw)
 		if first, seen := linter.byHash[sum]; seen {
 			lt := linter.files[first]
 			lt.builds = append(lt.builds, b.label+"/"+kind)
 			linter.files[first] = lt
-			raw = []byte(fillerTemplate)
-		} else {
-			linter.byHash[sum] = path
-			linter.files[path] = lintedTemplate{tpl: tpl, builds: []string{b.label + "/" + kind}}
+			continue
 		}
+		var proc *lintProc
+		for _, p := range linter.procs {
+			if p.next < len(p.slots) && (proc == nil || p.bytes < proc.bytes) {
+				proc = p
+			}
+		}
+		if proc == nil {
+			linter.runs = append(linter.runs, lintRun{err: fmt.Errorf("more distinct templates than cfn-lint has slots for (%s/%s)", b.label, kind)})
+			return
+		}
+		path := proc.slots[proc.next]
+		proc.next++
+		proc.bytes += len(raw)
+		linter.byHash[sum] = path
+		linter.files[path] = lintedTemplate{tpl: b.templates[kind], builds: []string{b.label + "/" + kind}}
 		writeSlot(path, raw)
 	}
 }
 
-// writeSlot fills a slot. A named pipe blocks until cfn-lint opens it, so
-// pipes are written in the background; files are written now, and the last
-// file of a process starts it.
-func writeSlot(path string, raw []byte) {
-	if linter.pipes {
-		go func() { _ = os.WriteFile(path, raw, 0o644) }() // cfn-lint reports a slot it could not read
+// finishLint fills the slots no template needed, after the last app; with
+// plain files it then starts the processes.
+func finishLint() {
+	linter.Lock()
+	defer linter.Unlock()
+	if linter.procs == nil || linter.finished {
 		return
 	}
-	if err := os.WriteFile(path, raw, 0o644); err != nil {
-		linter.runs = append(linter.runs, lintRun{err: err})
-		return
-	}
-	proc := linter.process[path]
-	if linter.unfilled[proc]--; linter.unfilled[proc] == 0 {
-		if bin, err := testtool.Find("cfn-lint"); err == nil {
-			runLint(bin, linter.pending[proc])
-			delete(linter.pending, proc)
+	linter.finished = true
+	for _, proc := range linter.procs {
+		for ; proc.next < len(proc.slots); proc.next++ {
+			writeSlot(proc.slots[proc.next], []byte(fillerTemplate))
+		}
+		if !linter.pipes {
+			runLint(proc.slots)
 		}
 	}
 }
 
+// writeSlot fills a slot. A named pipe blocks until cfn-lint opens it, so it
+// is written in the background (cfn-lint reports a slot it could not read).
+// Callers hold linter's lock.
+func writeSlot(path string, raw []byte) {
+	if linter.pipes {
+		go func() { _ = os.WriteFile(path, raw, 0o644) }()
+		return
+	}
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		linter.runs = append(linter.runs, lintRun{err: err})
+	}
+}
+
 // runLint starts one cfn-lint over paths. Callers hold linter's lock.
-func runLint(bin string, paths []string) {
+func runLint(paths []string) {
 	linter.wg.Add(1)
-	cmd := exec.CommandContext(linter.ctx, bin, append([]string{"--format", "json", "--regions", "us-east-1", "--"}, paths...)...)
+	cmd := exec.CommandContext(linter.ctx, linter.bin, append([]string{"--format", "json", "--regions", "us-east-1", "--"}, paths...)...)
 	killGroup(cmd) // cfn-lint may be a wrapper around python: end them all
 	cmd.WaitDelay = 5 * time.Second
 	go func() {
@@ -204,16 +215,20 @@ func stopLint() {
 
 // lintResults waits for every cfn-lint run and merges them.
 func lintResults() lintRun {
+	linter.Lock()
+	if linter.startErr.missing || linter.startErr.err != nil {
+		defer linter.Unlock()
+		return linter.startErr
+	}
+	if !linter.finished {
+		defer linter.Unlock()
+		return lintRun{err: fmt.Errorf("cfn-lint was never handed the last templates")}
+	}
+	linter.Unlock()
 	linter.wg.Wait()
 	linter.Lock()
 	defer linter.Unlock()
-	if linter.startErr.missing || linter.startErr.err != nil {
-		return linter.startErr
-	}
 	out := lintRun{files: linter.files}
-	if len(linter.pending) > 0 {
-		out.err = fmt.Errorf("cfn-lint never started on %d processes' slots: some builds were not fed", len(linter.pending))
-	}
 	for _, r := range linter.runs {
 		if r.err != nil {
 			out.err = r.err

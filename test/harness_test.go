@@ -96,17 +96,7 @@ func buildAll() error {
 		stages[s.Cfg.Stage] = b
 		main = append(main, b)
 	}
-	var labels, kinds []string
-	for _, b := range main {
-		labels = append(labels, b.label)
-	}
-	for _, name := range slices.Sorted(maps.Keys(variantOverrides)) {
-		labels = append(labels, "staging+"+name)
-	}
-	for _, stack := range main[0].stage.Stacks() {
-		kinds = append(kinds, *stack.Node().Id())
-	}
-	startLint(labels, kinds)
+	startLint((len(main) + len(variantOverrides)) * len(main[0].stage.Stacks())) // at most that many distinct templates
 	if err := synth(app, main...); err != nil {
 		return err
 	}
@@ -134,6 +124,7 @@ func buildAll() error {
 		}
 		feedLint(b)
 	}
+	finishLint()
 	return nil
 }
 
