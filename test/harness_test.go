@@ -146,8 +146,10 @@ func newApp(ctx map[string]any) awscdk.App {
 		AnalyticsReporting: jsii.Bool(false),
 		// The template validator runs once, as errors, in `make synth`.
 		BuiltinCloudFormationValidation: jsii.Bool(false),
-		Outdir:                          jsii.String(dir),
-		Context:                         &ctx,
+		// No test reads tree.json (CDK inspects every construct to write it).
+		TreeMetadata: jsii.Bool(false),
+		Outdir:       jsii.String(dir),
+		Context:      &ctx,
 	})
 }
 
