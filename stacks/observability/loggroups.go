@@ -15,15 +15,6 @@ import (
 func (o *obs) stageLogGroups() []*string {
 	var out []*string
 	seen := map[string]bool{}
-	add := func(name *string) {
-		if !*awscdk.Token_IsUnresolved(name) {
-			if seen[*name] {
-				return
-			}
-			seen[*name] = true
-		}
-		out = append(out, name)
-	}
 	for _, stack := range []awscdk.Stack{o.p.Net.Stack, o.p.Data.Stack, o.p.Compute.Stack, o.p.GpuFleet.Stack} {
 		for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 			g, generated := c.(awslogs.CfnLogGroup)
@@ -32,9 +23,13 @@ func (o *obs) stageLogGroups() []*string {
 			}
 			name := g.LogGroupName()
 			if name == nil || *awscdk.Token_IsUnresolved(name) {
-				name = g.Ref() // a generated name, read from the other stack
+				out = append(out, g.Ref()) // a generated name, read from the other stack
+				continue
 			}
-			add(name)
+			if !seen[*name] {
+				seen[*name] = true
+				out = append(out, name)
+			}
 		}
 	}
 	return out
