@@ -22,7 +22,9 @@ import (
 // synthesized app hands its new templates to the process with less to do, in
 // its next slot, so cfn-lint lints each template as it arrives, on the core
 // jsii leaves free, instead of in one batch after the last synthesis. The
-// slots left over get a no-op template once the last app is done.
+// slots left over get a no-op template once the last app is done. This relies
+// on cfn-lint opening each argument once (1.51 does, in order); one that read
+// a pipe twice would wait for the go test timeout.
 
 // lintRun is cfn-lint's verdict on distinct templates the tests build.
 type lintRun struct {
