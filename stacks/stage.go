@@ -47,8 +47,11 @@ func (s Stage) Stacks() []awscdk.Stack {
 // built from its own settings only (review blocker 1).
 func Build(app constructs.Construct, stages []config.Stage) []Stage {
 	// The Lambda handlers are read from the build cache (or built) while the
-	// first stacks are defined, not when the data stack first asks for one.
-	gofunction.Prefetch("lambdas")
+	// first stacks are defined, not when the data stack first asks for one;
+	// not at all when no stack is bundled (aws:cdk:bundling-stacks is empty).
+	if stacks, ok := app.Node().TryGetContext(jsii.String("aws:cdk:bundling-stacks")).([]any); !ok || len(stacks) > 0 {
+		gofunction.Prefetch("lambdas")
+	}
 	out := make([]Stage, 0, len(stages))
 	for _, cfg := range stages {
 		out = append(out, BuildStage(app, cfg))
