@@ -12,6 +12,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/bp/infra/config"
+	"github.com/bp/infra/constructs/gofunction"
 	"github.com/bp/infra/naming"
 	"github.com/bp/infra/stacks/base"
 	"github.com/bp/infra/stacks/cicd"
@@ -45,6 +46,12 @@ func (s Stage) Stacks() []awscdk.Stack {
 // Build adds one awscdk.Stage per configured stage to the app. Each stage is
 // built from its own settings only (review blocker 1).
 func Build(app constructs.Construct, stages []config.Stage) []Stage {
+	// The Lambda handlers are read from the build cache (or built) while the
+	// first stacks are defined, not when the data stack first asks for one;
+	// not at all when no stack is bundled (aws:cdk:bundling-stacks is empty).
+	if stacks, ok := app.Node().TryGetContext(jsii.String("aws:cdk:bundling-stacks")).([]any); !ok || len(stacks) > 0 {
+		gofunction.Prefetch("lambdas")
+	}
 	out := make([]Stage, 0, len(stages))
 	for _, cfg := range stages {
 		out = append(out, BuildStage(app, cfg))

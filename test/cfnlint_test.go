@@ -1,16 +1,10 @@
 package test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/bp/infra/internal/testtool"
@@ -27,117 +21,6 @@ type lintFinding struct {
 	Rule struct {
 		ID string `json:"Id"`
 	}
-}
-
-// lintRun is cfn-lint's verdict on distinct templates the tests build.
-type lintRun struct {
-	missing  bool
-	err      error
-	findings []lintFinding
-	// files maps each linted file to the template and the builds it stands for.
-	files map[string]lintedTemplate
-}
-
-type lintedTemplate struct {
-	tpl    Template
-	builds []string // "staging/network", "staging+capacity/network", ...
-}
-
-// linter collects cfn-lint's runs over the batches TestMain hands it.
-var linter = struct {
-	sync.Mutex
-	wg      sync.WaitGroup
-	dir     string
-	byHash  map[string]string // template hash -> file already linted
-	results []lintRun
-}{byHash: map[string]string{}}
-
-// lintInBackground lints the templates of builds not linted before, in two
-// cfn-lint processes, while the caller goes on.
-func lintInBackground(builds []*built) {
-	linter.Lock()
-	defer linter.Unlock()
-	bin, err := testtool.Find("cfn-lint")
-	if err != nil {
-		linter.results = append(linter.results, lintRun{missing: true})
-		return
-	}
-	if linter.dir == "" {
-		dir, err := os.MkdirTemp("", "cfn-lint-")
-		if err != nil {
-			linter.results = append(linter.results, lintRun{err: err})
-			return
-		}
-		linter.dir = dir
-	}
-	files := map[string]lintedTemplate{}
-	var fresh []string
-	for _, b := range builds {
-		for _, kind := range slices.Sorted(mapKeys(b.templates)) {
-			raw, _ := json.MarshalIndent(b.templates[kind], "", " ")
-			sum := sha256.Sum256(raw)
-			h := hex.EncodeToString(sum[:8])
-			path, seen := linter.byHash[h]
-			if !seen {
-				path = filepath.Join(linter.dir, kind+"-"+h+".json")
-				if err := os.WriteFile(path, raw, 0o644); err != nil {
-					linter.results = append(linter.results, lintRun{err: err})
-					return
-				}
-				linter.byHash[h] = path
-				fresh = append(fresh, path)
-			}
-			lt := files[path]
-			lt.tpl = b.templates[kind]
-			lt.builds = append(lt.builds, b.label+"/"+kind)
-			files[path] = lt
-		}
-	}
-	linter.results = append(linter.results, lintRun{files: files})
-	for _, part := range [][]string{fresh[:len(fresh)/2], fresh[len(fresh)/2:]} {
-		if len(part) == 0 {
-			continue
-		}
-		linter.wg.Add(1)
-		go func(part []string) {
-			defer linter.wg.Done()
-			args := append([]string{"--format", "json", "--regions", "us-east-1", "--"}, part...)
-			out, err := exec.Command(bin, args...).Output()
-			var r lintRun
-			if jerr := json.Unmarshal(out, &r.findings); jerr != nil {
-				r.err = fmt.Errorf("cfn-lint: %v; output %q; parse: %v", err, out, jerr)
-			}
-			linter.Lock()
-			linter.results = append(linter.results, r)
-			linter.Unlock()
-		}(part)
-	}
-}
-
-// lintResults waits for every cfn-lint run and merges them.
-func lintResults() lintRun {
-	linter.wg.Wait()
-	linter.Lock()
-	defer linter.Unlock()
-	out := lintRun{files: map[string]lintedTemplate{}}
-	for _, r := range linter.results {
-		out.missing = out.missing || r.missing
-		if r.err != nil {
-			out.err = r.err
-		}
-		out.findings = append(out.findings, r.findings...)
-		for path, lt := range r.files {
-			prev := out.files[path]
-			prev.tpl = lt.tpl
-			for _, b := range lt.builds {
-				if !slices.Contains(prev.builds, b) {
-					prev.builds = append(prev.builds, b)
-				}
-			}
-			out.files[path] = prev
-		}
-	}
-	return out
 }
 
 // acceptedFinding is one reviewed entry of cfnlint_accepted.json.

@@ -61,9 +61,13 @@ func TestConfigSwitchesNeverStrandAnExport(t *testing.T) {
 	for _, name := range slices.Sorted(maps.Keys(variants)) {
 		family = append(family, variants[name])
 	}
+	exports := map[*built]map[string]string{}
+	for _, b := range family {
+		exports[b] = stageExports(t, b)
+	}
 	for _, from := range family {
 		imports := stageImports(from)
-		fromExports := stageExports(t, from)
+		fromExports := exports[from]
 		if len(imports) == 0 || len(fromExports) == 0 {
 			t.Fatalf("%s: %d imports, %d exports read; the stacks share values through exports", from.label, len(imports), len(fromExports))
 		}
@@ -71,7 +75,7 @@ func TestConfigSwitchesNeverStrandAnExport(t *testing.T) {
 			if from == to {
 				continue
 			}
-			toExports := stageExports(t, to)
+			toExports := exports[to]
 			for _, name := range slices.Sorted(maps.Keys(imports)) {
 				value, still := toExports[name]
 				switch {

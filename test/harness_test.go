@@ -11,12 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bp/infra/config"
@@ -32,6 +29,8 @@ type built struct {
 }
 
 var (
+	// scratch holds the folders the apps synthesize into, removed at the end.
+	scratch []string
 	// stages are built from cdk.json exactly as `cdk synth` builds them.
 	stages = map[string]*built{}
 	// variants are stages built from modified settings, keyed by a test name.
@@ -63,6 +62,12 @@ var variantOverrides = map[string]map[string]any{
 
 func TestMain(m *testing.M) {
 	code := func() int {
+		defer func() {
+			stopLint()
+			for _, dir := range scratch {
+				_ = os.RemoveAll(dir)
+			}
+		}()
 		defer jsii.Close()
 		if err := buildAll(); err != nil {
 			fmt.Fprintln(os.Stderr, "building the app failed:", err)
@@ -82,16 +87,28 @@ func buildAll() error {
 	if err != nil {
 		return err
 	}
+	// Each app is synthesized once, as soon as it is built, and hands its
+	// templates to cfn-lint (cfnlint_run_test.go), which started before.
 	app := newApp(ctx)
+	var main []*built
 	for _, s := range stacks.Build(app, cfgs) {
-		stages[s.Cfg.Stage] = &built{label: s.Cfg.Stage, stage: s}
+		b := &built{label: s.Cfg.Stage, stage: s}
+		stages[s.Cfg.Stage] = b
+		main = append(main, b)
 	}
-	for name, flat := range variantOverrides {
+	startLint((len(main) + len(variantOverrides)) * len(main[0].stage.Stacks())) // at most that many distinct templates
+	if err := synth(app, main...); err != nil {
+		return err
+	}
+	for _, b := range main {
+		feedLint(b)
+	}
+	for _, name := range slices.Sorted(maps.Keys(variantOverrides)) {
 		vctx := map[string]any{}
 		for k, v := range ctx {
 			vctx[k] = v
 		}
-		for k, v := range flat {
+		for k, v := range variantOverrides[name] {
 			vctx[k] = v
 		}
 		vctx[config.StageKey] = "staging"
@@ -99,19 +116,15 @@ func buildAll() error {
 		if err != nil {
 			return fmt.Errorf("variant %s: %w", name, err)
 		}
-		variants[name] = &built{label: "staging+" + name, stage: stacks.Build(newApp(vctx), cfgs)[0]}
-	}
-	// cfn-lint (an outside process) starts on each batch as soon as it is
-	// synthesized, so it runs while jsii synthesizes the rest and the tests run.
-	builds := all()
-	for i, b := range builds {
-		if err := b.synth(); err != nil {
+		app := newApp(vctx)
+		b := &built{label: "staging+" + name, stage: stacks.Build(app, cfgs)[0]}
+		variants[name] = b
+		if err := synth(app, b); err != nil {
 			return err
 		}
-		if i == len(stages)-1 || i == len(builds)-1 {
-			lintInBackground(builds[:i+1])
-		}
+		feedLint(b)
 	}
+	finishLint()
 	return nil
 }
 
@@ -126,14 +139,25 @@ func all() []*built {
 	return out
 }
 
-func newApp(ctx map[string]any) awscdk.App {
+func newApp(cfgCtx map[string]any) awscdk.App {
 	dir, _ := os.MkdirTemp("", "cdk-test-out-")
+	scratch = append(scratch, dir)
+	ctx := maps.Clone(cfgCtx)
+	// No test reads the Lambda code: the assets are not bundled (each gets a
+	// hash of its construct path instead of its binary's, which the snapshots
+	// mask anyway), as `cdk synth --exclusively` skips the stacks it leaves out.
+	// The handlers' arm64 builds are tested in constructs/gofunction.
+	ctx["aws:cdk:bundling-stacks"] = []any{}
+	// Nor the stack traces CDK records with every metadata entry.
+	ctx["aws:cdk:disable-stack-trace"] = true
 	return awscdk.NewApp(&awscdk.AppProps{
 		AnalyticsReporting: jsii.Bool(false),
 		// The template validator runs once, as errors, in `make synth`.
 		BuiltinCloudFormationValidation: jsii.Bool(false),
-		Outdir:                          jsii.String(dir),
-		Context:                         &ctx,
+		// No test reads tree.json (CDK inspects every construct to write it).
+		TreeMetadata: jsii.Bool(false),
+		Outdir:       jsii.String(dir),
+		Context:      &ctx,
 	})
 }
 
@@ -152,44 +176,31 @@ func cdkJSONContext() (map[string]any, error) {
 	return file.Context, nil
 }
 
-func (b *built) synth() error {
-	b.templates = map[string]Template{}
-	b.nag = map[string][]string{}
-	for _, stack := range b.stage.Stacks() {
-		kind := *stack.Node().Id()
-		var tpl Template
-		err := recoverPanic(func() {
-			raw := assertions.Template_FromStack(stack, nil).ToJSON()
-			buf, _ := json.Marshal(raw)
-			_ = json.Unmarshal(buf, &tpl)
-		})
-		if err != nil {
-			return fmt.Errorf("%s/%s: %w", b.label, kind, err)
-		}
-		b.templates[kind] = tpl
-		err = recoverPanic(func() { b.nag[kind] = nagFindings(stack) })
-		if err != nil {
-			return fmt.Errorf("%s/%s: %w", b.label, kind, err)
+// synth synthesizes app once and reads the templates and cdk-nag findings
+// of its builds' stacks from the assembly's files.
+func synth(app awscdk.App, builds ...*built) error {
+	var dir string
+	if err := recoverPanic(func() { dir = *app.Synth(nil).Directory() }); err != nil {
+		return fmt.Errorf("synthesizing %s: %w", builds[0].label, err)
+	}
+	artifacts, err := readAssembly(dir)
+	if err != nil {
+		return fmt.Errorf("reading the assembly of %s: %w", builds[0].label, err)
+	}
+	for _, b := range builds {
+		b.templates = map[string]Template{}
+		b.nag = map[string][]string{}
+		for _, stack := range b.stage.Stacks() {
+			kind, id := *stack.Node().Id(), *stack.ArtifactId()
+			s, ok := artifacts[id]
+			if !ok {
+				return fmt.Errorf("%s/%s: no artifact %s in %s", b.label, kind, id, dir)
+			}
+			b.templates[kind] = s.template
+			b.nag[kind] = nagFindings(s)
 		}
 	}
 	return nil
-}
-
-// nagFindings lists the unsuppressed AwsSolutions errors and warnings of a stack.
-func nagFindings(stack awscdk.Stack) []string {
-	var out []string
-	ann := assertions.Annotations_FromStack(stack)
-	match := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*"))
-	for _, msgs := range []*[]*cxapi.SynthesisMessage{ann.FindError(jsii.String("*"), match), ann.FindWarning(jsii.String("*"), match)} {
-		for _, msg := range *msgs {
-			text := fmt.Sprint(msg.Entry.Data)
-			if i := strings.Index(text, ". "); i > 0 {
-				text = text[:i] // the rule's name; the rest is its generic rationale
-			}
-			out = append(out, *msg.Id+": "+text)
-		}
-	}
-	return out
 }
 
 func recoverPanic(f func()) (err error) {

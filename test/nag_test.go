@@ -26,6 +26,7 @@ func TestCdkNagClean(t *testing.T) {
 // at a runbook is true only while that page exists.
 func TestSuppressionsCiteRunbooksThatExist(t *testing.T) {
 	cited := map[string]bool{}
+	runbook := regexp.MustCompile(`docs/runbooks/[a-z0-9-]+\.md`)
 	for _, b := range all() {
 		for _, tpl := range b.templates {
 			walk("", map[string]any(tpl), func(_ string, v any) {
@@ -33,7 +34,7 @@ func TestSuppressionsCiteRunbooksThatExist(t *testing.T) {
 				if !ok {
 					return
 				}
-				for _, m := range regexp.MustCompile(`docs/runbooks/[a-z0-9-]+\.md`).FindAllString(s, -1) {
+				for _, m := range runbook.FindAllString(s, -1) {
 					cited[m] = true
 				}
 			})

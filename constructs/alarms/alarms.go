@@ -7,6 +7,7 @@ package alarms
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -35,11 +36,12 @@ type Spec struct {
 
 // Notifier creates alarms that notify one topic.
 type Notifier struct {
-	Topic awssns.ITopic
+	Topic  awssns.ITopic
+	action awscloudwatch.IAlarmAction // one SnsAction (it only names the topic) for all the alarms
 }
 
 // New creates the alarm of spec below scope under construct id.
-func (n Notifier) New(scope constructs.Construct, id string, s Spec) awscloudwatch.Alarm {
+func (n *Notifier) New(scope constructs.Construct, id string, s Spec) awscloudwatch.Alarm {
 	for field, missing := range map[string]bool{
 		"Name": s.Name == "", "Summary": s.Summary == "", "Runbook": s.Runbook == "", "Metric": s.Metric == nil,
 		"Comparison": s.Comparison == "", "Missing": s.Missing == "", "Periods": s.Periods < 1,
@@ -62,9 +64,11 @@ func (n Notifier) New(scope constructs.Construct, id string, s Spec) awscloudwat
 		DatapointsToAlarm:  jsii.Number(float64(dp)),
 		TreatMissingData:   s.Missing,
 	})
-	action := awscloudwatchactions.NewSnsAction(n.Topic)
-	alarm.AddAlarmAction(action)
-	alarm.AddOkAction(action)
+	if n.action == nil {
+		n.action = awscloudwatchactions.NewSnsAction(n.Topic)
+	}
+	alarm.AddAlarmAction(n.action)
+	alarm.AddOkAction(n.action)
 	return alarm
 }
 
@@ -111,8 +115,17 @@ func Combine(fn, id, label string, period awscdk.Duration, ms []awscloudwatch.IM
 	})
 }
 
-// Minutes is a CloudWatch period.
-func Minutes(n int) awscdk.Duration { return awscdk.Duration_Minutes(jsii.Number(float64(n))) }
+// Minutes is a CloudWatch period. Durations are immutable values, so each
+// one is made once per process (a jsii round trip) and shared by every metric.
+func Minutes(n int) awscdk.Duration {
+	if d, ok := minutes.Load(n); ok {
+		return d.(awscdk.Duration)
+	}
+	d, _ := minutes.LoadOrStore(n, awscdk.Duration_Minutes(jsii.Number(float64(n))))
+	return d.(awscdk.Duration)
+}
+
+var minutes sync.Map // int -> awscdk.Duration
 
 // GiB is the byte count alarms on data volumes compare with.
 const GiB = float64(1 << 30)

@@ -21,77 +21,129 @@ type localGoBuild struct {
 	pkg        string // e.g. ./lambdas/dbinit
 }
 
-// Every function registers its package when it is defined; the first bundle
-// request builds all registered packages in one go build (they compile and
-// link in parallel), and the binaries serve every stage for the life of the
-// process.
+// The first bundle request (or Prefetch, earlier) keys every handler beside
+// the requested one (the main packages under its parent folder,
+// ./lambdas/...) by its build inputs, takes the binaries a process built
+// before from the cache (cache.go) and builds the rest in one go build (they
+// compile and link in parallel). The binaries then serve every stage for the
+// life of the process.
 var (
-	builtMu sync.Mutex
-	pending = map[string]string{} // package -> module root
-	built   = map[string][]byte{}
+	builtMu    sync.Mutex
+	built      = map[string][]byte{} // package dir -> binary
+	prefetched sync.Map              // module root + folder -> true
 )
 
-// register queues a package for the next batch build.
-func register(root, pkg string) {
-	builtMu.Lock()
-	defer builtMu.Unlock()
-	if _, done := built[pkg]; !done {
-		pending[pkg] = root
+// Prefetch readies the binaries of the handlers under dir (module-relative,
+// e.g. "lambdas") in the background while the caller goes on defining
+// constructs; a bundle request waits for it. Any failure is left to the
+// bundle request, which reports it.
+func Prefetch(dir string) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return
 	}
+	if _, again := prefetched.LoadOrStore(root+"\x00"+dir, true); again {
+		return
+	}
+	builtMu.Lock() // before returning, so no bundle request overtakes it
+	go func() {
+		defer builtMu.Unlock()
+		defer func() { _ = recover() }()
+		fill(root, "./"+filepath.ToSlash(dir)+"/...", "")
+	}()
 }
 
 // TryBundle implements awscdk.ILocalBundling.
 func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
 	builtMu.Lock()
 	defer builtMu.Unlock()
-	if _, ok := built[b.pkg]; !ok {
-		pending[b.pkg] = b.moduleRoot
-		buildPending(b.moduleRoot)
+	dir := filepath.Join(b.moduleRoot, b.pkg)
+	if _, ok := built[dir]; !ok {
+		pattern := b.pkg
+		if parent := filepath.Dir(b.pkg); parent != "." {
+			pattern = "./" + filepath.ToSlash(parent) + "/..."
+		}
+		fill(b.moduleRoot, pattern, dir)
 	}
 	target := filepath.Join(*outputDir, "bootstrap")
-	if err := os.WriteFile(target, built[b.pkg], 0o755); err != nil {
+	if err := os.WriteFile(target, built[dir], 0o755); err != nil {
 		panic(fmt.Sprintf("writing %s: %v", target, err))
 	}
 	return jsii.Bool(true)
 }
 
-// buildPending compiles every pending package of moduleRoot into a scratch
-// folder with one go build and keeps the binaries. Callers hold builtMu.
-func buildPending(moduleRoot string) {
-	var pkgs []string
-	for pkg, root := range pending {
-		if root == moduleRoot {
-			pkgs = append(pkgs, pkg)
+// fill puts into built every main package matching pattern, and the package
+// folder want unless it is "", from the cache where it has them. Callers hold
+// builtMu.
+func fill(moduleRoot, pattern, want string) {
+	keys, err := buildKeys(moduleRoot, pattern)
+	if err != nil {
+		keys = nil // no cache this time; the build below still reports real errors
+	}
+	cache := openCache()
+	var missing []string
+	for dir, key := range keys {
+		if _, done := built[dir]; done {
+			continue
+		}
+		if bin, ok := cache.get(key); ok {
+			built[dir] = bin
+		} else {
+			missing = append(missing, dir)
 		}
 	}
-	slices.Sort(pkgs)
+	if _, known := keys[want]; want != "" && !known {
+		missing = append(missing, want) // not listed (or not keyed): build it uncached
+	}
+	if len(missing) == 0 {
+		return
+	}
+	for dir, bin := range buildPackages(moduleRoot, missing) {
+		built[dir] = bin
+		if key, ok := keys[dir]; ok {
+			cache.put(key, bin)
+		}
+	}
+}
+
+// buildPackages compiles the package folders dirs of moduleRoot into a
+// scratch folder with one go build and returns the binaries by folder.
+func buildPackages(moduleRoot string, dirs []string) map[string][]byte {
+	slices.Sort(dirs)
 	names := map[string]string{}
-	for _, pkg := range pkgs {
-		if other, clash := names[filepath.Base(pkg)]; clash {
-			panic(fmt.Sprintf("Lambda packages %s and %s build to the same binary name", other, pkg))
+	var pkgs []string
+	for _, dir := range dirs {
+		if other, clash := names[filepath.Base(dir)]; clash {
+			panic(fmt.Sprintf("Lambda packages %s and %s build to the same binary name", other, dir))
 		}
-		names[filepath.Base(pkg)] = pkg
+		names[filepath.Base(dir)] = dir
+		rel, err := filepath.Rel(moduleRoot, dir)
+		if err != nil {
+			panic(err)
+		}
+		pkgs = append(pkgs, "./"+filepath.ToSlash(rel))
 	}
-	dir, err := os.MkdirTemp("", "lambda-build-")
+	scratch, err := os.MkdirTemp("", "lambda-build-")
 	if err != nil {
 		panic(err)
 	}
-	defer os.RemoveAll(dir)
-	cmd := exec.Command("go", BuildArgs(dir+string(filepath.Separator), pkgs...)...)
+	defer os.RemoveAll(scratch)
+	cmd := exec.Command("go", BuildArgs(scratch+string(filepath.Separator), pkgs...)...)
 	cmd.Dir = moduleRoot
 	cmd.Env = append(os.Environ(), BuildEnv()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		// A failed build must fail synthesis loudly, never fall back to Docker.
 		panic(fmt.Sprintf("go build %v for Lambda failed: %v\n%s", pkgs, err, out))
 	}
-	for _, pkg := range pkgs {
-		bin, err := os.ReadFile(filepath.Join(dir, filepath.Base(pkg)))
+	out := map[string][]byte{}
+	for _, dir := range dirs {
+		bin, err := os.ReadFile(filepath.Join(scratch, filepath.Base(dir)))
 		if err != nil {
-			panic(fmt.Sprintf("go build left no binary for %s: %v", pkg, err))
+			panic(fmt.Sprintf("go build left no binary for %s: %v", dir, err))
 		}
-		built[pkg] = bin
-		delete(pending, pkg)
+		out[dir] = bin
 	}
+	return out
 }
 
 // BuildArgs are the go build arguments of Lambda binaries: reproducible
@@ -100,6 +152,13 @@ func buildPending(moduleRoot string) {
 func BuildArgs(output string, pkgs ...string) []string {
 	return append([]string{"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
 		"-ldflags", "-s -w -buildid=", "-o", output}, pkgs...)
+}
+
+// buildFlags are the flags of BuildArgs (without "build" and "-o"), which
+// go list shares to see the packages go build compiles.
+func buildFlags() []string {
+	args := BuildArgs("")
+	return args[1 : len(args)-2]
 }
 
 // BuildEnv targets the Lambda runtime: a static linux/arm64 binary.

@@ -42,3 +42,34 @@ func TestBundleBuildsStaticArm64OnceAndReuses(t *testing.T) {
 		}
 	}
 }
+
+// TestCachedBinaryIsAFreshBuild: what TryBundle serves (from the cache when
+// an earlier process filled it) is byte for byte what go build writes now,
+// so cached asset hashes are the fresh ones.
+func TestCachedBinaryIsAFreshBuild(t *testing.T) {
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "lambdas", "reaper")
+	keys, err := buildKeys(root, "./lambdas/...")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys[dir] == "" || keys[filepath.Join(root, "lambdas", "dbinit")] == "" {
+		t.Fatalf("no cache keys for the handlers: %v", keys)
+	}
+	b := &localGoBuild{moduleRoot: root, pkg: "./lambdas/reaper"}
+	out := t.TempDir()
+	if ok := b.TryBundle(&out, nil); ok == nil || !*ok {
+		t.Fatal("bundling reported failure")
+	}
+	served, _ := os.ReadFile(filepath.Join(out, "bootstrap"))
+	fresh := buildPackages(root, []string{dir})[dir]
+	if !bytes.Equal(served, fresh) {
+		t.Fatalf("served binary (%d bytes) differs from a fresh go build (%d bytes)", len(served), len(fresh))
+	}
+	if cached, ok := openCache().get(keys[dir]); ok && !bytes.Equal(cached, fresh) {
+		t.Fatal("the cache holds a binary that differs from a fresh go build")
+	}
+}

@@ -47,7 +47,6 @@ func New(scope constructs.Construct, id string, p Props) Function {
 	for k, v := range p.Environment {
 		env[k] = jsii.String(v)
 	}
-	register(root, "./"+p.Package)
 	logs := awslogs.NewLogGroup(scope, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		LogGroupName:  jsii.String("/aws/lambda/" + p.FunctionName),
 		Retention:     p.LogRetention,

@@ -20,14 +20,9 @@ var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 // without one.
 func applyLogRetention(stack awscdk.Stack, days int, names naming.Names) {
 	for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-		if !*awscdk.CfnResource_IsCfnResource(c) {
-			continue
-		}
-		res := c.(awscdk.CfnResource)
-		if *res.CfnResourceType() != "AWS::Lambda::Function" {
-			continue
-		}
-		if fn, ok := c.(awslambda.CfnFunction); ok && fn.LoggingConfig() != nil {
+		fn, generated := c.(awslambda.CfnFunction)
+		res, ok := CfnOfType(c, "AWS::Lambda::Function", generated)
+		if !ok || generated && fn.LoggingConfig() != nil {
 			continue
 		}
 		rel := strings.TrimPrefix(*c.Node().Path(), *stack.Node().Path()+"/")

@@ -27,6 +27,7 @@ func LambdaInVpc(id string) Suppression {
 // applySuppressions attaches a stack's reviewed suppressions; a path that no
 // longer exists fails synthesis, so stale entries cannot linger.
 func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) {
+	stackPath := "/" + *stack.Node().Path() // one jsii round trip per stack, not per suppression
 	for _, sup := range suppressions {
 		if sup.When != nil && !sup.When(cfg) {
 			continue
@@ -39,7 +40,7 @@ func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Supp
 			}
 			entry.AppliesTo = &applies
 		}
-		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String("/"+*stack.Node().Path()+"/"+sup.Path),
+		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String(stackPath+"/"+sup.Path),
 			&[]*cdknag.NagPackSuppression{entry}, jsii.Bool(true))
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/bp/infra/stacks/base"
 )
 
 // stageLogGroups names every log group of the stage's other stacks. Each
@@ -13,29 +15,21 @@ import (
 func (o *obs) stageLogGroups() []*string {
 	var out []*string
 	seen := map[string]bool{}
-	add := func(name *string) {
-		if !*awscdk.Token_IsUnresolved(name) {
-			if seen[*name] {
-				return
-			}
-			seen[*name] = true
-		}
-		out = append(out, name)
-	}
 	for _, stack := range []awscdk.Stack{o.p.Net.Stack, o.p.Data.Stack, o.p.Compute.Stack, o.p.GpuFleet.Stack} {
 		for _, c := range *stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-			if !*awscdk.CfnResource_IsCfnResource(c) {
+			g, generated := c.(awslogs.CfnLogGroup)
+			if _, ok := base.CfnOfType(c, "AWS::Logs::LogGroup", generated); !ok {
 				continue
 			}
-			if *c.(awscdk.CfnResource).CfnResourceType() != "AWS::Logs::LogGroup" {
-				continue
-			}
-			g := c.(awslogs.CfnLogGroup)
 			name := g.LogGroupName()
 			if name == nil || *awscdk.Token_IsUnresolved(name) {
-				name = g.Ref() // a generated name, read from the other stack
+				out = append(out, g.Ref()) // a generated name, read from the other stack
+				continue
 			}
-			add(name)
+			if !seen[*name] {
+				seen[*name] = true
+				out = append(out, name)
+			}
 		}
 	}
 	return out

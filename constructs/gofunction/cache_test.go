@@ -1,0 +1,82 @@
+package gofunction
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestBuildKeyFollowsEverySource: editing a package the handler imports, the
+// handler itself or go.mod gives a new key; an untouched handler keeps its key.
+func TestBuildKeyFollowsEverySource(t *testing.T) {
+	mod := t.TempDir()
+	write := func(rel, text string) {
+		t.Helper()
+		path := filepath.Join(mod, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("go.mod", "module example.com/m\n\ngo 1.24\n")
+	write("fn/shared/shared.go", "package shared\n\nfunc Answer() int { return 41 }\n")
+	write("fn/a/main.go", "package main\n\nimport \"example.com/m/fn/shared\"\n\nfunc main() { println(shared.Answer()) }\n")
+	write("fn/b/main.go", "package main\n\nfunc main() { println(1) }\n")
+	keys := func() map[string]string {
+		t.Helper()
+		k, err := buildKeys(mod, "./fn/...")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(k) != 2 {
+			t.Fatalf("want keys for the two main packages, got %v", k)
+		}
+		return k
+	}
+	a, b := filepath.Join(mod, "fn", "a"), filepath.Join(mod, "fn", "b")
+	first := keys()
+	if again := keys(); again[a] != first[a] || again[b] != first[b] {
+		t.Fatalf("keys of unchanged sources moved: %v then %v", first, again)
+	}
+	steps := []struct {
+		what           string
+		edit           func()
+		aMoves, bMoves bool
+	}{
+		{"a dependency's body", func() { write("fn/shared/shared.go", "package shared\n\nfunc Answer() int { return 42 }\n") }, true, false},
+		{"the handler", func() {
+			write("fn/a/main.go", "package main\n\nimport \"example.com/m/fn/shared\"\n\nfunc main() { println(shared.Answer() + 1) }\n")
+		}, true, false},
+		{"go.mod", func() { write("go.mod", "module example.com/m\n\ngo 1.24\n\ngodebug panicnil=1\n") }, true, true},
+	}
+	prev := first
+	for _, s := range steps {
+		s.edit()
+		now := keys()
+		if (now[a] != prev[a]) != s.aMoves || (now[b] != prev[b]) != s.bMoves {
+			t.Errorf("after editing %s: a moved %v (want %v), b moved %v (want %v)", s.what,
+				now[a] != prev[a], s.aMoves, now[b] != prev[b], s.bMoves)
+		}
+		prev = now
+	}
+}
+
+// TestCacheStoresWholeBinaries: put then get returns the bytes; a missing key misses.
+func TestCacheStoresWholeBinaries(t *testing.T) {
+	c := binCache{dir: t.TempDir()}
+	bin := bytes.Repeat([]byte("ELF"), 1000)
+	c.put("k1", bin)
+	if got, ok := c.get("k1"); !ok || !bytes.Equal(got, bin) {
+		t.Fatalf("get after put: ok=%v, %d bytes", ok, len(got))
+	}
+	if _, ok := c.get("k2"); ok {
+		t.Fatal("a key never stored was found")
+	}
+	entries, _ := os.ReadDir(c.dir)
+	if len(entries) != 1 {
+		t.Fatalf("want only the binary in the cache folder, found %d entries", len(entries))
+	}
+}
