@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -81,12 +83,7 @@ func loadManifest(dir, stage, appPrefix string, out *[]Stack, depth int) error {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return fmt.Errorf("parse cloud-assembly manifest %s: %w", path, err)
 	}
-	ids := make([]string, 0, len(m.Artifacts))
-	for id := range m.Artifacts {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(m.Artifacts)) {
 		a := m.Artifacts[id]
 		switch a.Type {
 		case artifactAssembly:

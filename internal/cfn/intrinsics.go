@@ -227,6 +227,28 @@ func TargetID(v any) (string, bool) {
 }
 
 var subVar = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
+
+// SubParts splits the value of an Fn::Sub into its template string, the
+// variables it names (each "Name" or "Resource.Attr", "${!x}" literals left
+// out) and its variable map (nil in the one-string form).
+func SubParts(sub any) (template string, names []string, varMap any) {
+	switch a := sub.(type) {
+	case string:
+		template = a
+	case []any:
+		if len(a) > 0 {
+			template, _ = a[0].(string)
+		}
+		if len(a) > 1 {
+			varMap = a[1]
+		}
+	}
+	for _, m := range subVar.FindAllStringSubmatch(template, -1) {
+		names = append(names, m[1])
+	}
+	return template, names, varMap
+}
+
 var ssmDynamic = regexp.MustCompile(`\{\{resolve:ssm(?:-secure)?:([^}:]+)`)
 
 // Refs is what a value refers to: logical ids (Ref, GetAtt, Sub variables),
@@ -259,20 +281,12 @@ func CollectRefs(v any) Refs {
 				return
 			}
 			if sub, ok := t["Fn::Sub"]; ok && len(t) == 1 {
-				var s string
-				switch a := sub.(type) {
-				case string:
-					s = a
-				case []any:
-					if len(a) > 0 {
-						s, _ = a[0].(string)
-					}
-					if len(a) > 1 {
-						walk(a[1])
-					}
+				s, names, vars := SubParts(sub)
+				if vars != nil {
+					walk(vars)
 				}
-				for _, m := range subVar.FindAllStringSubmatch(s, -1) {
-					id, _, _ := strings.Cut(m[1], ".")
+				for _, n := range names {
+					id, _, _ := strings.Cut(n, ".")
 					ids[id] = true
 				}
 				for _, m := range ssmDynamic.FindAllStringSubmatch(s, -1) {

@@ -3,7 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/bp/infra/internal/cfn"
@@ -157,12 +158,7 @@ func (e *stackEstimate) count(category, typ, unit string, unitPrice, qty float64
 }
 
 func (e *stackEstimate) flushAggregates() {
-	cats := make([]string, 0, len(e.counts))
-	for c := range e.counts {
-		cats = append(cats, c)
-	}
-	sort.Strings(cats)
-	for _, c := range cats {
+	for _, c := range slices.Sorted(maps.Keys(e.counts)) {
 		a := e.counts[c]
 		desc := fmt.Sprintf("%s: %d %s", a.detail, a.resources, plural(a.resources, "resource"))
 		e.add(c, c, "*", a.resourceType, desc, a.quantity, a.unit, a.unitPrice)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -109,7 +110,7 @@ type statement struct {
 // which ECS fetches when a task starts, from the resource to the service.
 func (b *builder) grants() {
 	params := map[string]bool{}
-	for _, node := range sortedKeys(b.members) {
+	for _, node := range slices.Sorted(maps.Keys(b.members)) {
 		taskRoles, execRoles := b.rolesOf(node)
 		for _, role := range taskRoles {
 			for _, s := range b.statementsOf(role) {
@@ -124,7 +125,7 @@ func (b *builder) grants() {
 	}
 	if len(params) > 0 {
 		id := b.outside(kindParamStore, kindParamStore.label)
-		b.nodes[id].Label = kindParamStore.label + "\\n" + strings.Join(sortedKeys(params), "\\n")
+		b.nodes[id].Label = kindParamStore.label + "\\n" + strings.Join(slices.Sorted(maps.Keys(params)), "\\n")
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -404,7 +405,7 @@ func (b *builder) gatewayEndpointFlows() {
 		}
 		svc := endpointService(b.idx.literal(k.stack, r.Properties["ServiceName"]))
 		tables := b.idx.keys(k.stack, r.Properties["RouteTableIds"])
-		for _, from := range sortedKeys(n.groupsOf) {
+		for _, from := range slices.Sorted(maps.Keys(n.groupsOf)) {
 			if !overlapsKeys(n.routeTablesOf(from), tables) {
 				continue
 			}
@@ -480,7 +481,7 @@ func (b *builder) publicURLFlows() {
 			if !n.allowsAnywhere(n.internetPorts(from), want) {
 				continue
 			}
-			for _, lb := range sortedKeys(lbHosts) {
+			for _, lb := range slices.Sorted(maps.Keys(lbHosts)) {
 				if !slices.Contains(lbHosts[lb], u.Host) || !b.internetFacing(lb) || !n.acceptsAnywhere(lb, want) {
 					continue
 				}
@@ -498,7 +499,7 @@ func (b *builder) publicURLFlows() {
 // the resources that start connections of their own.
 func (b *builder) computeInVPC() []string {
 	var out []string
-	for _, id := range sortedKeys(b.net.subnetsOf) {
+	for _, id := range slices.Sorted(maps.Keys(b.net.subnetsOf)) {
 		switch b.nodes[id].Kind {
 		case kindECS.name, kindASG.name, kindLambda.name:
 			out = append(out, id)
@@ -583,19 +584,10 @@ func literalStrings(v any) []string {
 			out = append(out, literalStrings(x)...)
 		}
 	case map[string]any:
-		for _, k := range sortedKeys(t) {
+		for _, k := range slices.Sorted(maps.Keys(t)) {
 			out = append(out, literalStrings(t[k])...)
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
 	return out
 }
 

@@ -177,20 +177,12 @@ func (idx *stageIndex) collect(stack string, v any, seen map[ref]bool, depth int
 				return
 			}
 			if sub, ok := t["Fn::Sub"]; ok {
-				var s string
-				switch a := sub.(type) {
-				case string:
-					s = a
-				case []any:
-					if len(a) > 0 {
-						s, _ = a[0].(string)
-					}
-					if len(a) > 1 {
-						idx.collect(stack, a[1], seen, depth)
-					}
+				s, names, vars := cfn.SubParts(sub)
+				if vars != nil {
+					idx.collect(stack, vars, seen, depth)
 				}
-				for _, m := range subVar.FindAllStringSubmatch(s, -1) {
-					id, attr, _ := strings.Cut(m[1], ".")
+				for _, n := range names {
+					id, attr, _ := strings.Cut(n, ".")
 					addID(id, attr)
 				}
 				idx.collectSSM(s, seen)

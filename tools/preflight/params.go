@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -61,12 +62,7 @@ func (p *plan) collectParams(s cfn.Stack) {
 			}
 		}
 	}
-	names := make([]string, 0, len(tpl.Parameters))
-	for n := range tpl.Parameters {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(tpl.Parameters)) {
 		par := tpl.Parameters[n]
 		if !strings.HasPrefix(par.Type, ssmParamType) {
 			continue
