@@ -160,10 +160,18 @@ func (a *AutoScaling) serve(w http.ResponseWriter, r *http.Request) {
 		a.setDesired(w, call)
 	case "SetInstanceProtection":
 		a.setProtection(w, call)
+	case "DescribeScalingActivities":
+		a.describeActivities(w, call)
+	case "UpdateAutoScalingGroup":
+		a.updateGroup(w, call)
+	case "CreateOrUpdateTags":
+		a.createOrUpdateTags(w, call)
+	case "StartInstanceRefresh":
+		a.startRefresh(w, call)
+	case "DescribeInstanceRefreshes":
+		a.describeRefreshes(w, call)
 	default:
-		if !a.serveCapacity(w, call) {
-			writeQueryError(w, http.StatusBadRequest, "InvalidAction", "fake does not implement "+call.Action)
-		}
+		writeQueryError(w, http.StatusBadRequest, "InvalidAction", "fake does not implement "+call.Action)
 	}
 }
 

@@ -102,26 +102,6 @@ func tagResourceIDs(c Call) []string {
 	}
 }
 
-// serveCapacity answers the actions of this file; false for any other.
-// The caller holds a.mu.
-func (a *AutoScaling) serveCapacity(w http.ResponseWriter, call Call) bool {
-	switch call.Action {
-	case "DescribeScalingActivities":
-		a.describeActivities(w, call)
-	case "UpdateAutoScalingGroup":
-		a.updateGroup(w, call)
-	case "CreateOrUpdateTags":
-		a.createOrUpdateTags(w, call)
-	case "StartInstanceRefresh":
-		a.startRefresh(w, call)
-	case "DescribeInstanceRefreshes":
-		a.describeRefreshes(w, call)
-	default:
-		return false
-	}
-	return true
-}
-
 type xmlDistribution struct {
 	OnDemandAllocationStrategy          string `xml:"OnDemandAllocationStrategy,omitempty"`
 	OnDemandBaseCapacity                int    `xml:"OnDemandBaseCapacity"`
