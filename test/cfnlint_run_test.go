@@ -25,6 +25,14 @@ import (
 // slots left over get a no-op template once the last app is done. This relies
 // on cfn-lint opening each argument once (1.51 does, in order); one that read
 // a pipe twice would wait for the go test timeout.
+//
+// cfn-lint's findings on a template depend only on cfn-lint (its version,
+// with the resource schemas it bundles), its arguments and the template's
+// bytes, so they are kept per template in ~/.cache/bp-infra/cfn-lint under a
+// hash of the three (lintcache_test.go): a run lints only the templates no
+// earlier run linted, and a process starts only for those. A change to one
+// stack re-lints that stack's templates; `rm -rf ~/.cache/bp-infra/cfn-lint`
+// lints everything again.
 
 // lintRun is cfn-lint's verdict on distinct templates the tests build.
 type lintRun struct {
@@ -45,14 +53,18 @@ type lintedTemplate struct {
 // fail the test, as one of no build).
 const fillerTemplate = `{"Resources": {"Filler": {"Type": "AWS::CloudFormation::WaitConditionHandle"}}}`
 
+// lintArgs come before the files on cfn-lint's command line.
+var lintArgs = []string{"--format", "json", "--regions", "us-east-1", "--"}
+
 // lintProcesses is how many cfn-lint processes share the templates.
 const lintProcesses = 2
 
 // lintProc is one cfn-lint process and its slots, filled in order.
 type lintProc struct {
-	slots []string
-	next  int // slots[next] is the next to fill
-	bytes int // template bytes handed to it so far
+	slots   []string
+	next    int // slots[next] is the next to fill
+	bytes   int // template bytes handed to it so far
+	started bool
 }
 
 // linter holds the cfn-lint processes and what they were given.
@@ -65,15 +77,19 @@ var linter = struct {
 	dir      string
 	pipes    bool // slots are named pipes (else plain files, linted after the last app)
 	procs    []*lintProc
-	byHash   map[[32]byte]string // template hash -> slot holding it
+	byHash   map[[32]byte]string // template hash -> slot holding it, or its cache entry's name
 	files    map[string]lintedTemplate
+	cache    *lintCache
+	keys     map[string]string // slot -> cache key of the template in it
+	cached   []lintFinding     // findings read from the cache
 	finished bool
 	runs     []lintRun
 	startErr lintRun // cfn-lint missing, or the slots could not be made
 }{}
 
-// startLint makes capacity slots for each cfn-lint process and, with named
-// pipes, starts the processes.
+// startLint makes capacity slots for each cfn-lint process and asks cfn-lint
+// its version for the cache key; each process starts when it is handed its
+// first template.
 func startLint(capacity int) {
 	linter.Lock()
 	defer linter.Unlock()
@@ -89,7 +105,8 @@ func startLint(capacity int) {
 	}
 	linter.bin, linter.dir = bin, dir
 	linter.ctx, linter.cancel = context.WithCancel(context.Background())
-	linter.byHash, linter.files = map[[32]byte]string{}, map[string]lintedTemplate{}
+	linter.byHash, linter.files, linter.keys = map[[32]byte]string{}, map[string]lintedTemplate{}, map[string]string{}
+	linter.cache = openLintCache(linter.ctx, bin)
 	probe := filepath.Join(dir, "probe")
 	linter.pipes = mkfifo(probe) == nil
 	_ = os.Remove(probe)
@@ -107,16 +124,13 @@ func startLint(capacity int) {
 		}
 		linter.procs = append(linter.procs, proc)
 	}
-	if linter.pipes {
-		for _, proc := range linter.procs {
-			runLint(proc.slots)
-		}
-	}
 }
 
-// feedLint hands b's templates to cfn-lint: each distinct template once, to
-// the process given fewer bytes so far.
+// feedLint hands b's templates to cfn-lint: each distinct template once,
+// unless the cache holds its findings, to the process given fewer bytes so
+// far.
 func feedLint(b *built) {
+	linter.cache.ready() // the key needs cfn-lint's version
 	linter.Lock()
 	defer linter.Unlock()
 	if linter.procs == nil {
@@ -129,6 +143,17 @@ func feedLint(b *built) {
 			lt := linter.files[first]
 			lt.builds = append(lt.builds, b.label+"/"+kind)
 			linter.files[first] = lt
+			continue
+		}
+		key := linter.cache.key(raw)
+		if findings, ok := linter.cache.get(key); ok {
+			name := "cache:" + key
+			for i := range findings {
+				findings[i].Filename = name
+			}
+			linter.cached = append(linter.cached, findings...)
+			linter.byHash[sum] = name
+			linter.files[name] = lintedTemplate{tpl: b.templates[kind], builds: []string{b.label + "/" + kind}}
 			continue
 		}
 		var proc *lintProc
@@ -146,12 +171,17 @@ func feedLint(b *built) {
 		proc.bytes += len(raw)
 		linter.byHash[sum] = path
 		linter.files[path] = lintedTemplate{tpl: b.templates[kind], builds: []string{b.label + "/" + kind}}
+		linter.keys[path] = key
+		if linter.pipes && !proc.started {
+			runLint(proc)
+		}
 		writeSlot(path, raw)
 	}
 }
 
-// finishLint fills the slots no template needed, after the last app; with
-// plain files it then starts the processes.
+// finishLint fills the slots no template needed of each process that was
+// handed a template, after the last app; with plain files it then starts
+// those processes.
 func finishLint() {
 	linter.Lock()
 	defer linter.Unlock()
@@ -160,11 +190,14 @@ func finishLint() {
 	}
 	linter.finished = true
 	for _, proc := range linter.procs {
+		if proc.next == 0 {
+			continue // every template it could have had was cached
+		}
 		for ; proc.next < len(proc.slots); proc.next++ {
 			writeSlot(proc.slots[proc.next], []byte(fillerTemplate))
 		}
 		if !linter.pipes {
-			runLint(proc.slots)
+			runLint(proc)
 		}
 	}
 }
@@ -182,10 +215,13 @@ func writeSlot(path string, raw []byte) {
 	}
 }
 
-// runLint starts one cfn-lint over paths. Callers hold linter's lock.
-func runLint(paths []string) {
+// runLint starts one cfn-lint over proc's slots and, once it has linted
+// them all, stores each template's findings in the cache. Callers hold
+// linter's lock.
+func runLint(proc *lintProc) {
+	proc.started = true
 	linter.wg.Add(1)
-	cmd := exec.CommandContext(linter.ctx, linter.bin, append([]string{"--format", "json", "--regions", "us-east-1", "--"}, paths...)...)
+	cmd := exec.CommandContext(linter.ctx, linter.bin, append(append([]string{}, lintArgs...), proc.slots...)...)
 	killGroup(cmd) // cfn-lint may be a wrapper around python: end them all
 	cmd.WaitDelay = 5 * time.Second
 	go func() {
@@ -197,6 +233,13 @@ func runLint(paths []string) {
 		}
 		linter.Lock()
 		linter.runs = append(linter.runs, r)
+		if r.err == nil {
+			for _, slot := range proc.slots {
+				if key, ok := linter.keys[slot]; ok {
+					linter.cache.put(key, r.findingsOf(slot))
+				}
+			}
+		}
 		linter.Unlock()
 	}()
 }
@@ -230,7 +273,7 @@ func lintResults() lintRun {
 	linter.wg.Wait()
 	linter.Lock()
 	defer linter.Unlock()
-	out := lintRun{files: linter.files}
+	out := lintRun{files: linter.files, findings: slices.Clone(linter.cached)}
 	for _, r := range linter.runs {
 		if r.err != nil {
 			out.err = r.err

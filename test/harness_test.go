@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -41,14 +42,14 @@ var (
 // on staging: plain HTTP (blocker 3) in an account shared with production,
 // the first deploy with the services at
 // zero, a custom media CDN domain with its rate-limiting ACL, and "capacity":
-// interface endpoints plus the capacity features that are off by default (a
+// every interface endpoint config accepts plus the capacity features that are off by default (a
 // fleet with the On-Demand fallback, the warm buffer and the volume
 // initialization rate on, and a fleet pinned to an AMI id). Each variant costs
 // a whole stage's synthesis, so switches share one where no test needs them
 // apart.
 var variantOverrides = map[string]map[string]any{
 	"http-only": {"certificateArn": "", "allowHttpOnly": true, "account": "222222222222"}, // and in production's account
-	"capacity": {"network.interfaceEndpoints": "secretsmanager,logs", "fleets": []any{
+	"capacity": {"network.interfaceEndpoints": strings.Join(config.InterfaceEndpointNames(), ","), "fleets": []any{
 		map[string]any{"slug": "gpu-default", "maxSize": 4,
 			"onDemandFallback":        map[string]any{"enabled": true, "maxInstances": 2, "afterMinutes": 5},
 			"warmBuffer":              map[string]any{"enabled": true, "minInstances": 1, "startCron": warmStart, "endCron": warmEnd},

@@ -97,6 +97,21 @@ func TestVpcLayoutPerStage(t *testing.T) {
 		if gateway != 1 || iface != len(cfg.Network.InterfaceEndpoints) {
 			t.Errorf("%s: %d S3 gateway and %d interface endpoints (configured %v)", b.label, gateway, iface, cfg.Network.InterfaceEndpoints)
 		}
+		// Each configured name is the AWS service's own: "the name of the
+		// service [is] com.amazonaws.region.service" (AWS PrivateLink Guide,
+		// AWS services that integrate with AWS PrivateLink). The capacity
+		// variant configures every name config accepts.
+		services := map[string]int{}
+		for _, e := range endpoints {
+			if e.Props["VpcEndpointType"] == "Interface" {
+				services[renderJoin(e.Props["ServiceName"])]++
+			}
+		}
+		for _, name := range cfg.Network.InterfaceEndpoints {
+			if want := "com.amazonaws." + cfg.Region + "." + name; services[want] != 1 {
+				t.Errorf("%s: interface endpoint %q: want one endpoint for service %s, have %v", b.label, name, want, services)
+			}
+		}
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/internal/filecache"
 )
 
 // localGoBuild compiles one package of the module into outputDir/bootstrap.
@@ -80,13 +81,13 @@ func fill(moduleRoot, pattern, want string) {
 	if err != nil {
 		keys = nil // no cache this time; the build below still reports real errors
 	}
-	cache := openCache()
+	cache := filecache.Open(cacheFolder)
 	var missing []string
 	for dir, key := range keys {
 		if _, done := built[dir]; done {
 			continue
 		}
-		if bin, ok := cache.get(key); ok {
+		if bin, ok := cache.Get(key); ok {
 			built[dir] = bin
 		} else {
 			missing = append(missing, dir)
@@ -101,7 +102,7 @@ func fill(moduleRoot, pattern, want string) {
 	for dir, bin := range buildPackages(moduleRoot, missing) {
 		built[dir] = bin
 		if key, ok := keys[dir]; ok {
-			cache.put(key, bin)
+			cache.Put(key, bin)
 		}
 	}
 }

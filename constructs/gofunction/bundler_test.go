@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/bp/infra/internal/filecache"
 )
 
 // TestBundleBuildsStaticArm64OnceAndReuses: the local bundler produces a
@@ -69,7 +71,7 @@ func TestCachedBinaryIsAFreshBuild(t *testing.T) {
 	if !bytes.Equal(served, fresh) {
 		t.Fatalf("served binary (%d bytes) differs from a fresh go build (%d bytes)", len(served), len(fresh))
 	}
-	if cached, ok := openCache().get(keys[dir]); ok && !bytes.Equal(cached, fresh) {
+	if cached, ok := filecache.Open(cacheFolder).Get(keys[dir]); ok && !bytes.Equal(cached, fresh) {
 		t.Fatal("the cache holds a binary that differs from a fresh go build")
 	}
 }

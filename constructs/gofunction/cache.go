@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 )
 
 // Linking the six handlers takes a synth process 1.5-3.5 s even with a warm
@@ -23,8 +22,8 @@ import (
 // flag changes some build ID and so the key; the binary itself is exactly
 // what go build wrote for that key.
 
-// cacheTTL drops binaries no process has used for a week.
-const cacheTTL = 7 * 24 * time.Hour
+// cacheFolder holds the binaries (~/.cache/bp-infra/lambda-bin).
+const cacheFolder = "lambda-bin"
 
 // goEnvKeys are the go env settings that shape a linked binary beyond the
 // build IDs (the toolchain, target, experiments, flags, GODEBUG); not
@@ -103,67 +102,4 @@ next:
 		keys[m.dir] = hex.EncodeToString(h.Sum(nil))
 	}
 	return keys, nil
-}
-
-// binCache is a folder of binaries named by key; dir "" caches nothing.
-type binCache struct{ dir string }
-
-// openCache uses <user cache dir>/bp-infra/lambda-bin, or nothing when the
-// machine has no cache dir or it cannot be created.
-func openCache() binCache {
-	base, err := os.UserCacheDir()
-	if err != nil {
-		return binCache{}
-	}
-	dir := filepath.Join(base, "bp-infra", "lambda-bin")
-	if os.MkdirAll(dir, 0o755) != nil {
-		return binCache{}
-	}
-	return binCache{dir: dir}
-}
-
-func (c binCache) get(key string) ([]byte, bool) {
-	if c.dir == "" {
-		return nil, false
-	}
-	path := filepath.Join(c.dir, key)
-	bin, err := os.ReadFile(path)
-	if err != nil || len(bin) == 0 {
-		return nil, false
-	}
-	now := time.Now()
-	_ = os.Chtimes(path, now, now) // still in use: keep it past the trim
-	return bin, true
-}
-
-// put stores a binary by writing a temporary file and renaming it, so a
-// process reading the key concurrently sees the whole binary or none.
-func (c binCache) put(key string, bin []byte) {
-	if c.dir == "" {
-		return
-	}
-	tmp, err := os.CreateTemp(c.dir, ".tmp-"+key+"-")
-	if err != nil {
-		return
-	}
-	_, werr := tmp.Write(bin)
-	serr := tmp.Sync()
-	if cerr := tmp.Close(); werr != nil || serr != nil || cerr != nil || os.Rename(tmp.Name(), filepath.Join(c.dir, key)) != nil {
-		_ = os.Remove(tmp.Name())
-		return
-	}
-	c.trim()
-}
-
-// trim removes binaries (and stray temporary files) unused for cacheTTL.
-func (c binCache) trim() {
-	entries, err := os.ReadDir(c.dir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > cacheTTL {
-			_ = os.Remove(filepath.Join(c.dir, e.Name()))
-		}
-	}
 }

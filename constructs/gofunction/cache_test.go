@@ -1,7 +1,6 @@
 package gofunction
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -61,22 +60,5 @@ func TestBuildKeyFollowsEverySource(t *testing.T) {
 				now[a] != prev[a], s.aMoves, now[b] != prev[b], s.bMoves)
 		}
 		prev = now
-	}
-}
-
-// TestCacheStoresWholeBinaries: put then get returns the bytes; a missing key misses.
-func TestCacheStoresWholeBinaries(t *testing.T) {
-	c := binCache{dir: t.TempDir()}
-	bin := bytes.Repeat([]byte("ELF"), 1000)
-	c.put("k1", bin)
-	if got, ok := c.get("k1"); !ok || !bytes.Equal(got, bin) {
-		t.Fatalf("get after put: ok=%v, %d bytes", ok, len(got))
-	}
-	if _, ok := c.get("k2"); ok {
-		t.Fatal("a key never stored was found")
-	}
-	entries, _ := os.ReadDir(c.dir)
-	if len(entries) != 1 {
-		t.Fatalf("want only the binary in the cache folder, found %d entries", len(entries))
 	}
 }
