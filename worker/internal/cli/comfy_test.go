@@ -18,7 +18,7 @@ func TestComfyDownWhileIdlePausesPollingUntilItIsBack(t *testing.T) {
 	eventually(t, "the worker noticed", func() bool { return logged(w.logs.String(), "ComfyUI does not answer") })
 	polls := s.backend.Calls("poll")
 	id := s.backend.AddJob(workflow("x"))
-	time.Sleep(1500 * time.Millisecond) // 300 poll intervals, a probe or two
+	time.Sleep(600 * time.Millisecond) // 120 poll intervals
 	if n := s.backend.Calls("poll") - polls; n != 0 || s.backend.Job(id).Leases != 0 {
 		t.Fatalf("%d polls, %d leases while ComfyUI was down", n, s.backend.Job(id).Leases)
 	}

@@ -56,8 +56,9 @@ func TestHeartbeatOnTheWireLandsBeforeTheOutcome(t *testing.T) {
 	parallelFast(t)
 	s := newStack(t)
 	id := s.backend.AddJob(workflow("beat"))
-	// One heartbeat (every 2 s) falls inside the 2.5 s prompt.
-	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"beat": {RunTime: 2500 * time.Millisecond, OutputSize: 10}})
+	// One heartbeat (every 1 s) falls inside the 1.2 s prompt, and is held
+	// for less than its 1 s timeout (the beat's own deadline is the interval).
+	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"beat": {RunTime: 1200 * time.Millisecond, OutputSize: 10}})
 	var beats atomic.Int32
 	s.backend.Latency = func(verb string) time.Duration {
 		if verb != "heartbeat" || beats.Add(1) != 1 {
@@ -69,9 +70,9 @@ func TestHeartbeatOnTheWireLandsBeforeTheOutcome(t *testing.T) {
 		for _, done := s.backend.Uploaded(id); !done && time.Now().Before(deadline); _, done = s.backend.Uploaded(id) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		return 300 * time.Millisecond
+		return 200 * time.Millisecond
 	}
-	w := s.start(t, "-heartbeat-interval=2s", "-lease-ttl=20s")
+	w := s.start(t, "-heartbeat-interval=1s", "-lease-ttl=20s")
 	eventually(t, "job completed", func() bool { return s.backend.Job(id).State == fakes.Completed })
 	if beats.Load() < 1 {
 		t.Fatal("no heartbeat was sent during the job: the scenario did not happen")

@@ -15,11 +15,14 @@ import (
 
 // PromptPlan says how the fake ComfyUI runs a prompt.
 type PromptPlan struct {
-	RunTime    time.Duration // execution time, once the prompt is at the head of the queue
-	Error      string        // non-empty: the prompt fails with this exception
-	OutputSize int64         // bytes of the output file
-	NoLength   bool          // /view without Content-Length (chunked)
-	Filename   string        // default out_<prompt id>_.png
+	RunTime time.Duration // execution time, once the prompt is at the head of the queue
+	// Until, when set, keeps the prompt running past RunTime until it is
+	// closed: a test ends a job right after the worker did what it checks.
+	Until      <-chan struct{}
+	Error      string // non-empty: the prompt fails with this exception
+	OutputSize int64  // bytes of the output file
+	NoLength   bool   // /view without Content-Length (chunked)
+	Filename   string // default out_<prompt id>_.png
 }
 
 // ComfyUI fakes the local ComfyUI API as ComfyUI's server.py and
@@ -171,6 +174,14 @@ func (c *ComfyUI) advanceLocked(now time.Time) {
 		end := p.started.Add(p.plan.RunTime)
 		if end.After(now) {
 			return
+		}
+		if p.plan.Until != nil {
+			select {
+			case <-p.plan.Until:
+				end = now // the first call that sees it closed ends the prompt
+			default:
+				return
+			}
 		}
 		c.finishLocked(p, end)
 	}
