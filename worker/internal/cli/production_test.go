@@ -28,7 +28,8 @@ func TestBinaryBackToBackJobsPollRightAfterEachOutcome(t *testing.T) {
 	for i := range ids {
 		ids[i] = s.backend.AddJob(workflow("job"))
 	}
-	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"job": {RunTime: 2 * time.Second, OutputSize: 4096}})
+	// Each prompt ends within the worker's first look at its history (1 s).
+	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"job": {RunTime: 900 * time.Millisecond, OutputSize: 4096}})
 	p := s.startBinary(t)
 
 	var gaps []time.Duration
@@ -224,7 +225,7 @@ func TestBinaryRebalanceFinishesTheJobThenStandsDown(t *testing.T) {
 		return !s.backend.Registered(instanceID) && !s.asg.Protected(instanceID)
 	})
 	calls := s.backend.Calls("")
-	time.Sleep(4 * time.Second) // longer than the 3 s poll interval
+	time.Sleep(3500 * time.Millisecond) // longer than the 3 s poll interval
 	if _, gone := p.exited(); gone {
 		t.Fatal("the worker exited after standing down: systemd would start it again")
 	}
