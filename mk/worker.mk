@@ -1,14 +1,13 @@
 # GPU worker daemon (worker/): static binaries for the GPU AMI and its tests.
 GO ?= go
 WORKER_ARCHES := amd64 arm64
-WORKER_LDFLAGS := -s -w
 
 .PHONY: worker worker-test worker-bench
 worker: $(foreach a,$(WORKER_ARCHES),dist/worker-linux-$(a))
 
 dist/worker-linux-%: FORCE_WORKER
 	@mkdir -p dist
-	CGO_ENABLED=0 GOOS=linux GOARCH=$* $(GO) build -trimpath -ldflags "$(WORKER_LDFLAGS)" -o $@ ./worker/cmd/worker
+	GO=$(GO) scripts/build-worker.sh $* $@
 
 .PHONY: FORCE_WORKER
 FORCE_WORKER:

@@ -2,55 +2,36 @@ package packer_test
 
 import (
 	"context"
+	"debug/elf"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/bp/infra/internal/workerbuild"
 )
-
-// standInWorker answers the subcommands the units and the self-check call.
-// It is used only while ./worker/cmd/worker does not compile yet.
-const standInWorker = `package main
-
-import (
-	"fmt"
-	"os"
-)
-
-func main() {
-	if len(os.Args) > 1 && os.Args[1] == "check" {
-		fmt.Println("stand-in worker: check ok")
-		return
-	}
-	fmt.Fprintln(os.Stderr, "stand-in worker: unsupported", os.Args[1:])
-	os.Exit(2)
-}
-`
 
 var (
 	workerOnce sync.Once
 	workerPath string
-	workerKind string
 	workerErr  error
 	// workerCtx ends a build nobody waited for when TestMain is done (a
 	// -run that picks no test needing the worker).
 	workerCtx, stopWorkerBuild = context.WithCancel(context.Background())
 )
 
-// workerBinary returns the real worker (./worker/cmd/worker), or a stand-in
-// executable while the worker does not compile. TestMain starts the build in
-// the background; the first caller waits for it.
+// workerBinary returns the worker as the AMI ships it (workerbuild, the
+// command of make worker). TestMain starts the build in the background; the
+// first caller waits for it.
 func workerBinary(t *testing.T) string {
 	t.Helper()
 	workerOnce.Do(buildWorker)
 	if workerErr != nil {
 		t.Fatal(workerErr)
 	}
-	t.Logf("worker binary: %s", workerKind)
 	return workerPath
 }
 
@@ -71,38 +52,34 @@ func buildWorker() {
 	}
 	ctx, cancel := context.WithTimeout(workerCtx, 5*time.Minute)
 	defer cancel()
-	goBuild := func(dir string, env []string, args ...string) ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "go", append([]string{"build", "-o", workerPath}, args...)...)
-		cmd.Dir = dir
-		cmd.Env = append(append(os.Environ(), "GOTMPDIR="+gotmp), env...)
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-		return cmd.CombinedOutput()
-	}
-	if out, err := goBuild("..", []string{"CGO_ENABLED=0"}, "./worker/cmd/worker"); err == nil {
-		workerKind = "real"
-		return
-	} else if ctx.Err() != nil {
-		workerErr = fmt.Errorf("worker build: %w", ctx.Err())
-		return
-	} else {
-		workerKind = "stand-in (./worker/cmd/worker: " + firstLine(string(out)) + ")"
-	}
-	src := filepath.Join(dir, "main.go")
-	if err := os.WriteFile(src, []byte(standInWorker), 0o644); err != nil {
-		workerErr = fmt.Errorf("write stand-in worker: %w", err)
+	build, err := workerbuild.Command(ctx, workerPath)
+	if err != nil {
+		workerErr = err
 		return
 	}
-	if out, err := goBuild(dir, nil, src); err != nil {
-		workerErr = fmt.Errorf("build stand-in worker: %w\n%s", err, out)
+	build.Env = append(os.Environ(), "GOTMPDIR="+gotmp)
+	build.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	build.Cancel = func() error { return syscall.Kill(-build.Process.Pid, syscall.SIGKILL) }
+	if out, err := build.CombinedOutput(); err != nil {
+		workerErr = fmt.Errorf("%v: %w\n%s", build.Args, err, out)
 	}
 }
 
-func firstLine(s string) string {
-	for i, c := range s {
-		if c == '\n' {
-			return s[:i]
+// The worker the AMI gets is static (no dynamic loader: it needs no libc on
+// the image) and stripped (-ldflags -s, no symbol table).
+func TestWorkerBuild_ShipsAStaticStrippedBinary(t *testing.T) {
+	t.Parallel()
+	f, err := elf.Open(workerBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Error("the worker names a dynamic loader: not a static binary (CGO_ENABLED=0)")
 		}
 	}
-	return s
+	if f.Section(".symtab") != nil {
+		t.Error("the worker has a symbol table: not built with -ldflags -s")
+	}
 }

@@ -22,6 +22,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/bp/infra/internal/moto"
+	"github.com/bp/infra/internal/workerbuild"
 	"github.com/bp/infra/worker/testsupport/bundletest"
 )
 
@@ -47,8 +48,11 @@ func startBuild(t *testing.T) func() string {
 	}
 	done := make(chan result, 1)
 	go func() {
-		cmd := exec.Command("go", "build", "-o", bin, "github.com/bp/infra/worker/cmd/worker")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd, err := workerbuild.Command(context.Background(), bin)
+		if err != nil {
+			done <- result{nil, err}
+			return
+		}
 		out, err := cmd.CombinedOutput()
 		done <- result{out, err}
 	}()

@@ -14,11 +14,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bp/infra/internal/workerbuild"
 	"github.com/bp/infra/worker/internal/fakes"
 )
 
 // The scenarios that must hold "as an operator runs it" start the built
-// worker binary (go build ./worker/cmd/worker, as the AMI ships it) as a
+// worker binary (scripts/build-worker.sh, as the AMI ships it) as a
 // child process at its production defaults: poll 3 s, heartbeat 60 s, lease
 // 900 s, IMDS every 5 s, job timeout 1 h, shutdown deadline 24 s. Only the
 // token file (and where a test says so, one bound under test) is set.
@@ -49,24 +50,23 @@ func workerBinary(t testing.TB) string {
 	return buildPath
 }
 
-// buildWorker builds ./worker/cmd/worker into buildPath.
+// buildWorker builds the worker as the AMI ships it (workerbuild) into
+// buildPath.
 func buildWorker(goTool string) error {
-	out, err := exec.Command(goTool, "env", "GOMOD").Output()
-	if err != nil {
-		return fmt.Errorf("go env GOMOD: %w", err)
-	}
+	var err error
 	if buildDir, err = os.MkdirTemp("", "worker-bin-"); err != nil {
 		return err
 	}
 	buildPath = filepath.Join(buildDir, "worker")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	// The same build as packer's worker test, so the two share the cache.
-	cmd := exec.CommandContext(ctx, goTool, "build", "-o", buildPath, "./worker/cmd/worker")
-	cmd.Dir = filepath.Dir(strings.TrimSpace(string(out)))
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd, err := workerbuild.Command(ctx, buildPath)
+	if err != nil {
+		return err
+	}
+	cmd.Env = append(os.Environ(), "GO="+goTool)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build ./worker/cmd/worker: %w\n%s", err, msg)
+		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, msg)
 	}
 	return nil
 }
