@@ -19,13 +19,13 @@ const (
 	fallbackTag = "bp:on-demand-fallback"
 )
 
-// capacityVariant is the staging build with the capacity features on
-// (variantOverrides in harness_test.go).
-func capacityVariant(t *testing.T) *built {
+// switchedOnVariant is the staging build with every switch that is off by
+// default on, the capacity features among them (variantOverrides).
+func switchedOnVariant(t *testing.T) *built {
 	t.Helper()
-	b, ok := variants["capacity"]
+	b, ok := variants["switched-on"]
 	if !ok {
-		t.Fatal("no capacity variant in variantOverrides")
+		t.Fatal("no switched-on variant in variantOverrides")
 	}
 	return b
 }
@@ -105,7 +105,7 @@ func TestSpotFallbackFunction(t *testing.T) {
 			t.Errorf("%s: spot-fallback function built = %v, want %v (a fleet with onDemandFallback.enabled)", b.label, built, want)
 		}
 	}
-	b := capacityVariant(t)
+	b := switchedOnVariant(t)
 	tpl := b.templates[gpuFleetKind]
 	fn, ok := function(tpl, "bp-staging-spot-fallback")
 	if !ok {
@@ -325,7 +325,7 @@ func TestWarmBufferSchedules(t *testing.T) {
 			}
 		}
 	}
-	b := capacityVariant(t)
+	b := switchedOnVariant(t)
 	tpl := b.templates[gpuFleetKind]
 	asg := fleetResource(t, tpl, "AWS::AutoScaling::AutoScalingGroup", "AutoScalingGroupName", "bp-staging-gpu-default")
 	var start, end []Resource
@@ -379,7 +379,7 @@ func TestRootVolumeInitializationRate(t *testing.T) {
 			check(b, fc.Slug, want)
 		}
 	}
-	b := capacityVariant(t)
+	b := switchedOnVariant(t)
 	check(b, "gpu-default", 300.0)
 }
 
@@ -409,10 +409,10 @@ func TestQueueHasJobsAlarmIsAtTheFloor(t *testing.T) {
 	}
 }
 
-// TestCapacityVariantIsNagClean: the variant's templates pass cdk-nag too
+// TestSwitchedOnVariantIsNagClean: the variant's templates pass cdk-nag too
 // (the suppressions name its dynamic ASG ARNs).
-func TestCapacityVariantIsNagClean(t *testing.T) {
-	b := capacityVariant(t)
+func TestSwitchedOnVariantIsNagClean(t *testing.T) {
+	b := switchedOnVariant(t)
 	for kind, findings := range b.nag {
 		if len(findings) > 0 {
 			t.Errorf("%s/%s: %s", b.label, kind, strings.Join(findings, "\n  "))

@@ -45,7 +45,7 @@ type lintRun struct {
 
 type lintedTemplate struct {
 	tpl    Template
-	builds []string // "staging/network", "staging+capacity/network", ...
+	builds []string // "staging/network", "staging+switched-on/network", ...
 }
 
 // fillerTemplate goes into every slot no template needed: valid and without

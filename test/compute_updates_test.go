@@ -38,7 +38,7 @@ func TestServicesLeaveTheirCountToAutoscaling(t *testing.T) {
 // Auto Scaling scales out to the minimum"; a minimum of 1 would start a task
 // whose image is not pushed yet, and the circuit breaker would roll back.
 func TestFirstDeployKeepsServicesAtZero(t *testing.T) {
-	b := variants["start-at-zero"]
+	b := variants["switched-on"]
 	for _, svc := range []string{"backend", "frontend"} {
 		if got := service(b, svc).Props["DesiredCount"]; num(got) != 0 {
 			t.Errorf("%s: %s DesiredCount = %v, want 0", b.label, svc, got)

@@ -38,27 +38,32 @@ var (
 	variants = map[string]*built{}
 )
 
-// variantOverrides are extra apps the tests need, each a switch a user makes
-// on staging: plain HTTP (blocker 3) in an account shared with production,
-// the first deploy with the services at
-// zero, a custom media CDN domain with its rate-limiting ACL, and "capacity":
-// every interface endpoint config accepts plus the capacity features that are off by default (a
-// fleet with the On-Demand fallback, the warm buffer and the volume
-// initialization rate on, and a fleet pinned to an AMI id). Each variant costs
-// a whole stage's synthesis, so switches share one where no test needs them
-// apart.
+// variantOverrides are extra apps the tests need, each switches a user makes
+// on staging. "http-only": plain HTTP (blocker 3) in an account shared with
+// production. "switched-on": every switch that is off by default, at once:
+// the first deploy with the services at zero, every interface endpoint config
+// accepts, a custom media CDN domain with its rate-limiting ACL, and the
+// capacity features (a fleet with the On-Demand fallback, the warm buffer and
+// the volume initialization rate on, and a fleet pinned to an AMI id). Each
+// variant costs a whole stage's synthesis (about 2 s of both cores), so
+// switches share one where no test needs them apart; they touch different
+// resources, and each test reads its own.
 var variantOverrides = map[string]map[string]any{
 	"http-only": {"certificateArn": "", "allowHttpOnly": true, "account": "222222222222"}, // and in production's account
-	"capacity": {"network.interfaceEndpoints": strings.Join(config.InterfaceEndpointNames(), ","), "fleets": []any{
-		map[string]any{"slug": "gpu-default", "maxSize": 4,
-			"onDemandFallback":        map[string]any{"enabled": true, "maxInstances": 2, "afterMinutes": 5},
-			"warmBuffer":              map[string]any{"enabled": true, "minInstances": 1, "startCron": warmStart, "endCron": warmEnd},
-			"rootVolumeInitRateMiBps": 300},
-		map[string]any{"slug": "gpu-pinned", "amiId": pinnedAMI},
-	}},
-	"start-at-zero": {"cluster.servicesStartAtZero": true},
-	"cdn-domain": {"media.cdnDomainName": "media.staging.example.com", "media.cdnCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009",
-		"media.wafRequestsPer5Min": 3000},
+	"switched-on": {
+		"cluster.servicesStartAtZero": true,
+		"network.interfaceEndpoints":  strings.Join(config.InterfaceEndpointNames(), ","),
+		"media.cdnDomainName":         "media.staging.example.com",
+		"media.cdnCertificateArn":     "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009",
+		"media.wafRequestsPer5Min":    3000,
+		"fleets": []any{
+			map[string]any{"slug": "gpu-default", "maxSize": 4,
+				"onDemandFallback":        map[string]any{"enabled": true, "maxInstances": 2, "afterMinutes": 5},
+				"warmBuffer":              map[string]any{"enabled": true, "minInstances": 1, "startCron": warmStart, "endCron": warmEnd},
+				"rootVolumeInitRateMiBps": 300},
+			map[string]any{"slug": "gpu-pinned", "amiId": pinnedAMI},
+		},
+	},
 }
 
 func TestMain(m *testing.M) {

@@ -99,7 +99,7 @@ func TestVpcLayoutPerStage(t *testing.T) {
 		}
 		// Each configured name is the AWS service's own: "the name of the
 		// service [is] com.amazonaws.region.service" (AWS PrivateLink Guide,
-		// AWS services that integrate with AWS PrivateLink). The capacity
+		// AWS services that integrate with AWS PrivateLink). The switched-on
 		// variant configures every name config accepts.
 		services := map[string]int{}
 		for _, e := range endpoints {

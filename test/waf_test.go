@@ -132,7 +132,7 @@ func TestMediaWebAclIsOptional(t *testing.T) {
 			t.Errorf("%s: media rate limit %v, want %d", b.label, got, limit)
 		}
 	}
-	if variants["cdn-domain"].stage.Cfg.Media.WafRequestsPer5Min == 0 {
-		t.Fatal("the cdn-domain variant must exercise the media web ACL")
+	if variants["switched-on"].stage.Cfg.Media.WafRequestsPer5Min == 0 {
+		t.Fatal("the switched-on variant must exercise the media web ACL")
 	}
 }
