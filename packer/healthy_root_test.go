@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"github.com/bp/infra/bootcontract"
 )
 
 // healthyBase is the healthy tree, built once per test binary: the install
@@ -13,7 +15,9 @@ import (
 var healthyBase struct {
 	once    sync.Once
 	parent  string // os.MkdirTemp folder holding the tree; TestMain removes it
-	dir     string // the tree; empty when its build did not finish
+	dir     string // the tree, without the worker binary; empty when its build did not finish
+	worker  string // the tree's worker binary, kept beside it (see healthyRoot)
+	stock   string // the tree's usr/lib/systemd/system, kept beside it
 	skipped bool   // the build was skipped for a missing tool (never under CI=true)
 }
 
@@ -23,7 +27,12 @@ var healthyBase struct {
 // and the venv's links), so tests may break it and run in parallel. The
 // copied venv's python finds its pyvenv.cfg next to itself, so sys.prefix is
 // the copy's; only the activate scripts and pyvenv.cfg's informational
-// "command" line still name the base path, and nothing reads them.
+// "command" line still name the base path, and nothing reads them. Two
+// parts no test changes are hard links instead of copies: the stock systemd
+// units (three quarters of the tree's files; a new inode costs ext4 far more
+// than a link) and the worker binary (most of its bytes), both with their
+// installed owners and modes. No test writes either in place: writeFile
+// makes a new file, and the tests that break the worker remove or replace it.
 func healthyRoot(t *testing.T) string {
 	t.Helper()
 	requireTool(t, "systemd-analyze")
@@ -37,6 +46,8 @@ func healthyRoot(t *testing.T) string {
 	}
 	root := t.TempDir()
 	mustRun(t, nil, cp, "-a", "--", healthyBase.dir+"/.", root)
+	mustRun(t, nil, cp, "-a", "--link", "--", healthyBase.stock, filepath.Join(root, stockUnits))
+	must(t, os.Link(healthyBase.worker, filepath.Join(root, bootcontract.WorkerBinary)))
 	return root
 }
 
@@ -56,5 +67,8 @@ func buildHealthyBase(t *testing.T) {
 	installBootPath(t, dir, workerBinary(t))
 	fakeComfyUI(t, dir)
 	fakeCloudWatchAgent(t, dir)
-	healthyBase.dir = dir
+	worker, stock := filepath.Join(parent, "worker"), filepath.Join(parent, "stock-units")
+	must(t, os.Rename(filepath.Join(dir, bootcontract.WorkerBinary), worker))
+	must(t, os.Rename(filepath.Join(dir, stockUnits), stock))
+	healthyBase.dir, healthyBase.worker, healthyBase.stock = dir, worker, stock
 }

@@ -66,10 +66,15 @@ func script(t *testing.T, name string) string {
 // bootEnv is what Packer passes to every script as local.boot_env.
 func bootEnv() []string { return bootfiles.BootEnvStrings() }
 
+// writeFile makes path a new file (an existing one is removed first, never
+// written in place: it may be a hard link a healthy tree shares).
 func writeFile(t *testing.T, path, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatalf("mkdir for %s: %v", path, err)
+	}
+	if err := os.Remove(path); err != nil && !os.IsNotExist(err) {
+		t.Fatalf("remove %s: %v", path, err)
 	}
 	if err := os.WriteFile(path, []byte(content), mode); err != nil {
 		t.Fatalf("write %s: %v", path, err)

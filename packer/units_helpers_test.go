@@ -71,17 +71,21 @@ func systemRoot(t *testing.T) string {
 	return root
 }
 
+// stockUnits is where the distribution's units live, on the host and in a
+// test tree.
+const stockUnits = "usr/lib/systemd/system"
+
 // fillSystemRoot lays the stock units and /bin/sh of systemRoot into root.
 func fillSystemRoot(t *testing.T, root string) {
 	t.Helper()
-	src := "/usr/lib/systemd/system"
+	src := "/" + stockUnits
 	if _, err := os.Stat(src); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("%s missing; install the Debian package systemd", src)
 		}
 		t.Skipf("%s missing: %v", src, err)
 	}
-	dst := filepath.Join(root, "usr/lib/systemd/system")
+	dst := filepath.Join(root, stockUnits)
 	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
