@@ -41,6 +41,17 @@ func (n Names) Service(svc string) string { return n.Prefix() + "-" + svc }
 // EcrRepository is "<app>-<svc>-<stage>" (the pipeline's order, not ours).
 func (n Names) EcrRepository(svc string) string { return n.App + "-" + svc + "-" + n.Stage }
 
+// ImageTag is the tag of a repository's image the pipeline pushed: the
+// moving "<prefix>latest", or "<prefix><sha7>" when a deploy pins the build
+// (-c imageTag=<sha7>). The backend repository holds both of its images under
+// the prefixes "php-" and "nginx-"; the frontend's has none.
+func ImageTag(prefix, pinned string) string {
+	if pinned == "" {
+		pinned = "latest"
+	}
+	return prefix + pinned
+}
+
 // Path is an SSM / Secrets Manager / log group path: "/<app>/<stage>/<rest>".
 func (n Names) Path(rest string) string { return "/" + n.App + "/" + n.Stage + "/" + rest }
 

@@ -4,6 +4,9 @@ import (
 	"maps"
 	"slices"
 	"testing"
+
+	"github.com/bp/infra/config"
+	"github.com/bp/infra/stacks/base"
 )
 
 // wantRetention is a log group's configured retention: the stage's, or the
@@ -38,5 +41,27 @@ func TestLogRetentionEverywhere(t *testing.T) {
 		if groups == 0 || functions == 0 {
 			t.Errorf("%s: found %d log groups and %d functions; the walk is broken", b.label, groups, functions)
 		}
+	}
+}
+
+// TestRetentionCoversEveryAcceptedValue: every retention config accepts maps
+// to a CDK value (base.Retention panics on one it lacks, at synthesis).
+func TestRetentionCoversEveryAcceptedValue(t *testing.T) {
+	for _, days := range config.LogRetentionDays() {
+		cfg, _ := config.Preset("staging")
+		cfg.LogRetentionDays = days
+		cfg.Account, cfg.Owner, cfg.DomainName = "111111111111", "x", "a.example.com"
+		cfg.AllowHTTPOnly = true
+		if err := config.Validate(cfg); err != nil {
+			t.Fatalf("config rejects %d: %v", days, err)
+		}
+		func() {
+			defer func() {
+				if r := recover(); r != nil {
+					t.Errorf("config accepts a retention of %d days, which has no CDK value: %v", days, r)
+				}
+			}()
+			_ = base.Retention(days)
+		}()
 	}
 }

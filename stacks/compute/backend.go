@@ -45,14 +45,6 @@ var (
 	QueueWorkerCommand = []string{"php", "artisan", "queue:work", "--sleep=3", "--tries=3", "--max-time=3600"}
 )
 
-// imageTag is what the pipeline pushed: a pinned <sha7> or the moving latest.
-func imageTag(prefix, tag string) string {
-	if tag == "" {
-		tag = "latest"
-	}
-	return prefix + tag
-}
-
 func serviceLogGroup(stack awscdk.Stack, p Props, svc string) awslogs.LogGroup {
 	return base.LogGroup(stack, svc+"Logs", p.Names.LogGroup("ecs/"+svc), p.Cfg.LogRetentionDays)
 }
@@ -131,8 +123,8 @@ func newBackendService(stack awscdk.Stack, p Props, cluster awsecs.Cluster) awse
 	def := taskDefinition(stack, p, "BackendTask", BackendService, sizes.Cpu, sizes.MemoryMiB)
 	logs := serviceLogGroup(stack, p, BackendService)
 	repo := p.Data.BackendRepo
-	php := awsecs.ContainerImage_FromEcrRepository(repo, jsii.String(imageTag("php-", p.Cfg.ImageTag)))
-	nginxImage := awsecs.ContainerImage_FromEcrRepository(repo, jsii.String(imageTag("nginx-", p.Cfg.ImageTag)))
+	php := awsecs.ContainerImage_FromEcrRepository(repo, jsii.String(naming.ImageTag("php-", p.Cfg.ImageTag)))
+	nginxImage := awsecs.ContainerImage_FromEcrRepository(repo, jsii.String(naming.ImageTag("nginx-", p.Cfg.ImageTag)))
 
 	// Writable scratch volumes, only where nginx and Laravel write.
 	for _, v := range []string{"nginx-cache", "nginx-run", "nginx-tmp", "laravel-storage", "laravel-bootstrap-cache", "php-tmp", rdsCaVolume} {

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecs"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/naming"
 	"github.com/bp/infra/stacks/network"
 )
 
@@ -20,7 +21,7 @@ func newFrontendService(stack awscdk.Stack, p Props, cluster awsecs.Cluster) aws
 	def.AddVolume(&awsecs.Volume{Name: jsii.String("nextjs-cache")})
 	def.AddVolume(&awsecs.Volume{Name: jsii.String("nextjs-tmp")})
 	nextjs := def.AddContainer(jsii.String(NextjsContainer), &awsecs.ContainerDefinitionOptions{
-		Image:                  awsecs.ContainerImage_FromEcrRepository(p.Data.FrontendRepo, jsii.String(imageTag("", p.Cfg.ImageTag))),
+		Image:                  awsecs.ContainerImage_FromEcrRepository(p.Data.FrontendRepo, jsii.String(naming.ImageTag("", p.Cfg.ImageTag))),
 		Essential:              jsii.Bool(true),
 		Environment:            ptrMap(frontendEnvironment(p)),
 		ReadonlyRootFilesystem: jsii.Bool(true),
