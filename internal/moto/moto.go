@@ -5,13 +5,14 @@
 package moto
 
 import (
+	"bufio"
 	"context"
+	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"strconv"
+	"regexp"
 	"testing"
 	"time"
 
@@ -43,45 +44,59 @@ func Start(t testing.TB, extraEnv ...string) *Server {
 	return s
 }
 
-// Launch runs moto_server (bin, found with testtool) on a free loopback port
-// until stop is called: for a server shared by a whole test binary, started
-// from its first test and stopped in TestMain.
+// Launch runs moto_server (bin, found with testtool) on a loopback port of
+// its own until stop is called: for a server shared by a whole test binary,
+// started from its first test and stopped in TestMain. moto_server binds
+// port 0 and the port is read from its "Running on" line: a port probed
+// free and handed over could be taken by another test binary's moto_server
+// in between, and then both would talk to that one (seen: one package's
+// state in another's SSM).
 func Launch(bin string, extraEnv ...string) (s *Server, stop func(), err error) {
-	for attempt := 0; attempt < 3; attempt++ { // a port taken between probe and bind
-		if s, stop, err = launch(bin, extraEnv); err == nil {
-			return s, stop, nil
-		}
-	}
-	return nil, nil, err
-}
-
-func launch(bin string, extraEnv []string) (*Server, func(), error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
+	cmd.Env = append(os.Environ(), extraEnv...)
+	// A pipe of our own, not StderrPipe: Wait runs beside the reader.
+	stderr, w, err := os.Pipe()
 	if err != nil {
 		return nil, nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
-	cmd.Env = append(os.Environ(), extraEnv...)
-	if err := cmd.Start(); err != nil {
+	cmd.Stderr = w
+	err = cmd.Start()
+	w.Close()
+	if err != nil {
+		stderr.Close()
 		return nil, nil, err
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	stop := func() {
+	stop = func() {
 		_ = cmd.Process.Kill()
 		<-exited
 	}
-	s := &Server{URL: fmt.Sprintf("http://127.0.0.1:%d", port)}
+	url := make(chan string, 1)
+	go func() { // then drain the log, so the server never blocks on a full pipe
+		defer stderr.Close()
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := runningOn.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case url <- m[1]:
+				default:
+				}
+			}
+		}
+	}()
+	select {
+	case u := <-url:
+		s = &Server{URL: u}
+	case err := <-exited:
+		exited <- err
+		return nil, nil, fmt.Errorf("moto_server exited at start: %v", err)
+	case <-time.After(60 * time.Second):
+		stop()
+		return nil, nil, errors.New("moto_server printed no \"Running on\" line within 60 s")
+	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		select {
-		case err := <-exited:
-			exited <- err
-			return nil, nil, fmt.Errorf("moto_server exited at start: %v", err)
-		default:
-		}
 		resp, err := http.Get(s.URL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
@@ -93,9 +108,12 @@ func launch(bin string, extraEnv []string) (*Server, func(), error) {
 			stop()
 			return nil, nil, fmt.Errorf("moto_server on %s did not answer within 60 s: %v", s.URL, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// runningOn is werkzeug's startup line, " * Running on http://127.0.0.1:PORT".
+var runningOn = regexp.MustCompile(`Running on (http://127\.0\.0\.1:[0-9]+)`)
 
 // Env is what a child process needs to reach the fake through the SDK's
 // standard variables only: endpoints, static credentials, the region, and
