@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -112,9 +111,7 @@ func motoServer(t *testing.T) string {
 	testtool.Require(t, "moto_server", "pip install 'moto[server]==5.2.1'")
 	s, err := sharedMoto()
 	require.NoError(t, err)
-	resp, err := http.Post(s.URL+"/moto-api/reset", "application/json", nil)
-	require.NoError(t, err)
-	resp.Body.Close()
+	require.NoError(t, s.Reset(context.Background()))
 	return s.URL
 }
 
