@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/bp/infra/internal/filecache"
+	"github.com/bp/infra/internal/modroot"
 )
 
 // localGoBuild compiles one package of the module into outputDir/bootstrap.
@@ -39,7 +40,7 @@ var (
 // constructs; a bundle request waits for it. Any failure is left to the
 // bundle request, which reports it.
 func Prefetch(dir string) {
-	root, err := ModuleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		return
 	}
@@ -165,23 +166,4 @@ func buildFlags() []string {
 // BuildEnv targets the Lambda runtime: a static linux/arm64 binary.
 func BuildEnv() []string {
 	return []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
-}
-
-// ModuleRoot finds the directory holding go.mod, from the working directory up,
-// so synthesis works from the repository root (cdk) and from test/ (go test).
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/bp/infra/internal/filecache"
+	"github.com/bp/infra/internal/modroot"
 )
 
 // TestBundleBuildsStaticArm64OnceAndReuses: the local bundler produces a
 // static linux/arm64 bootstrap and serves later stages from the first build.
 func TestBundleBuildsStaticArm64OnceAndReuses(t *testing.T) {
-	root, err := ModuleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +50,7 @@ func TestBundleBuildsStaticArm64OnceAndReuses(t *testing.T) {
 // an earlier process filled it) is byte for byte what go build writes now,
 // so cached asset hashes are the fresh ones.
 func TestCachedBinaryIsAFreshBuild(t *testing.T) {
-	root, err := ModuleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
 	}

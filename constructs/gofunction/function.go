@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/internal/modroot"
 )
 
 // Props describe one Go Lambda function.
@@ -39,7 +40,7 @@ type Function struct {
 
 // New compiles Props.Package at synth time and defines the function.
 func New(scope constructs.Construct, id string, p Props) Function {
-	root, err := ModuleRoot()
+	root, err := modroot.Find()
 	if err != nil {
 		panic(err)
 	}
