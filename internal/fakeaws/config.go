@@ -1,6 +1,10 @@
 package fakeaws
 
 import (
+	"bytes"
+	"io"
+	"net/http"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -15,9 +19,32 @@ func Config(endpoint string) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", ""),
 		BaseEndpoint:     aws.String(endpoint),
 		RetryMaxAttempts: 1,
-		// The SDK's read-timeout conn wrapper made large responses (DescribeAutoScalingGroups
-		// with 75+ instances) fail now and then under -race with "use of closed network
-		// connection"; local fakes need no read timeout.
-		HTTPClient: awshttp.NewBuildableClient().WithReadTimeout(0),
+		HTTPClient:       bufferedBodies{awshttp.NewBuildableClient().WithReadTimeout(0)},
 	}
+}
+
+// bufferedBodies sends each request with a copy of its body that only the
+// transport holds. smithy-go closes the body it gave net/http once the
+// response arrives; if the transport's write loop is still on its last read
+// of it (waiting for EOF, which a loaded machine delays), that read fails,
+// the write loop closes the connection, and the response body, already
+// arriving with status 200, reads "use of closed network connection"
+// (aws/aws-sdk-go-v2#2737: the SDK's default retryer retries net.ErrClosed
+// since #2949, but the fakes' clients make one attempt so that call counts
+// are exact). Seen on paged DescribeScalingActivities under load, about 1
+// run in 20; the SDK's read-timeout wrapper is off too (WithReadTimeout(0)).
+type bufferedBodies struct{ client aws.HTTPClient }
+
+func (b bufferedBodies) Do(req *http.Request) (*http.Response, error) {
+	if req.Body != nil && req.Body != http.NoBody {
+		data, err := io.ReadAll(req.Body)
+		_ = req.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		req.Body = io.NopCloser(bytes.NewReader(data))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+		req.ContentLength = int64(len(data))
+	}
+	return b.client.Do(req)
 }
