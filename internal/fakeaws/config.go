@@ -19,8 +19,15 @@ func Config(endpoint string) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "SECRETTEST", ""),
 		BaseEndpoint:     aws.String(endpoint),
 		RetryMaxAttempts: 1,
-		HTTPClient:       bufferedBodies{awshttp.NewBuildableClient().WithReadTimeout(0)},
+		HTTPClient:       HTTPClient(),
 	}
+}
+
+// HTTPClient is the HTTP client for an SDK client a test makes, against these
+// fakes or moto_server: the SDK's, without its read timeout (local fakes
+// need none), sending bufferedBodies.
+func HTTPClient() aws.HTTPClient {
+	return bufferedBodies{awshttp.NewBuildableClient().WithReadTimeout(0)}
 }
 
 // bufferedBodies sends each request with a copy of its body that only the
@@ -29,10 +36,11 @@ func Config(endpoint string) aws.Config {
 // of it (waiting for EOF, which a loaded machine delays), that read fails,
 // the write loop closes the connection, and the response body, already
 // arriving with status 200, reads "use of closed network connection"
-// (aws/aws-sdk-go-v2#2737: the SDK's default retryer retries net.ErrClosed
-// since #2949, but the fakes' clients make one attempt so that call counts
-// are exact). Seen on paged DescribeScalingActivities under load, about 1
-// run in 20; the SDK's read-timeout wrapper is off too (WithReadTimeout(0)).
+// (aws/aws-sdk-go-v2#2737). The fakes' clients make one attempt, so that
+// call counts are exact, and failed (paged DescribeScalingActivities under
+// load, about 1 run in 20); clients with the SDK's default retryer, which
+// retries net.ErrClosed (#2949), sent a non-idempotent call twice (a seeding
+// PutParameter against moto_server answered ParameterAlreadyExists).
 type bufferedBodies struct{ client aws.HTTPClient }
 
 func (b bufferedBodies) Do(req *http.Request) (*http.Response, error) {

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/bp/infra/internal/testtool"
 )
 
@@ -135,6 +136,7 @@ func (s *Server) Config() aws.Config {
 	return aws.Config{
 		Region:      Region,
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		HTTPClient:  fakeaws.HTTPClient(),
 	}
 }
 

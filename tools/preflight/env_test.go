@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bp/infra/internal/fakeaws"
 	"github.com/bp/infra/internal/moto"
 	"github.com/bp/infra/internal/testtool"
 )
@@ -95,7 +96,7 @@ func startMoto() (stop func()) {
 // which this way happens while the binary builds. Errors do not matter here;
 // each test resets the state.
 func warmMoto(url string) {
-	cfg := aws.Config{Region: fixtureRegion, Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", "")}
+	cfg := aws.Config{Region: fixtureRegion, Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""), HTTPClient: fakeaws.HTTPClient()}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	endpoint := aws.String(url)
@@ -188,6 +189,7 @@ func newSeed(t *testing.T, url string) *seed {
 	cfg := aws.Config{
 		Region:      fixtureRegion,
 		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		HTTPClient:  fakeaws.HTTPClient(), // each seeding call sent once
 	}
 	return &seed{
 		t:   t,
