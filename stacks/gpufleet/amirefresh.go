@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/bp/infra/bootcontract"
 	"github.com/bp/infra/config"
 	"github.com/bp/infra/constructs/gofunction"
 	"github.com/bp/infra/stacks/base"
@@ -71,7 +72,7 @@ func addAmiRefresh(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Funct
 	add([]string{"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeInstanceRefreshes", "ec2:DescribeInstances"}, jsii.Strings("*"), nil)
 	add([]string{"ssm:GetParameter"}, &paramArns, nil)
 	add([]string{"autoscaling:StartInstanceRefresh"}, fleetAsgArns(stack, fleets...), &map[string]interface{}{
-		"StringEquals": map[string]interface{}{"autoscaling:ResourceTag/" + TagStage: p.Cfg.Stage},
+		"StringEquals": map[string]interface{}{"autoscaling:ResourceTag/" + bootcontract.TagStage: p.Cfg.Stage},
 	})
 	target := awseventstargets.NewLambdaFunction(fn.Function, nil)
 	awsevents.NewRule(stack, jsii.String("AmiParameterChanged"), &awsevents.RuleProps{

@@ -49,8 +49,8 @@ func newFleetAsg(scope constructs.Construct, p Props, f Fleet, lt awsec2.ILaunch
 		}},
 	})
 	launched := &awscdk.TagProps{ApplyToLaunchedInstances: jsii.Bool(true)}
-	awscdk.Tags_Of(asg).Add(jsii.String(TagFleetSlug), jsii.String(f.Slug), launched)
-	awscdk.Tags_Of(asg).Add(jsii.String(TagStage), jsii.String(p.Cfg.Stage), launched)
+	awscdk.Tags_Of(asg).Add(jsii.String(bootcontract.TagFleetSlug), jsii.String(f.Slug), launched)
+	awscdk.Tags_Of(asg).Add(jsii.String(bootcontract.TagStage), jsii.String(p.Cfg.Stage), launched)
 
 	if p.Cfg.FleetSchedule.NightlyScaleToZero {
 		// A cost guardrail for non-production stages: whatever the metrics say,

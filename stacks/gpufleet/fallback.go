@@ -90,7 +90,7 @@ func addSpotFallback(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Fun
 	// Reads without resource-level permissions.
 	add([]string{"autoscaling:DescribeAutoScalingGroups", "autoscaling:DescribeScalingActivities", "cloudwatch:GetMetricData", "ec2:DescribeInstances"},
 		jsii.Strings("*"), nil)
-	stageTag := map[string]interface{}{"autoscaling:ResourceTag/" + TagStage: p.Cfg.Stage}
+	stageTag := map[string]interface{}{"autoscaling:ResourceTag/" + bootcontract.TagStage: p.Cfg.Stage}
 	add([]string{"autoscaling:UpdateAutoScalingGroup"}, fleetAsgArns(stack, fleets...), &map[string]interface{}{"StringEquals": stageTag})
 	// Only its own state tag: aws:TagKeys lists every key a tagging request sets.
 	add([]string{"autoscaling:CreateOrUpdateTags"}, fleetAsgArns(stack, fleets...), &map[string]interface{}{

@@ -11,12 +11,6 @@ import (
 	"github.com/bp/infra/stacks/base"
 )
 
-// The fleet tags, from the contract the fleet Lambdas read too.
-const (
-	TagFleetSlug = bootcontract.TagFleetSlug
-	TagStage     = bootcontract.TagStage
-)
-
 // fleetAsgArns are the ARNs of the fleets' Auto Scaling groups:
 // arn:<partition>:autoscaling:<region>:<account>:autoScalingGroup:<uuid>:autoScalingGroupName/<name>
 // (Service Authorization Reference, Amazon EC2 Auto Scaling resource types);
@@ -36,8 +30,8 @@ func fleetAsgArns(scope constructs.IConstruct, fleets ...Fleet) *[]*string {
 // group of another stage that reused a name is never touched.
 func fleetTagConditions(stage string, slugs ...string) *map[string]interface{} {
 	return &map[string]interface{}{"StringEquals": map[string]interface{}{
-		"autoscaling:ResourceTag/" + TagStage:     stage,
-		"autoscaling:ResourceTag/" + TagFleetSlug: slugs,
+		"autoscaling:ResourceTag/" + bootcontract.TagStage:     stage,
+		"autoscaling:ResourceTag/" + bootcontract.TagFleetSlug: slugs,
 	}}
 }
 
