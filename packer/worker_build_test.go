@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -35,16 +34,16 @@ func workerBinary(t *testing.T) string {
 	return workerPath
 }
 
-// buildWorker builds the worker once per test binary. The go command runs
-// in its own process group with its work files under dir, so a cancelled
-// build leaves neither compilers running nor files behind.
+// buildWorker builds the worker once per test binary, with the go command's
+// work files under dir, so a cancelled build (workerbuild stops its whole
+// process group) leaves nothing behind.
 func buildWorker() {
 	dir, err := os.MkdirTemp("", "packer-worker-")
 	if err != nil {
 		workerErr = fmt.Errorf("temp dir for the worker build: %w", err)
 		return
 	}
-	workerPath = filepath.Join(dir, "worker-linux-amd64")
+	workerPath = filepath.Join(dir, "worker")
 	gotmp := filepath.Join(dir, "gotmp")
 	if err := os.Mkdir(gotmp, 0o700); err != nil {
 		workerErr = fmt.Errorf("temp dir for the go command: %w", err)
@@ -52,17 +51,7 @@ func buildWorker() {
 	}
 	ctx, cancel := context.WithTimeout(workerCtx, 5*time.Minute)
 	defer cancel()
-	build, err := workerbuild.Command(ctx, workerPath)
-	if err != nil {
-		workerErr = err
-		return
-	}
-	build.Env = append(os.Environ(), "GOTMPDIR="+gotmp)
-	build.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	build.Cancel = func() error { return syscall.Kill(-build.Process.Pid, syscall.SIGKILL) }
-	if out, err := build.CombinedOutput(); err != nil {
-		workerErr = fmt.Errorf("%v: %w\n%s", build.Args, err, out)
-	}
+	workerErr = workerbuild.Build(ctx, workerPath, "GOTMPDIR="+gotmp)
 }
 
 // The worker the AMI gets is static (no dynamic loader: it needs no libc on

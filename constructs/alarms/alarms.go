@@ -117,6 +117,8 @@ func Combine(fn, id, label string, period awscdk.Duration, ms []awscloudwatch.IM
 
 // Minutes is a CloudWatch period. Durations are immutable values, so each
 // one is made once per process (a jsii round trip) and shared by every metric.
+// The references live as long as the process's one jsii runtime, which ends
+// only with it (jsii.Close at the end of main and of each TestMain).
 func Minutes(n int) awscdk.Duration {
 	if d, ok := minutes.Load(n); ok {
 		return d.(awscdk.Duration)

@@ -47,7 +47,9 @@ func Prefetch(dir string) {
 	if _, again := prefetched.LoadOrStore(root+"\x00"+dir, true); again {
 		return
 	}
-	builtMu.Lock() // before returning, so no bundle request overtakes it
+	// Locked here and unlocked by the goroutine, so no bundle request (nor a
+	// Prefetch of another folder) overtakes it: they wait for it to finish.
+	builtMu.Lock()
 	go func() {
 		defer builtMu.Unlock()
 		defer func() { _ = recover() }()
@@ -78,10 +80,7 @@ func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *
 // folder want unless it is "", from the cache where it has them. Callers hold
 // builtMu.
 func fill(moduleRoot, pattern, want string) {
-	keys, err := buildKeys(moduleRoot, pattern)
-	if err != nil {
-		keys = nil // no cache this time; the build below still reports real errors
-	}
+	keys, _ := buildKeys(moduleRoot, pattern) // none on error: no cache this time; the build below reports real errors
 	cache := filecache.Open(cacheFolder)
 	var missing []string
 	for dir, key := range keys {

@@ -98,6 +98,12 @@ func Launch(bin string, extraEnv ...string) (s *Server, stop func(), err error) 
 	}
 	deadline := time.Now().Add(60 * time.Second)
 	for {
+		select {
+		case err := <-exited:
+			exited <- err
+			return nil, nil, fmt.Errorf("moto_server on %s exited at start: %v", s.URL, err)
+		default:
+		}
 		resp, err := http.Get(s.URL + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()

@@ -5,21 +5,31 @@ package workerbuild
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"syscall"
 
 	"github.com/bp/infra/internal/modroot"
 )
 
-// Command returns the build of the worker into out; callers may add to its
-// environment and process attributes before running it.
-func Command(ctx context.Context, out string) (*exec.Cmd, error) {
+// Build writes the worker to out; env is added to the build's environment.
+// The build runs in its own process group, so ending ctx stops the go
+// command with every compiler and linker it started.
+func Build(ctx context.Context, out string, env ...string) error {
 	root, err := modroot.Find()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "build-worker.sh"), runtime.GOARCH, out)
 	cmd.Dir = root
-	return cmd, nil
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, msg)
+	}
+	return nil
 }

@@ -42,28 +42,16 @@ const (
 func startBuild(t *testing.T) func() string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "worker")
-	type result struct {
-		out []byte
-		err error
-	}
-	done := make(chan result, 1)
-	go func() {
-		cmd, err := workerbuild.Command(context.Background(), bin)
-		if err != nil {
-			done <- result{nil, err}
-			return
-		}
-		out, err := cmd.CombinedOutput()
-		done <- result{out, err}
-	}()
-	wait := sync.OnceValue(func() result { return <-done })
+	done := make(chan error, 1)
+	go func() { done <- workerbuild.Build(t.Context(), bin) }()
+	wait := sync.OnceValue(func() error { return <-done })
 	// Registered after TempDir's removal, so it runs first: a test that
 	// ends early (no moto_server) must not remove the dir under go build.
 	t.Cleanup(func() { wait() })
 	return func() string {
 		t.Helper()
-		if r := wait(); r.err != nil {
-			t.Fatalf("go build: %v\n%s", r.err, r.out)
+		if err := wait(); err != nil {
+			t.Fatal(err)
 		}
 		return bin
 	}

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,60 +24,43 @@ import (
 // token file (and where a test says so, one bound under test) is set.
 
 var (
-	buildOnce sync.Once
 	buildDir  string
 	buildPath string
 	buildErr  error
 )
 
-// workerBinary returns the worker binary, built once per test binary
-// (TestMain builds it before the scenarios start). Without a go toolchain
-// the test is skipped locally and fails under CI=true.
+// workerBinary returns the worker binary TestMain built before the scenarios
+// started. Without a go toolchain the test is skipped locally and fails
+// under CI=true.
 func workerBinary(t testing.TB) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
+	if _, err := exec.LookPath("go"); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatal("go toolchain not found: the binary scenarios need it (CI=true)")
 		}
 		t.Skip("go toolchain not found: skipping the built-binary scenario")
 	}
-	buildOnce.Do(func() { buildErr = buildWorker(goTool) })
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return buildPath
 }
 
-// buildWorker builds the worker as the AMI ships it (workerbuild) into
-// buildPath.
-func buildWorker(goTool string) error {
-	var err error
-	if buildDir, err = os.MkdirTemp("", "worker-bin-"); err != nil {
-		return err
+// buildWorkerFirst builds the worker as the AMI ships it (workerbuild) into
+// buildPath before any scenario runs, so that the compile and link (seconds
+// of both cores after a change) do not starve the fast-interval scenarios
+// that run beside the binary ones; the binary scenarios need it anyway.
+func buildWorkerFirst() {
+	if _, err := exec.LookPath("go"); err != nil {
+		return // workerBinary skips or fails the scenarios
+	}
+	if buildDir, buildErr = os.MkdirTemp("", "worker-bin-"); buildErr != nil {
+		return
 	}
 	buildPath = filepath.Join(buildDir, "worker")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cmd, err := workerbuild.Command(ctx, buildPath)
-	if err != nil {
-		return err
-	}
-	cmd.Env = append(os.Environ(), "GO="+goTool)
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, msg)
-	}
-	return nil
-}
-
-// buildWorkerFirst builds the binary before any scenario runs, so that the
-// compile and link (seconds of both cores after a change) do not starve the
-// fast-interval scenarios that run beside the binary ones; the binary
-// scenarios wait for the build anyway.
-func buildWorkerFirst() {
-	if goTool, err := exec.LookPath("go"); err == nil {
-		buildOnce.Do(func() { buildErr = buildWorker(goTool) })
-	}
+	buildErr = workerbuild.Build(ctx, buildPath)
 }
 
 func removeWorkerBinary() {
