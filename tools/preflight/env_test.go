@@ -15,14 +15,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ecr"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/stretchr/testify/require"
 
-	"github.com/bp/infra/internal/fakeaws"
 	"github.com/bp/infra/internal/moto"
 	"github.com/bp/infra/internal/testtool"
 )
@@ -96,7 +94,7 @@ func startMoto() (stop func()) {
 // which this way happens while the binary builds. Errors do not matter here;
 // each test resets the state.
 func warmMoto(url string) {
-	cfg := aws.Config{Region: fixtureRegion, Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""), HTTPClient: fakeaws.HTTPClient()}
+	cfg := motoConfig(url)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	endpoint := aws.String(url)
@@ -177,6 +175,13 @@ func runPreflight(t *testing.T, env []string, args ...string) runResult {
 	return r
 }
 
+// motoConfig is moto's client config in the fixture's region.
+func motoConfig(url string) aws.Config {
+	cfg := (&moto.Server{URL: url}).Config()
+	cfg.Region = fixtureRegion
+	return cfg
+}
+
 // seed writes AWS state through the SDK, as `cdk bootstrap`, the AMI
 // pipeline and the image pipeline would.
 type seed struct {
@@ -186,11 +191,7 @@ type seed struct {
 }
 
 func newSeed(t *testing.T, url string) *seed {
-	cfg := aws.Config{
-		Region:      fixtureRegion,
-		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		HTTPClient:  fakeaws.HTTPClient(), // each seeding call sent once
-	}
+	cfg := motoConfig(url)
 	return &seed{
 		t:   t,
 		ssm: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = aws.String(url) }),

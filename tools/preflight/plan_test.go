@@ -108,8 +108,12 @@ func TestParseECRImageShapes(t *testing.T) {
 }
 
 // A launch template whose ImageId is a Ref to a plain String SSM template
-// parameter (the shape ec2.MachineImage.fromSsmParameter synthesizes) still
-// needs an AMI id in that parameter, although the type says only String.
+// parameter still needs an AMI id in that parameter, although the type says
+// only String. That shape is ssm.StringParameter.valueForStringParameter's
+// (AWS::SSM::Parameter::Value<String>); ec2.MachineImage.fromSsmParameter
+// types its parameter AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>
+// (aws-cdk-lib 2.276 aws-ec2/lib/machine-image/utils.js, lookupImage), which
+// amiParamTypes covers, and our fleets use {{resolve:ssm:...}}.
 func TestImageIdFromAStringParameterMustHoldAnAMI(t *testing.T) {
 	s := cfn.Stack{Name: "bp-staging-gpu-fleet", Region: fixtureRegion, Template: &cfn.Template{
 		Parameters: map[string]cfn.Parameter{
