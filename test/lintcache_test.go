@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -14,13 +15,14 @@ import (
 )
 
 // lintCache keeps cfn-lint's findings on each template it linted, under a
-// key of cfn-lint's version, lintArgs and the template's bytes: the whole
-// input of a cfn-lint run over one file (it reads no config file here:
-// test/ has no .cfnlintrc).
+// key of cfn-lint's version, lintArgs, the config file and the template's
+// bytes: the whole input of a cfn-lint run over one file. Not covered:
+// `cfn-lint -u`, which rewrites the installed schemas in place without a new
+// version; remove ~/.cache/bp-infra/cfn-lint after it.
 type lintCache struct {
-	files   filecache.Cache
-	done    chan struct{} // closed once version is known
-	version []byte        // `cfn-lint --version`; nil if it failed (nothing is cached)
+	files    filecache.Cache
+	done     chan struct{} // closed once version and config are known
+	identity []byte        // `cfn-lint --version` and lintConfig; nil if either failed (nothing is cached)
 }
 
 // openLintCache asks bin its version in the background.
@@ -29,8 +31,9 @@ func openLintCache(ctx context.Context, bin string) *lintCache {
 	go func() {
 		defer close(c.done)
 		out, err := exec.CommandContext(ctx, bin, "--version").Output()
-		if err == nil && strings.HasPrefix(string(out), "cfn-lint ") {
-			c.version = out
+		config, cerr := os.ReadFile(lintConfig)
+		if err == nil && cerr == nil && strings.HasPrefix(string(out), "cfn-lint ") {
+			c.identity = append(out, config...)
 		}
 	}()
 	return c
@@ -46,11 +49,11 @@ func (c *lintCache) ready() {
 // key names a template's findings; "" when nothing can be cached. Callers
 // call ready first.
 func (c *lintCache) key(template []byte) string {
-	if c.version == nil {
+	if c.identity == nil {
 		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "cfn-lint findings v1\n%q\n%q\n", c.version, lintArgs)
+	fmt.Fprintf(h, "cfn-lint findings v1\n%q\n%q\n", c.identity, lintArgs)
 	h.Write(template)
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -105,7 +108,7 @@ func (r lintRun) findingsOf(file string) []lintFinding {
 // could not read its file is not kept.
 func TestLintCacheKeysOnVersionAndTemplate(t *testing.T) {
 	dir := t.TempDir()
-	c := &lintCache{files: filecache.At(dir), version: []byte("cfn-lint 1.51.0\n")}
+	c := &lintCache{files: filecache.At(dir), identity: []byte("cfn-lint 1.51.0\n")}
 	tpl := []byte(`{"Resources": {}}`)
 	finding := lintFinding{Level: "Warning", Message: "m"}
 	finding.Rule.ID = "W1020"
@@ -116,7 +119,7 @@ func TestLintCacheKeysOnVersionAndTemplate(t *testing.T) {
 	if _, ok := c.get(c.key([]byte(`{"Resources": {} }`))); ok {
 		t.Error("a template one byte different found the cached findings")
 	}
-	newer := &lintCache{files: filecache.At(dir), version: []byte("cfn-lint 1.52.0\n")}
+	newer := &lintCache{files: filecache.At(dir), identity: []byte("cfn-lint 1.52.0\n")}
 	if _, ok := newer.get(newer.key(tpl)); ok {
 		t.Error("another cfn-lint version found the cached findings")
 	}
