@@ -41,8 +41,8 @@ var (
 // variantOverrides are extra apps the tests need, each switches a user makes
 // on staging. "http-only": plain HTTP (blocker 3) in an account shared with
 // production. "switched-on": every switch that is off by default, at once:
-// the first deploy with the services at zero, every interface endpoint config
-// accepts, a custom media CDN domain with its rate-limiting ACL, and the
+// the first deploy with the services at zero, NAT gateways instead of the
+// NAT instance, every interface endpoint config accepts, a custom media CDN domain with its rate-limiting ACL, and the
 // capacity features (a fleet with the On-Demand fallback, the warm buffer and
 // the volume initialization rate on, and a fleet pinned to an AMI id). Each
 // variant costs a whole stage's synthesis (about 2 s of both cores), so
@@ -52,6 +52,7 @@ var variantOverrides = map[string]map[string]any{
 	"http-only": {"certificateArn": "", "allowHttpOnly": true, "account": "222222222222"}, // and in production's account
 	"switched-on": {
 		"cluster.servicesStartAtZero": true,
+		"network.natKind":             "gateway", // staging's preset has a NAT instance
 		"network.interfaceEndpoints":  strings.Join(config.InterfaceEndpointNames(), ","),
 		"media.cdnDomainName":         "media.staging.example.com",
 		"media.cdnCertificateArn":     "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009",
