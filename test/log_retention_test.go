@@ -44,8 +44,15 @@ func TestLogRetentionEverywhere(t *testing.T) {
 	}
 }
 
-// TestRetentionCoversEveryAcceptedValue: every retention config accepts maps
-// to a CDK value (base.Retention panics on one it lacks, at synthesis).
+// cloudWatchRetentionDays are the retentions CloudWatch Logs accepts:
+// "Possible values are: 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
+// 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, and 3653." (CloudWatch Logs
+// API Reference, PutRetentionPolicy, retentionInDays).
+var cloudWatchRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+// TestRetentionCoversEveryAcceptedValue: every retention config accepts is one
+// CloudWatch Logs accepts and maps to a CDK value (base.Retention panics on
+// one it lacks, at synthesis).
 func TestRetentionCoversEveryAcceptedValue(t *testing.T) {
 	for _, days := range config.LogRetentionDays() {
 		cfg, _ := config.Preset("staging")
@@ -54,6 +61,9 @@ func TestRetentionCoversEveryAcceptedValue(t *testing.T) {
 		cfg.AllowHTTPOnly = true
 		if err := config.Validate(cfg); err != nil {
 			t.Fatalf("config rejects %d: %v", days, err)
+		}
+		if !slices.Contains(cloudWatchRetentionDays, days) {
+			t.Errorf("config accepts a retention of %d days, which CloudWatch Logs refuses", days)
 		}
 		func() {
 			defer func() {
