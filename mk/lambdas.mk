@@ -1,5 +1,5 @@
 # Go Lambda handlers (lambdas/). lambdas-build and synthesis build them with
-# one command (constructs/gofunction BuildArgs/BuildEnv, via tools/lambdabuild);
+# one command (internal/lambdabuild, via tools/lambdabuild);
 # lambdas-test needs mariadb-server (apt) for the dbinit tests, which fail
 # instead of skipping when CI=true.
 GO ?= go

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/bp/infra/internal/filecache"
+	"github.com/bp/infra/internal/lambdabuild"
 	"github.com/bp/infra/internal/modroot"
 )
 
@@ -129,9 +130,9 @@ func buildPackages(moduleRoot string, dirs []string) map[string][]byte {
 		panic(err)
 	}
 	defer os.RemoveAll(scratch)
-	cmd := exec.Command("go", BuildArgs(scratch+string(filepath.Separator), pkgs...)...)
+	cmd := exec.Command("go", lambdabuild.Args(scratch+string(filepath.Separator), pkgs...)...)
 	cmd.Dir = moduleRoot
-	cmd.Env = append(os.Environ(), BuildEnv()...)
+	cmd.Env = append(os.Environ(), lambdabuild.Env()...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		// A failed build must fail synthesis loudly, never fall back to Docker.
 		panic(fmt.Sprintf("go build %v for Lambda failed: %v\n%s", pkgs, err, out))
@@ -145,24 +146,4 @@ func buildPackages(moduleRoot string, dirs []string) map[string][]byte {
 		out[dir] = bin
 	}
 	return out
-}
-
-// BuildArgs are the go build arguments of Lambda binaries: reproducible
-// (no paths, VCS stamp or build id), so the asset hash only moves with the
-// code. With several packages, output must be a folder ending in a separator.
-func BuildArgs(output string, pkgs ...string) []string {
-	return append([]string{"build", "-trimpath", "-buildvcs=false", "-tags", "lambda.norpc",
-		"-ldflags", "-s -w -buildid=", "-o", output}, pkgs...)
-}
-
-// buildFlags are the flags of BuildArgs (without "build" and "-o"), which
-// go list shares to see the packages go build compiles.
-func buildFlags() []string {
-	args := BuildArgs("")
-	return args[1 : len(args)-2]
-}
-
-// BuildEnv targets the Lambda runtime: a static linux/arm64 binary.
-func BuildEnv() []string {
-	return []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
 }

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/bp/infra/internal/lambdabuild"
 )
 
 // Linking the six handlers takes a synth process 1.5-3.5 s even with a warm
@@ -41,10 +43,10 @@ const listTemplate = `{{.ImportPath}}	{{.BuildID}}	{{if .Incomplete}}incomplete{
 // returns the cache key of each by package folder. Packages that do not load
 // have no key (go build reports their errors).
 func buildKeys(moduleRoot, pattern string) (map[string]string, error) {
-	env := append(os.Environ(), BuildEnv()...)
+	env := append(os.Environ(), lambdabuild.Env()...)
 	goEnv := exec.Command("go", append([]string{"env", "-json"}, goEnvKeys...)...)
 	goEnv.Dir, goEnv.Env = moduleRoot, env
-	list := exec.Command("go", append(append([]string{"list", "-e", "-deps", "-export"}, buildFlags()...),
+	list := exec.Command("go", append(append([]string{"list", "-e", "-deps", "-export"}, lambdabuild.Flags()...),
 		"-f", listTemplate, pattern)...)
 	list.Dir, list.Env = moduleRoot, env
 	var listOut, listErr bytes.Buffer
@@ -60,7 +62,7 @@ func buildKeys(moduleRoot, pattern string) (map[string]string, error) {
 		return nil, fmt.Errorf("go env: %v", envErr)
 	}
 	common := sha256.New()
-	fmt.Fprintf(common, "gofunction cache v1\nflags %q\nenv %q\ngo env %s\n", buildFlags(), BuildEnv(), envOut)
+	fmt.Fprintf(common, "gofunction cache v1\nflags %q\nenv %q\ngo env %s\n", lambdabuild.Flags(), lambdabuild.Env(), envOut)
 	for _, f := range []string{"go.mod", "go.sum", "go.work", "go.work.sum"} {
 		raw, err := os.ReadFile(filepath.Join(moduleRoot, f))
 		if err != nil && !os.IsNotExist(err) {

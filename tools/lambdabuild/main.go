@@ -1,5 +1,5 @@
 // Command lambdabuild builds the Go Lambda handlers into <out>/<name>/bootstrap
-// with exactly the command synthesis uses (gofunction.BuildArgs and BuildEnv),
+// with exactly the command synthesis uses (internal/lambdabuild),
 // so `make lambdas-build` produces the binaries the stacks deploy.
 package main
 
@@ -10,7 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
-	"github.com/bp/infra/constructs/gofunction"
+	"github.com/bp/infra/internal/lambdabuild"
 )
 
 func main() {
@@ -26,8 +26,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		cmd := exec.Command("go", gofunction.BuildArgs(filepath.Join(dir, "bootstrap"), pkg)...)
-		cmd.Env = append(os.Environ(), gofunction.BuildEnv()...)
+		cmd := exec.Command("go", lambdabuild.Args(filepath.Join(dir, "bootstrap"), pkg)...)
+		cmd.Env = append(os.Environ(), lambdabuild.Env()...)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
