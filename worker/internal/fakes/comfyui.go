@@ -157,7 +157,8 @@ func (c *ComfyUI) enqueueLocked(plan PromptPlan, clientID string) string {
 }
 
 // advanceLocked runs the executor up to now: the head of the queue starts
-// when the previous prompt ended and ends after its RunTime.
+// when the previous prompt ended and ends after its RunTime or, with Until,
+// at the first call that finds Until closed after that.
 func (c *ComfyUI) advanceLocked(now time.Time) {
 	for len(c.queue) > 0 {
 		p := c.queue[0]
