@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bp/infra/worker/internal/grace"
 	"github.com/bp/infra/worker/internal/retry"
 )
 
@@ -101,7 +102,10 @@ func (c *Client) callRetrying(ctx context.Context, verb string, headers map[stri
 			"wait", wait.String(), "error", err.Error())
 	}
 	return retry.Do(ctx, p, func(ctx context.Context) error {
-		err := c.call(ctx, verb, headers, body, out)
+		// Retries stop with ctx; a request already sent may get its grace.
+		actx, cancel := grace.Attempt(ctx)
+		defer cancel()
+		err := c.call(actx, verb, headers, body, out)
 		if err != nil && !IsTransient(err) {
 			return retry.Permanent(err)
 		}

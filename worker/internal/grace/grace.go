@@ -1,5 +1,7 @@
 // Package grace lets a call that is already on the wire finish, briefly,
-// after the worker is told to stop. Cancelling such a call does not unsend
+// after the worker is told to stop: a whole call with its retries
+// (AfterStop, for reports), or only a request already sent (OnTheWire and
+// Attempt, for polls and heartbeats). Cancelling such a call does not unsend
 // it: the backend still acts on it (a poll still leases a job, a heartbeat
 // still arrives), only the worker no longer hears the answer.
 package grace
@@ -34,4 +36,43 @@ func AfterStop(ctx context.Context, d time.Duration) (context.Context, context.C
 		mu.Unlock()
 		cancel(context.Canceled)
 	}
+}
+
+// onTheWire marks a context whose calls let each request already sent
+// finish for up to d after stop ends; no request starts after stop ends.
+type onTheWire struct {
+	stop context.Context
+	d    time.Duration
+}
+
+type onTheWireKey struct{}
+
+// OnTheWire returns ctx marked for Attempt: ctx still ends as before, so a
+// retry loop over it stops retrying at the stop, while the request of each
+// attempt (made with Attempt) may go on for d after ctx ends.
+func OnTheWire(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, onTheWireKey{}, onTheWire{stop: ctx, d: d})
+}
+
+// Attempt returns the context for one request under ctx: ctx itself unless
+// ctx is marked by OnTheWire. Then it ends d after the stop, at ctx's own
+// deadline if that is earlier, and at once if the stop came before the
+// request started (a request not sent yet is not on the wire).
+func Attempt(ctx context.Context) (context.Context, context.CancelFunc) {
+	g, ok := ctx.Value(onTheWireKey{}).(onTheWire)
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	if g.stop.Err() != nil {
+		out, cancel := context.WithCancelCause(ctx)
+		cancel(context.Cause(g.stop))
+		return out, func() {}
+	}
+	out, cancel := AfterStop(ctx, g.d)
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancelDeadline context.CancelFunc
+		out, cancelDeadline = context.WithDeadline(out, deadline)
+		return out, func() { cancelDeadline(); cancel() }
+	}
+	return out, cancel
 }

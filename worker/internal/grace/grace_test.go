@@ -38,3 +38,63 @@ func TestWithoutAStopItLastsUntilCancelled(t *testing.T) {
 		t.Fatal("cancel did not end it")
 	}
 }
+
+// A request sent before the stop outlives it by the grace; the retry loop's
+// own context (the marked one) still ends with the stop.
+func TestAttemptSentBeforeTheStopGetsTheGrace(t *testing.T) {
+	parent, stop := context.WithCancel(context.Background())
+	marked := OnTheWire(parent, 50*time.Millisecond)
+	attempt, cancel := Attempt(marked)
+	defer cancel()
+	stop()
+	if marked.Err() == nil {
+		t.Fatal("the marked context outlived the stop: retries would go on")
+	}
+	select {
+	case <-attempt.Done():
+		t.Fatal("the request on the wire ended with the stop; want the grace")
+	case <-time.After(20 * time.Millisecond):
+	}
+	select {
+	case <-attempt.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("the request outlived its grace")
+	}
+}
+
+// No request starts after the stop: its attempt context is already over.
+func TestAttemptAfterTheStopNeverStarts(t *testing.T) {
+	parent, stop := context.WithCancel(context.Background())
+	marked := OnTheWire(parent, time.Minute)
+	stop()
+	attempt, cancel := Attempt(marked)
+	defer cancel()
+	if attempt.Err() == nil {
+		t.Fatal("an attempt made after the stop may still start")
+	}
+}
+
+// The grace never stretches an attempt past its own deadline (a heartbeat's
+// is the next beat).
+func TestAttemptKeepsItsDeadline(t *testing.T) {
+	marked, cancelTimeout := context.WithTimeout(OnTheWire(context.Background(), time.Minute), 30*time.Millisecond)
+	defer cancelTimeout()
+	attempt, cancel := Attempt(marked)
+	defer cancel()
+	select {
+	case <-attempt.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("the grace stretched the attempt past its deadline")
+	}
+}
+
+// An unmarked context is passed through: a report's own grace is its caller's.
+func TestAttemptWithoutAMarkFollowsItsContext(t *testing.T) {
+	parent, stop := context.WithCancel(context.Background())
+	attempt, cancel := Attempt(parent)
+	defer cancel()
+	stop()
+	if attempt.Err() == nil {
+		t.Fatal("an unmarked attempt outlived its context")
+	}
+}

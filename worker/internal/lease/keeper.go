@@ -17,9 +17,10 @@ import (
 type Keeper struct {
 	Interval time.Duration
 	TTL      time.Duration
-	// StopGrace is how long a heartbeat already sent may go on after Run's
-	// ctx ends. Cutting it off would not unsend it: the backend could then
-	// see it after the job's outcome, which the caller reports next.
+	// StopGrace is how long a heartbeat request already sent may go on after
+	// Run's ctx ends (Send must make its requests with grace.Attempt, as
+	// backend.Client does). Cutting it off would not unsend it: the backend
+	// could then see it after the job's outcome, which the caller reports next.
 	StopGrace time.Duration
 	Send      func(ctx context.Context) error
 	Log       *slog.Logger
@@ -37,12 +38,11 @@ func (k *Keeper) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		// One beat may retry transient failures, but not past the next beat.
-		sent, cancelGrace := grace.AfterStop(ctx, k.StopGrace)
-		beatCtx, cancel := context.WithTimeout(sent, k.Interval)
+		// One beat may retry transient failures, but not past the next beat
+		// nor past the stop; a request already sent gets the stop grace.
+		beatCtx, cancel := context.WithTimeout(grace.OnTheWire(ctx, k.StopGrace), k.Interval)
 		err := k.Send(beatCtx)
 		cancel()
-		cancelGrace()
 		switch {
 		case err == nil:
 			lastOK = time.Now()

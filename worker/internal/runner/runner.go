@@ -279,8 +279,7 @@ func (r *Runner) loop(ctx, take context.Context) error {
 // only a reply that is read lets shutdown requeue that job (cut off, the job
 // would stay leased until its lease expires).
 func (r *Runner) poll(ctx context.Context) (*backend.Job, error) {
-	pctx, cancel := grace.AfterStop(ctx, r.stopGrace())
-	defer cancel()
+	pctx := grace.OnTheWire(ctx, r.stopGrace()) // no poll, retry or re-register starts after the stop
 	var job *backend.Job
 	err := r.Registrar.WithToken(pctx, func(tok string) error {
 		var err error
