@@ -204,7 +204,7 @@ func synth(app awscdk.App, builds ...*built) error {
 				return fmt.Errorf("%s/%s: no artifact %s in %s", b.label, kind, id, dir)
 			}
 			b.templates[kind] = s.template
-			b.nag[kind] = nagFindings(s)
+			b.nag[kind] = s.nag
 		}
 	}
 	return nil

@@ -35,6 +35,16 @@ type Stack struct {
 	Account      string    // target account of the stack's environment; "" when environment-agnostic
 	Region       string    // target region of the stack's environment; "" when environment-agnostic
 	Dependencies []string  // manifest artifact ids this stack depends on (stacks and asset manifests)
+	// Metadata is the stack's construct metadata by construct path: the
+	// manifest's entries and those of its additionalMetadataFile (where CDK
+	// moves them when they are many), e.g. cdk-nag's aws:cdk:error entries.
+	Metadata map[string][]MetadataEntry
+}
+
+// MetadataEntry is one construct metadata entry of the cloud assembly.
+type MetadataEntry struct {
+	Type string `json:"type"`
+	Data any    `json:"data"`
 }
 
 type manifest struct {
@@ -42,11 +52,14 @@ type manifest struct {
 }
 
 type manifestArtifact struct {
-	Type         string         `json:"type"`
-	DisplayName  string         `json:"displayName"`
-	Environment  string         `json:"environment"`
-	Dependencies []string       `json:"dependencies"`
-	Properties   map[string]any `json:"properties"`
+	Type         string                     `json:"type"`
+	DisplayName  string                     `json:"displayName"`
+	Environment  string                     `json:"environment"`
+	Dependencies []string                   `json:"dependencies"`
+	Properties   map[string]any             `json:"properties"`
+	Metadata     map[string][]MetadataEntry `json:"metadata"`
+	// AdditionalMetadataFile holds more metadata of the same shape.
+	AdditionalMetadataFile string `json:"additionalMetadataFile"`
 }
 
 // LoadAssembly reads every stack of the cloud assembly in dir, following
@@ -129,9 +142,27 @@ func loadStack(dir, id string, a manifestArtifact, stage, appPrefix string) (Sta
 	if stage == "" {
 		stage = stageFromNames(a.DisplayName, name, appPrefix)
 	}
+	meta := a.Metadata
+	if a.AdditionalMetadataFile != "" {
+		raw, err := os.ReadFile(filepath.Join(dir, a.AdditionalMetadataFile))
+		if err != nil {
+			return Stack{}, fmt.Errorf("stack %s: %w", name, err)
+		}
+		var more map[string][]MetadataEntry
+		if err := json.Unmarshal(raw, &more); err != nil {
+			return Stack{}, fmt.Errorf("stack %s: %s: %w", name, a.AdditionalMetadataFile, err)
+		}
+		meta = maps.Clone(more)
+		if meta == nil {
+			meta = map[string][]MetadataEntry{}
+		}
+		for path, entries := range a.Metadata {
+			meta[path] = append(meta[path], entries...)
+		}
+	}
 	account, region := parseEnvironment(a.Environment)
 	return Stack{Stage: stage, Name: name, ArtifactID: id, DisplayName: a.DisplayName, TemplatePath: tplPath, Template: tpl,
-		Account: account, Region: region, Dependencies: a.Dependencies}, nil
+		Account: account, Region: region, Dependencies: a.Dependencies, Metadata: meta}, nil
 }
 
 // parseEnvironment splits a manifest environment "aws://<account>/<region>";

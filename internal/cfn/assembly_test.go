@@ -1,0 +1,35 @@
+package cfn
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A stack's construct metadata is the manifest's entries plus those of its
+// additionalMetadataFile, both keyed by construct path (cloud assembly schema,
+// ArtifactManifest: "metadata" and "additionalMetadataFile", where CDK puts
+// the metadata when there is much of it).
+func TestLoadAssemblyReadsBothMetadataPlaces(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("s.template.json", `{"Resources": {}}`)
+	write("s.metadata.json", `{"/s/A": [{"type": "aws:cdk:error", "data": "AwsSolutions-X1: from the file"}]}`)
+	write("manifest.json", `{"version": "48.0.0", "artifacts": {"s": {"type": "aws:cloudformation:stack",
+		"environment": "aws://111111111111/us-east-1", "properties": {"templateFile": "s.template.json"},
+		"additionalMetadataFile": "s.metadata.json",
+		"metadata": {"/s/A": [{"type": "aws:cdk:warning", "data": "AwsSolutions-X2"}], "/s/B": [{"type": "aws:cdk:logicalId", "data": "B"}]}}}}`)
+	stacks, err := LoadAssembly(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := stacks[0].Metadata
+	if len(m["/s/A"]) != 2 || m["/s/A"][0].Data != "AwsSolutions-X1: from the file" || m["/s/A"][1].Type != "aws:cdk:warning" || len(m["/s/B"]) != 1 {
+		t.Fatalf("metadata %v: want the file's entry, then the manifest's, per path", m)
+	}
+}
