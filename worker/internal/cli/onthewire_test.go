@@ -10,7 +10,7 @@ import (
 
 // Calls the worker has already sent when it stops or moves on: cancelling
 // one does not unsend it, the backend still acts on it. These scenarios hold
-// a call inside the fake backend (Latency) while the worker goes on.
+// a call inside the fake backend (OnCall) while the worker goes on.
 
 // TestStopDuringAPollOnTheWireRequeuesTheJobItLeased: SIGTERM arrives while a
 // poll is on the wire and the backend leases a job to it. The worker reads
@@ -21,15 +21,14 @@ func TestStopDuringAPollOnTheWireRequeuesTheJobItLeased(t *testing.T) {
 	s := newStack(t)
 	var armed atomic.Bool
 	held := make(chan struct{}, 1)
-	s.backend.Latency = func(verb string) time.Duration {
+	s.backend.OnCall = func(verb string) {
 		if verb == "poll" && armed.Load() {
 			select {
 			case held <- struct{}{}:
 			default:
 			}
-			return 300 * time.Millisecond
+			time.Sleep(300 * time.Millisecond)
 		}
-		return 0
 	}
 	w := s.start(t)
 	eventually(t, "worker polls", func() bool { return s.backend.Calls("poll") > 0 })
@@ -60,9 +59,9 @@ func TestHeartbeatOnTheWireLandsBeforeTheOutcome(t *testing.T) {
 	// for less than its 1 s timeout (the beat's own deadline is the interval).
 	s.comfy.Plan = planByTag(map[string]fakes.PromptPlan{"beat": {RunTime: 1200 * time.Millisecond, OutputSize: 10}})
 	var beats atomic.Int32
-	s.backend.Latency = func(verb string) time.Duration {
+	s.backend.OnCall = func(verb string) {
 		if verb != "heartbeat" || beats.Add(1) != 1 {
-			return 0
+			return
 		}
 		// Hold the first heartbeat until the job's output is uploaded: the
 		// worker is about to report complete while this beat is on the wire.
@@ -70,7 +69,7 @@ func TestHeartbeatOnTheWireLandsBeforeTheOutcome(t *testing.T) {
 		for _, done := s.backend.Uploaded(id); !done && time.Now().Before(deadline); _, done = s.backend.Uploaded(id) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		return 200 * time.Millisecond
+		time.Sleep(200 * time.Millisecond)
 	}
 	w := s.start(t, "-heartbeat-interval=1s", "-lease-ttl=20s")
 	eventually(t, "job completed", func() bool { return s.backend.Job(id).State == fakes.Completed })

@@ -65,10 +65,10 @@ type Backend struct {
 	// ended, as a backend that checks only the worker's token might; the
 	// heartbeat is still recorded as a violation.
 	LenientHeartbeats bool
-	// Latency, if set, runs before an API call is served (it may block, and
-	// must not hold the Backend's lock) and delays it by what it returns: a
-	// slow backend that still acts on a call whose sender gave up waiting.
-	Latency func(verb string) time.Duration
+	// OnCall, if set, runs before an API call is served and may block (without
+	// the Backend's lock): a slow backend that still acts on a call whose
+	// sender gave up waiting.
+	OnCall func(verb string)
 
 	mu         sync.Mutex
 	jobs       []*JobRecord
@@ -282,8 +282,8 @@ type leaseBody struct {
 func (b *Backend) serveAPI(w http.ResponseWriter, r *http.Request) {
 	verb := r.PathValue("verb")
 	raw, _ := io.ReadAll(r.Body)
-	if b.Latency != nil {
-		time.Sleep(b.Latency(verb))
+	if b.OnCall != nil {
+		b.OnCall(verb)
 	}
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	w = rec

@@ -9,7 +9,6 @@ package grace
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 )
 
@@ -20,20 +19,12 @@ var ErrOver = errors.New("stopping: grace over")
 // ErrOver), or when cancel is called. Values of ctx carry over.
 func AfterStop(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
 	out, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
-	var mu sync.Mutex
-	var timer *time.Timer
 	stopWatch := context.AfterFunc(ctx, func() {
-		mu.Lock()
-		timer = time.AfterFunc(d, func() { cancel(ErrOver) })
-		mu.Unlock()
+		grace := time.AfterFunc(d, func() { cancel(ErrOver) })
+		context.AfterFunc(out, func() { grace.Stop() })
 	})
 	return out, func() {
 		stopWatch()
-		mu.Lock()
-		if timer != nil {
-			timer.Stop()
-		}
-		mu.Unlock()
 		cancel(context.Canceled)
 	}
 }
