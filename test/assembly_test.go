@@ -20,6 +20,7 @@ import (
 // stackArtifact is one CloudFormation stack of an assembly.
 type stackArtifact struct {
 	template Template
+	raw      []byte   // the template file's bytes
 	nag      []string // unsuppressed AwsSolutions findings (nagFindings)
 }
 
@@ -36,7 +37,7 @@ func readAssembly(dir string) (map[string]stackArtifact, error) {
 		if err != nil {
 			return nil, err
 		}
-		var a stackArtifact
+		a := stackArtifact{raw: raw}
 		if err := json.Unmarshal(raw, &a.template); err != nil {
 			return nil, fmt.Errorf("%s: %w", s.TemplatePath, err)
 		}

@@ -142,7 +142,7 @@ func feedLint(b *built) {
 		return
 	}
 	for _, kind := range slices.Sorted(mapKeys(b.templates)) {
-		raw, _ := json.MarshalIndent(b.templates[kind], "", " ")
+		raw := b.raw[kind]
 		sum := sha256.Sum256(raw)
 		if first, seen := linter.byHash[sum]; seen {
 			lt := linter.files[first]

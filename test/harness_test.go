@@ -26,6 +26,7 @@ type built struct {
 	label     string // stage name, or "staging+<variant>"
 	stage     stacks.Stage
 	templates map[string]Template
+	raw       map[string][]byte   // stack kind -> the template file as CDK wrote it (what cfn-lint reads)
 	nag       map[string][]string // stack kind -> unsuppressed AwsSolutions findings
 }
 
@@ -195,16 +196,14 @@ func synth(app awscdk.App, builds ...*built) error {
 		return fmt.Errorf("reading the assembly of %s: %w", builds[0].label, err)
 	}
 	for _, b := range builds {
-		b.templates = map[string]Template{}
-		b.nag = map[string][]string{}
+		b.templates, b.raw, b.nag = map[string]Template{}, map[string][]byte{}, map[string][]string{}
 		for _, stack := range b.stage.Stacks() {
 			kind, id := *stack.Node().Id(), *stack.ArtifactId()
 			s, ok := artifacts[id]
 			if !ok {
 				return fmt.Errorf("%s/%s: no artifact %s in %s", b.label, kind, id, dir)
 			}
-			b.templates[kind] = s.template
-			b.nag[kind] = s.nag
+			b.templates[kind], b.raw[kind], b.nag[kind] = s.template, s.raw, s.nag
 		}
 	}
 	return nil
