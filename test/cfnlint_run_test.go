@@ -46,6 +46,7 @@ type lintRun struct {
 type lintedTemplate struct {
 	tpl    Template
 	builds []string // "staging/network", "staging+switched-on/network", ...
+	key    string   // its findings' cache key ("" when nothing is cached)
 }
 
 // fillerTemplate goes into every slot no template needed: valid and without
@@ -85,8 +86,7 @@ var linter = struct {
 	byHash   map[[32]byte]string // template hash -> slot holding it, or its cache entry's name
 	files    map[string]lintedTemplate
 	cache    *lintCache
-	keys     map[string]string // slot -> cache key of the template in it
-	cached   []lintFinding     // findings read from the cache
+	cached   []lintFinding // findings read from the cache
 	finished bool
 	runs     []lintRun
 	startErr lintRun // cfn-lint missing, or the slots could not be made
@@ -110,7 +110,7 @@ func startLint(capacity int) {
 	}
 	linter.bin, linter.dir = bin, dir
 	linter.ctx, linter.cancel = context.WithCancel(context.Background())
-	linter.byHash, linter.files, linter.keys = map[[32]byte]string{}, map[string]lintedTemplate{}, map[string]string{}
+	linter.byHash, linter.files = map[[32]byte]string{}, map[string]lintedTemplate{}
 	linter.cache = openLintCache(linter.ctx, bin)
 	probe := filepath.Join(dir, "probe")
 	linter.pipes = mkfifo(probe) == nil
@@ -175,8 +175,7 @@ func feedLint(b *built) {
 		proc.next++
 		proc.bytes += len(raw)
 		linter.byHash[sum] = path
-		linter.files[path] = lintedTemplate{tpl: b.templates[kind], builds: []string{b.label + "/" + kind}}
-		linter.keys[path] = key
+		linter.files[path] = lintedTemplate{tpl: b.templates[kind], builds: []string{b.label + "/" + kind}, key: key}
 		if linter.pipes && !proc.started {
 			runLint(proc)
 		}
@@ -240,8 +239,8 @@ func runLint(proc *lintProc) {
 		linter.runs = append(linter.runs, r)
 		if r.err == nil {
 			for _, slot := range proc.slots {
-				if key, ok := linter.keys[slot]; ok {
-					linter.cache.put(key, r.findingsOf(slot))
+				if lt, ok := linter.files[slot]; ok {
+					linter.cache.put(lt.key, r.findingsOf(slot))
 				}
 			}
 		}
