@@ -40,7 +40,7 @@ type bakeWorld struct {
 func bakeFixture(t *testing.T) bakeWorld {
 	t.Helper()
 	n := bakeFixtures.Add(1)
-	w := bakeWorld{m: sharedMoto(t), store: bundletest.Store{},
+	w := bakeWorld{m: motoShared.Get(t), store: bundletest.Store{},
 		bucket: fmt.Sprintf("bp-staging-models-%d", n), param: fmt.Sprintf("/bp/staging/fleets/gpu-bake-%d/active_bundle", n)}
 	ctx := context.Background()
 	cl := w.m.S3()

@@ -24,8 +24,6 @@ func TestMain(m *testing.M) {
 	if healthyBase.parent != "" {
 		os.RemoveAll(healthyBase.parent)
 	}
-	if motoShared.stop != nil {
-		motoShared.stop()
-	}
+	motoShared.Stop()
 	os.Exit(code)
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -32,17 +33,71 @@ type Server struct {
 	URL string
 }
 
+// install is how to get moto_server, for the notice of a test that needs it.
+const install = "pip install 'moto[server]==5.2.1'"
+
 // Start runs moto_server until the test ends. extraEnv (e.g.
 // MOTO_ACCOUNT_ID=...) goes to the server's environment.
 func Start(t testing.TB, extraEnv ...string) *Server {
 	t.Helper()
-	bin := testtool.Require(t, "moto_server", "pip install 'moto[server]==5.2.1'")
+	bin := testtool.Require(t, "moto_server", install)
 	s, stop, err := Launch(bin, extraEnv...)
 	if err != nil {
 		t.Fatalf("start moto_server: %v", err)
 	}
 	t.Cleanup(stop)
 	return s
+}
+
+// Shared is one moto_server for a whole test binary (a start costs a second
+// and more of CPU), started by the first Get, or early by Prestart, and
+// stopped by Stop in TestMain. Env goes to the server's environment
+// (MOTO_ACCOUNT_ID=...); Warm, if set, runs once it answers. Tests sharing
+// it keep to their own resources or reset it.
+type Shared struct {
+	Env  []string
+	Warm func(*Server)
+	once sync.Once
+	s    *Server
+	stop func()
+	err  error
+}
+
+func (sh *Shared) launch() {
+	sh.once.Do(func() {
+		bin, err := testtool.Find("moto_server")
+		if err != nil {
+			sh.err = err
+			return
+		}
+		if sh.s, sh.stop, sh.err = Launch(bin, sh.Env...); sh.err == nil && sh.Warm != nil {
+			sh.Warm(sh.s)
+		}
+	})
+}
+
+// Prestart starts the server in the background, so its start overlaps
+// other work.
+func (sh *Shared) Prestart() { go sh.launch() }
+
+// Get returns the server, started or waited for; a missing moto_server
+// skips the test locally and fails it under CI=true.
+func (sh *Shared) Get(t testing.TB) *Server {
+	t.Helper()
+	testtool.Require(t, "moto_server", install)
+	sh.launch()
+	if sh.err != nil {
+		t.Fatalf("start moto_server: %v", sh.err)
+	}
+	return sh.s
+}
+
+// Stop ends the server, waiting for a start in progress; it starts none.
+func (sh *Shared) Stop() {
+	sh.once.Do(func() {})
+	if sh.stop != nil {
+		sh.stop()
+	}
 }
 
 // Launch runs moto_server (bin, found with testtool) on a loopback port of

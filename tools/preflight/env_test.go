@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,7 +21,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bp/infra/internal/moto"
-	"github.com/bp/infra/internal/testtool"
 )
 
 // The fixture is a trimmed copy of `make synth STAGE=staging` (see
@@ -35,9 +33,9 @@ const (
 
 var (
 	binPath string // the preflight binary, built once by TestMain
-	// sharedMoto waits for the moto_server TestMain starts while the
-	// binary builds (a second or so each), shared by the tests.
-	sharedMoto func() (*moto.Server, error)
+	// shared is the tests' moto_server, as account fixtureAccount; TestMain
+	// starts it while the binary builds (a second or so each).
+	shared = &moto.Shared{Env: []string{"MOTO_ACCOUNT_ID=" + fixtureAccount}, Warm: func(s *moto.Server) { warmMoto(s.URL) }}
 )
 
 func TestMain(m *testing.M) {
@@ -45,48 +43,17 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	stopMoto := startMoto()
+	shared.Prestart()
 	binPath = filepath.Join(dir, "preflight")
 	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
 		fmt.Fprintf(os.Stderr, "go build ./tools/preflight: %v\n%s", err, out)
-		stopMoto()
+		shared.Stop()
 		os.Exit(1)
 	}
 	code := m.Run()
-	stopMoto()
+	shared.Stop()
 	_ = os.RemoveAll(dir)
 	os.Exit(code)
-}
-
-// startMoto launches moto_server as account fixtureAccount in the
-// background, if it is installed (motoServer skips or fails the tests that
-// need it otherwise), and returns what stops it.
-func startMoto() (stop func()) {
-	path, err := testtool.Find("moto_server")
-	if err != nil {
-		sharedMoto = func() (*moto.Server, error) { return nil, err }
-		return func() {}
-	}
-	type launched struct {
-		s    *moto.Server
-		stop func()
-		err  error
-	}
-	done := make(chan launched, 1)
-	go func() {
-		s, stop, err := moto.Launch(path, "MOTO_ACCOUNT_ID="+fixtureAccount)
-		if err == nil {
-			warmMoto(s.URL)
-		}
-		done <- launched{s, stop, err}
-	}()
-	wait := sync.OnceValue(func() launched { return <-done })
-	sharedMoto = func() (*moto.Server, error) { l := wait(); return l.s, l.err }
-	return func() {
-		if l := wait(); l.stop != nil {
-			l.stop()
-		}
-	}
 }
 
 // warmMoto makes one call to each service the preflight uses: moto loads a
@@ -107,9 +74,7 @@ func warmMoto(url string) {
 // state.
 func motoServer(t *testing.T) string {
 	t.Helper()
-	testtool.Require(t, "moto_server", "pip install 'moto[server]==5.2.1'")
-	s, err := sharedMoto()
-	require.NoError(t, err)
+	s := shared.Get(t)
 	require.NoError(t, s.Reset(context.Background()))
 	return s.URL
 }
