@@ -20,8 +20,9 @@ import (
 // stackArtifact is one CloudFormation stack of an assembly.
 type stackArtifact struct {
 	template Template
-	raw      []byte   // the template file's bytes
-	nag      []string // unsuppressed AwsSolutions findings (nagFindings)
+	raw      []byte            // the template file's bytes
+	nag      []string          // unsuppressed AwsSolutions findings (nagFindings)
+	paths    map[string]string // logical id -> construct path (the aws:cdk:logicalId metadata)
 }
 
 // readAssembly reads every stack of the assembly in dir and of the nested
@@ -42,6 +43,14 @@ func readAssembly(dir string) (map[string]stackArtifact, error) {
 			return nil, fmt.Errorf("%s: %w", s.TemplatePath, err)
 		}
 		a.nag = nagFindings(s.Metadata)
+		a.paths = map[string]string{}
+		for path, entries := range s.Metadata {
+			for _, e := range entries {
+				if id, ok := e.Data.(string); ok && e.Type == "aws:cdk:logicalId" {
+					a.paths[id] = strings.TrimPrefix(path, "/")
+				}
+			}
+		}
 		out[s.ArtifactID] = a
 	}
 	return out, nil

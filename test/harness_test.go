@@ -26,8 +26,12 @@ type built struct {
 	label     string // stage name, or "staging+<variant>"
 	stage     stacks.Stage
 	templates map[string]Template
-	raw       map[string][]byte   // stack kind -> the template file as CDK wrote it (what cfn-lint reads)
-	nag       map[string][]string // stack kind -> unsuppressed AwsSolutions findings
+	raw       map[string][]byte            // stack kind -> the template file as CDK wrote it (what cfn-lint reads)
+	nag       map[string][]string          // stack kind -> unsuppressed AwsSolutions findings
+	paths     map[string]map[string]string // stack kind -> logical id -> construct path
+	// silenced are the findings cdk-nag's reports record as suppressed, by
+	// construct path (shared by every build of one app).
+	silenced map[string][]nagReportRow
 }
 
 var (
@@ -195,15 +199,20 @@ func synth(app awscdk.App, builds ...*built) error {
 	if err != nil {
 		return fmt.Errorf("reading the assembly of %s: %w", builds[0].label, err)
 	}
+	silenced, err := readSuppressedFindings(dir)
+	if err != nil {
+		return fmt.Errorf("reading the cdk-nag reports of %s: %w", builds[0].label, err)
+	}
 	for _, b := range builds {
-		b.templates, b.raw, b.nag = map[string]Template{}, map[string][]byte{}, map[string][]string{}
+		b.silenced = silenced
+		b.templates, b.raw, b.nag, b.paths = map[string]Template{}, map[string][]byte{}, map[string][]string{}, map[string]map[string]string{}
 		for _, stack := range b.stage.Stacks() {
 			kind, id := *stack.Node().Id(), *stack.ArtifactId()
 			s, ok := artifacts[id]
 			if !ok {
 				return fmt.Errorf("%s/%s: no artifact %s in %s", b.label, kind, id, dir)
 			}
-			b.templates[kind], b.raw[kind], b.nag[kind] = s.template, s.raw, s.nag
+			b.templates[kind], b.raw[kind], b.nag[kind], b.paths[kind] = s.template, s.raw, s.nag, s.paths
 		}
 	}
 	return nil
