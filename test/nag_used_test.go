@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -52,31 +53,33 @@ func readSuppressedFindings(dir string) (map[string][]nagReportRow, error) {
 	return out, nil
 }
 
-// TestGpuFleetSuppressionsSitOnTheResourcesTheySilence: every cdk-nag
-// suppression on a GPU fleet stack resource silences a finding cdk-nag made
-// on that very resource. NagSuppressions.addResourceSuppressionsByPath with
-// applyToChildren (how the stacks attach theirs) copies a suppression onto
-// every resource below its path, so one written on a whole fleet or on the
-// Fleets subtree shows up here on resources it silences nothing on (a launch
-// template, a security group), and would silence whatever a later change adds
-// below it. switched-on has two fleets, so each needs its own suppressions.
-func TestGpuFleetSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
+// TestSuppressionsSitOnTheResourcesTheySilence: every cdk-nag suppression in
+// every stack silences a finding cdk-nag made on the very resource it sits
+// on. NagSuppressions.addResourceSuppressionsByPath with applyToChildren (how
+// the stacks attach theirs) copies a suppression onto every resource below
+// its path, so one written on a construct instead of its resource (a task
+// definition, a fleet, the Fleets subtree) shows up here on resources it
+// silences nothing on, and would silence whatever a later change adds below
+// it. switched-on has two fleets, so each needs its own suppressions.
+func TestSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
 	checked := 0
 	for _, b := range all() {
-		for _, res := range b.templates[gpuFleetKind].Resources("") {
-			metadata, _ := res.Raw["Metadata"].(map[string]any)
-			for _, s := range nagSuppressionsOf(metadata) {
-				checked++
-				path := b.paths[gpuFleetKind][res.LogicalID]
-				if !silencesAFinding(s, b.silenced[path]) {
-					t.Errorf("%s: suppression %s (applies to %v) on %s silences no finding there: put it on the resource that has the finding. Reason: %.90s",
-						b.label, s.ID, s.AppliesTo, path, s.Reason)
+		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+			for _, res := range b.templates[kind].Resources("") {
+				metadata, _ := res.Raw["Metadata"].(map[string]any)
+				for _, s := range nagSuppressionsOf(metadata) {
+					checked++
+					path := b.paths[kind][res.LogicalID]
+					if !silencesAFinding(s, b.silenced[path]) {
+						t.Errorf("%s/%s: suppression %s (applies to %v) on %s silences no finding there: put it on the resource that has the finding. Reason: %.70s",
+							b.label, kind, s.ID, s.AppliesTo, path, s.Reason)
+					}
 				}
 			}
 		}
 	}
 	if checked == 0 {
-		t.Fatal("no cdk-nag suppression found in any GPU fleet template: the metadata cdk_nag.rules_to_suppress is not being read")
+		t.Fatal("no cdk-nag suppression found in any template: the metadata cdk_nag.rules_to_suppress is not being read")
 	}
 }
 

@@ -25,7 +25,11 @@ func LambdaInVpc(id string) Suppression {
 }
 
 // applySuppressions attaches a stack's reviewed suppressions; a path that no
-// longer exists fails synthesis, so stale entries cannot linger.
+// longer exists fails synthesis, so stale entries cannot linger. Each lands on
+// one resource only (applyToChildren false): cdk-nag matches "X/Resource" to
+// the construct X as well (child.node.path + '/Resource' === path, in
+// NagSuppressions.addResourceSuppressionsByPath), so with children applied a
+// suppression meant for X's resource also covered everything below X.
 func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) {
 	stackPath := "/" + *stack.Node().Path() // one jsii round trip per stack, not per suppression
 	for _, sup := range suppressions {
@@ -41,6 +45,6 @@ func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Supp
 			entry.AppliesTo = &applies
 		}
 		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String(stackPath+"/"+sup.Path),
-			&[]*cdknag.NagPackSuppression{entry}, jsii.Bool(true))
+			&[]*cdknag.NagPackSuppression{entry}, jsii.Bool(false)) // not to children
 	}
 }

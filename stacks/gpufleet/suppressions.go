@@ -7,7 +7,8 @@ import (
 )
 
 // suppressions are the GpuFleet stack's reviewed cdk-nag exceptions, each on
-// one fleet's construct or one function, never on the whole Fleets subtree.
+// one resource of one fleet or of one function (base.applySuppressions
+// puts each on that resource only).
 func suppressions(cfg config.Stage, names naming.Names) []base.Suppression {
 	asgArn := func(slugs ...string) []string { return nagAsgArns(cfg, names, slugs...) }
 	var all []string
