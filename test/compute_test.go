@@ -197,10 +197,10 @@ func TestBlocker3_AlbServesHTTPSWithTheStageCertificate(t *testing.T) {
 			t.Errorf("%s: port 80 must redirect to HTTPS: %v", name, http)
 		}
 	}
-	plain := variants["http-only"].templates["compute"]
+	plain := variants["switched-on"].templates["compute"]
 	listeners := plain.Resources("AWS::ElasticLoadBalancingV2::Listener")
 	if len(listeners) != 1 || listeners[0].Props["Port"] != 80.0 || listeners[0].Props["Protocol"] != "HTTP" {
-		t.Errorf("http-only stage: want exactly one HTTP listener on 80, got %v", listeners)
+		t.Errorf("switched-on (HTTP-only) stage: want exactly one HTTP listener on 80, got %v", listeners)
 	}
 }
 

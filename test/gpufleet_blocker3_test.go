@@ -64,7 +64,7 @@ func servingListeners(compute Template) map[int]string {
 // the ALB on exactly the port and protocol it serves, and the user data's API
 // base URL uses that scheme.
 func TestGpuFleetBlocker3WorkerEgressFollowsAlb(t *testing.T) {
-	if v, ok := variants["http-only"]; !ok || v.stage.Cfg.ServesHTTPS() {
+	if v, ok := variants["switched-on"]; !ok || v.stage.Cfg.ServesHTTPS() {
 		t.Fatal("the harness must build an HTTP-only variant for this test")
 	}
 	for _, b := range all() {

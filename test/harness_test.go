@@ -44,23 +44,26 @@ var (
 )
 
 // variantOverrides are extra apps the tests need, each switches a user makes
-// on staging. "http-only": plain HTTP (blocker 3) in an account shared with
-// production. "switched-on": every switch that is off by default, at once:
-// the first deploy with the services at zero, NAT gateways instead of the
-// NAT instance, every interface endpoint config accepts, a custom media CDN domain with its rate-limiting ACL, and the
-// capacity features (a fleet with the On-Demand fallback, the warm buffer and
-// the volume initialization rate on, and a fleet pinned to an AMI id). Each
-// variant costs a whole stage's synthesis (about 2 s of both cores), so
-// switches share one where no test needs them apart; they touch different
-// resources, and each test reads its own.
+// on staging. "switched-on": every switch that is off by default, at once:
+// plain HTTP without a certificate (blocker 3) in an account shared with
+// production, the first deploy with the services at zero, NAT gateways
+// instead of the NAT instance, every interface endpoint config accepts, a
+// custom media CDN domain with its rate-limiting ACL, and the capacity
+// features (a fleet with the On-Demand fallback, the warm buffer and the
+// volume initialization rate on, and a fleet pinned to an AMI id). Each
+// variant costs a whole stage's synthesis (about 2 s of both cores), so the
+// switches share one: they touch different resources, and each test reads
+// its own.
 var variantOverrides = map[string]map[string]any{
-	"http-only": {"certificateArn": "", "allowHttpOnly": true, "account": "222222222222"}, // and in production's account
 	"switched-on": {
+		"certificateArn":              "",
+		"allowHttpOnly":               true,
+		"account":                     "222222222222", // production's
 		"cluster.servicesStartAtZero": true,
 		"network.natKind":             "gateway", // staging's preset has a NAT instance
 		"network.interfaceEndpoints":  strings.Join(config.InterfaceEndpointNames(), ","),
 		"media.cdnDomainName":         "media.staging.example.com",
-		"media.cdnCertificateArn":     "arn:aws:acm:us-east-1:111111111111:certificate/00000000-0000-4000-8000-000000000009",
+		"media.cdnCertificateArn":     "arn:aws:acm:us-east-1:222222222222:certificate/00000000-0000-4000-8000-000000000009",
 		"media.wafRequestsPer5Min":    3000,
 		"fleets": []any{
 			map[string]any{"slug": "gpu-default", "maxSize": 4,

@@ -320,7 +320,7 @@ func TestDashboard(t *testing.T) {
 // activates it (CostAllocationTag.Status "Active | Inactive", AWS Billing and
 // Cost Management API Reference), and a new tag key can take up to 24 hours
 // to appear for activation, so a tag filter would leave the budget blind
-// after a first deploy. Only a stage that shares its account (the http-only
+// after a first deploy. Only a stage that shares its account (the switched-on
 // variant shares production's) filters on its Stage tag.
 func TestBudget(t *testing.T) {
 	sawShared := false
