@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/stretchr/testify/require"
 
+	"github.com/bp/infra/internal/keptbuild"
+	"github.com/bp/infra/internal/modroot"
 	"github.com/bp/infra/internal/moto"
 )
 
@@ -45,8 +47,16 @@ func TestMain(m *testing.M) {
 	}
 	shared.Prestart()
 	binPath = filepath.Join(dir, "preflight")
-	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build ./tools/preflight: %v\n%s", err, out)
+	root, err := modroot.Find()
+	if err != nil {
+		panic(err)
+	}
+	ctx := context.Background()
+	err = keptbuild.Build(ctx, root, "preflight", binPath, func(target string) *exec.Cmd {
+		return exec.CommandContext(ctx, "go", "build", "-o", target, ".") // kept: linked only when it changed
+	})
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go build ./tools/preflight: %v\n", err)
 		shared.Stop()
 		os.Exit(1)
 	}

@@ -1,0 +1,135 @@
+// Package keptbuild gives tests a Go binary without linking it on every run:
+// the build writes one kept file per name in the user's cache, which Build
+// copies to where the test wants it. go build links again only when the kept
+// file's build ID no longer matches the build's inputs (sources,
+// dependencies, flags, toolchain: the check go install makes), so an
+// unchanged binary costs a build-ID check instead of a link.
+package keptbuild
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Build runs the build command for name, which must write its binary to the
+// target path it is given (go build -o target ...) and come from
+// exec.CommandContext(ctx, ...), and copies the binary to out. The command runs in its own process group, and ending ctx kills the
+// group (the go command with every compiler and linker it started).
+// moduleRoot keeps clones apart: each has its own kept files.
+func Build(ctx context.Context, moduleRoot, name, out string, command func(target string) *exec.Cmd) error {
+	target, err := Target(moduleRoot, name)
+	if err != nil {
+		return run(command(out)) // no cache dir: build straight into out
+	}
+	// One build of a kept file at a time (test binaries of one go test run
+	// build at once): go build may rewrite it in place when it cannot rename
+	// onto it, and a copy must never see half of it.
+	unlock, err := lock(ctx, target+".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	// go build refuses to replace a file that is not an object file (a
+	// truncated copy, say): start over then.
+	if head, err := readHead(target); err == nil && !bytes.HasPrefix(head, []byte("\x7fELF")) {
+		_ = os.Remove(target)
+	}
+	cmd := command(target)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if err := run(cmd); err != nil {
+		return err
+	}
+	return copyExecutable(target, out)
+}
+
+// Target is the kept file of name for the module at moduleRoot:
+// <user cache dir>/bp-infra/kept-build/<hash of moduleRoot>/<name>.
+func Target(moduleRoot, name string) (string, error) {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256([]byte(moduleRoot))
+	dir = filepath.Join(dir, "bp-infra", "kept-build", hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, name), nil
+}
+
+func run(cmd *exec.Cmd) error {
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, msg)
+	}
+	return nil
+}
+
+// lock holds an exclusive flock on path until unlock, giving up when ctx
+// ends (it polls, so no goroutine is left blocked on the file).
+func lock(ctx context.Context, path string) (unlock func(), err error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() { f.Close() }, nil // closing the file drops the lock
+		}
+		if err != syscall.EWOULDBLOCK {
+			f.Close()
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// readHead returns the first bytes of path.
+func readHead(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	head := make([]byte, 4)
+	n, err := io.ReadFull(f, head)
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		err = nil
+	}
+	return head[:n], err
+}
+
+// copyExecutable copies src to a new file at dst (never writing into a file
+// a test may still run), executable.
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	_ = os.Remove(dst)
+	o, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(o, in); err != nil {
+		o.Close()
+		return err
+	}
+	return o.Close()
+}
