@@ -53,18 +53,47 @@ func Build(ctx context.Context, moduleRoot, name, out string, command func(targe
 }
 
 // Target is the kept file of name for the module at moduleRoot:
-// <user cache dir>/bp-infra/kept-build/<hash of moduleRoot>/<name>.
+// <user cache dir>/bp-infra/kept-build/<hash of moduleRoot>/<name>. The
+// folders of clones no build used for a week are removed first.
 func Target(moduleRoot, name string) (string, error) {
-	dir, err := os.UserCacheDir()
+	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", err
 	}
+	parent := filepath.Join(cache, "bp-infra", "kept-build")
+	trim(parent, time.Now().Add(-ttl))
 	sum := sha256.Sum256([]byte(moduleRoot))
-	dir = filepath.Join(dir, "bp-infra", "kept-build", hex.EncodeToString(sum[:6]))
+	dir := filepath.Join(parent, hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, name), nil
+}
+
+// ttl drops a clone's folder once no build has used it for a week.
+const ttl = 7 * 24 * time.Hour
+
+// trim removes the folders under parent whose files all date from before
+// cutoff. go build sets an up-to-date target's times to now, so a file's
+// modification time is when a build last used it.
+func trim(parent string, cutoff time.Time) {
+	dirs, _ := os.ReadDir(parent)
+	for _, d := range dirs {
+		if !d.IsDir() {
+			continue
+		}
+		dir := filepath.Join(parent, d.Name())
+		files, _ := os.ReadDir(dir)
+		used := false
+		for _, f := range files {
+			if info, err := f.Info(); err == nil && info.ModTime().After(cutoff) {
+				used = true
+			}
+		}
+		if !used {
+			_ = os.RemoveAll(dir)
+		}
+	}
 }
 
 func run(cmd *exec.Cmd) error {
@@ -78,6 +107,11 @@ func run(cmd *exec.Cmd) error {
 // ends (it polls, so no goroutine is left blocked on the file).
 func lock(ctx context.Context, path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if os.IsNotExist(err) { // another process's trim took the folder just now
+		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+			f, err = os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		}
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestBuildLinksOnlyWhatChanged, on a module of its own: Build serves the
@@ -83,4 +84,33 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 	}
 	build("after-junk")
 	prints("after-junk", "two")
+}
+
+// TestTrimRemovesOnlyClonesNoBuildUsedForAWeek: a folder whose files all
+// date from before the cutoff goes; one with a recently used file stays.
+func TestTrimRemovesOnlyClonesNoBuildUsedForAWeek(t *testing.T) {
+	parent := t.TempDir()
+	old := time.Now().Add(-8 * 24 * time.Hour)
+	for _, f := range []string{"gone/worker", "gone/preflight", "kept/worker", "kept/preflight"} {
+		path := filepath.Join(parent, f)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte("x"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chtimes(filepath.Join(parent, "kept", "preflight"), time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	trim(parent, time.Now().Add(-ttl))
+	if _, err := os.Stat(filepath.Join(parent, "gone")); !os.IsNotExist(err) {
+		t.Errorf("a clone folder unused for 8 days is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(parent, "kept", "worker")); err != nil {
+		t.Errorf("a clone folder used today was removed: %v", err)
+	}
 }
