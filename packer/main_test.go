@@ -10,11 +10,12 @@ import (
 // network and mount namespaces), and they spend most of their time waiting
 // on subprocesses. No jsii here.
 //
-// TestMain starts the worker build at once, so it overlaps the tests that
-// need no worker instead of holding up the first parallel tests that do,
-// and removes what the shared fixtures left behind.
+// TestMain starts the worker build and moto_server at once, so they overlap
+// the tests that need neither instead of holding up the first parallel tests
+// that do, and removes what the shared fixtures left behind.
 func TestMain(m *testing.M) {
 	go workerOnce.Do(buildWorker)
+	motoShared.Prestart()
 	code := m.Run()
 	stopWorkerBuild()        // a build no test asked for is not worth finishing
 	workerOnce.Do(func() {}) // waits for it to end
