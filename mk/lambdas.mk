@@ -3,13 +3,13 @@
 # lambdas-test needs mariadb-server (apt) for the dbinit tests, which fail
 # instead of skipping when CI=true.
 GO ?= go
-LAMBDAS := dbinit scaletozero reaper protectionrelease
+LAMBDAS := $(notdir $(wildcard lambdas/cmd/*)) # every handler: lambdas/cmd/<name> starts lambdas/<name>
 LAMBDA_OUT ?= dist/lambdas
 
 .PHONY: lambdas-build lambdas-vet lambdas-test
 
 lambdas-build: ## build every Lambda handler into $(LAMBDA_OUT)/<name>/bootstrap, with synthesis's own build command
-	$(GO) run ./tools/lambdabuild -o $(LAMBDA_OUT) $(addprefix ./lambdas/,$(LAMBDAS))
+	$(GO) run ./tools/lambdabuild -o $(LAMBDA_OUT) $(addprefix ./lambdas/cmd/,$(LAMBDAS))
 
 lambdas-vet:
 	@unformatted="$$(gofmt -l lambdas)"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi

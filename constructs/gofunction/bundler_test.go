@@ -18,7 +18,7 @@ func TestBundleBuildsStaticArm64OnceAndReuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &localGoBuild{moduleRoot: root, pkg: "./lambdas/scaletozero"}
+	b := &localGoBuild{moduleRoot: root, pkg: "./lambdas/cmd/scaletozero"}
 	first, second := t.TempDir(), t.TempDir()
 	for _, dir := range []string{first, second} {
 		d := dir
@@ -54,15 +54,15 @@ func TestCachedBinaryIsAFreshBuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, "lambdas", "reaper")
+	dir := filepath.Join(root, "lambdas", "cmd", "reaper")
 	keys, err := buildKeys(root, "./lambdas/...")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if keys[dir] == "" || keys[filepath.Join(root, "lambdas", "dbinit")] == "" {
+	if keys[dir] == "" || keys[filepath.Join(root, "lambdas", "cmd", "dbinit")] == "" {
 		t.Fatalf("no cache keys for the handlers: %v", keys)
 	}
-	b := &localGoBuild{moduleRoot: root, pkg: "./lambdas/reaper"}
+	b := &localGoBuild{moduleRoot: root, pkg: "./lambdas/cmd/reaper"}
 	out := t.TempDir()
 	if ok := b.TryBundle(&out, nil); ok == nil || !*ok {
 		t.Fatal("bundling reported failure")

@@ -16,7 +16,7 @@ import (
 
 // Props describe one Go Lambda function.
 type Props struct {
-	// Package is the module-relative Go package, e.g. "lambdas/dbinit".
+	// Package is the module-relative Go package, e.g. "lambdas/cmd/dbinit".
 	Package      string
 	FunctionName string
 	Description  string

@@ -1,4 +1,4 @@
-package main
+package dbinit
 
 import (
 	"debug/elf"
@@ -28,7 +28,7 @@ func TestBlocker6_DBInitIsSelfContainedGoBinary(t *testing.T) {
 	require.NoError(t, err)
 	out := filepath.Join(t.TempDir(), "bootstrap")
 	err = keptbuild.Build(t.Context(), root, "lambda-dbinit", out, func(target string) *exec.Cmd {
-		cmd := exec.CommandContext(t.Context(), "go", lambdabuild.Args(target, "./lambdas/dbinit")...)
+		cmd := exec.CommandContext(t.Context(), "go", lambdabuild.Args(target, "./lambdas/cmd/dbinit")...)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), lambdabuild.Env()...)
 		return cmd

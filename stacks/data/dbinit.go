@@ -16,7 +16,7 @@ import (
 func addDbInit(stack awscdk.Stack, p Props, d *Data) {
 	name := p.Names.Function("db-init")
 	fn := gofunction.New(stack, "DbInitFunction", gofunction.Props{
-		Package:       "lambdas/dbinit",
+		Package:       "lambdas/cmd/dbinit",
 		FunctionName:  name,
 		Description:   "Creates the app databases and user on " + p.Names.Resource("db") + " (idempotent; never drops)",
 		Timeout:       awscdk.Duration_Minutes(jsii.Number(5)),

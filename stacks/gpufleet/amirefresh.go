@@ -61,7 +61,7 @@ func addAmiRefresh(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Funct
 		params = append(params, f.Cfg.AmiParameter)
 		paramArns = append(paramArns, base.SSMParameterArn(stack, f.Cfg.AmiParameter))
 	}
-	fn := fleetFunction(stack, p, amiRefreshFunctionID, "lambdas/amirefresh", AmiRefreshFunction,
+	fn := fleetFunction(stack, p, amiRefreshFunctionID, "lambdas/cmd/amirefresh", AmiRefreshFunction,
 		"Moves running "+p.Cfg.Stage+" GPU instances onto a new AMI without stopping a busy worker",
 		awscdk.Duration_Minutes(jsii.Number(1)), map[string]string{"STAGE": p.Cfg.Stage, "FLEETS": mustJSON(list)})
 	add := func(actions []string, resources *[]*string, conditions *map[string]interface{}) {

@@ -75,7 +75,7 @@ func addSpotFallback(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Fun
 			ScaleToZeroMinutes: f.Cfg.ScaleToZeroMinutes, BaseCapacity: templateOnDemandBase})
 	}
 	tag := FallbackStateTag(p.Cfg)
-	fn := fleetFunction(stack, p, spotFallbackFunctionID, "lambdas/spotfallback", SpotFallbackFunction,
+	fn := fleetFunction(stack, p, spotFallbackFunctionID, "lambdas/cmd/spotfallback", SpotFallbackFunction,
 		"Moves "+p.Cfg.Stage+" GPU fleets to On-Demand, within their bound, while Spot launches fail and jobs wait",
 		awscdk.Duration_Seconds(jsii.Number(50)), // under the 1-minute schedule: runs do not overlap
 		map[string]string{

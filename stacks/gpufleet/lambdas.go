@@ -72,7 +72,7 @@ func addScaleToZeroHandler(stack awscdk.Stack, p Props, fleets []Fleet, topic aw
 	for _, f := range fleets {
 		asgs[f.Slug] = f.AsgName
 	}
-	fn := fleetFunction(stack, p, scaleToZeroFunctionID, "lambdas/scaletozero", "scale-to-zero",
+	fn := fleetFunction(stack, p, scaleToZeroFunctionID, "lambdas/cmd/scaletozero", "scale-to-zero",
 		"Sets "+p.Cfg.Stage+" GPU fleets to zero when their queue-empty alarm fires", awscdk.Duration_Seconds(jsii.Number(30)),
 		map[string]string{"STAGE": p.Cfg.Stage, "FLEET_ASGS": mustJSON(asgs)})
 	grantFleetAutoScaling(fn.Role, p, fleets, "autoscaling:SetDesiredCapacity")
@@ -103,7 +103,7 @@ func addReaper(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Function 
 	for _, f := range fleets {
 		list = append(list, entry{Slug: f.Slug, ASGName: f.AsgName, IdleLimitMinutes: max(ReaperMinIdleMinutes, f.Cfg.ProtectedIdleLimitMinutes)})
 	}
-	fn := fleetFunction(stack, p, reaperFunctionID, "lambdas/reaper", "fleet-reaper",
+	fn := fleetFunction(stack, p, reaperFunctionID, "lambdas/cmd/reaper", "fleet-reaper",
 		"Clears stale scale-in protection of idle "+p.Cfg.Stage+" GPU fleets", awscdk.Duration_Minutes(jsii.Number(2)),
 		map[string]string{
 			"STAGE": p.Cfg.Stage, "FLEETS": mustJSON(list), "METRIC_NAMESPACE": bootcontract.MetricsNamespace,
@@ -127,7 +127,7 @@ func addReaper(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Function 
 // on stack deletion CloudFormation deletes it first, its Delete clears
 // scale-in protection, and the ASGs can then be deleted.
 func addProtectionRelease(stack awscdk.Stack, p Props, fleets []Fleet) gofunction.Function {
-	fn := fleetFunction(stack, p, protectionReleaseFunction, "lambdas/protectionrelease", "fleet-protection-release",
+	fn := fleetFunction(stack, p, protectionReleaseFunction, "lambdas/cmd/protectionrelease", "fleet-protection-release",
 		"Clears scale-in protection of "+p.Cfg.Stage+" GPU fleets before their ASGs are deleted", awscdk.Duration_Minutes(jsii.Number(5)), nil)
 	grantFleetAutoScaling(fn.Role, p, fleets, "autoscaling:SetInstanceProtection")
 	names := make([]*string, 0, len(fleets))

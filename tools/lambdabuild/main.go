@@ -17,7 +17,7 @@ func main() {
 	out := flag.String("o", "dist/lambdas", "output folder; each handler lands in <out>/<name>/bootstrap")
 	flag.Parse()
 	if flag.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: lambdabuild -o dist/lambdas ./lambdas/dbinit [./lambdas/...]")
+		fmt.Fprintln(os.Stderr, "usage: lambdabuild -o dist/lambdas ./lambdas/cmd/dbinit [./lambdas/cmd/...]")
 		os.Exit(2)
 	}
 	for _, pkg := range flag.Args() {

@@ -1,0 +1,20 @@
+// Package dbinit is a CloudFormation custom resource (Lambda ServiceToken)
+// that creates the application databases and user on RDS MariaDB. It is a
+// static Go binary so it cannot miss a runtime dependency (review blocker 6).
+package dbinit
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/bp/infra/lambdas/internal/boot"
+	"github.com/bp/infra/lambdas/internal/cfnresponse"
+)
+
+// Handler wires the function from its AWS configuration, as
+// lambdas/cmd/dbinit hands it to the Lambda runtime. It lives here, not in that main package,
+// so the tests of this package do not link aws-lambda-go/lambda (whose
+// net/rpc mode keeps every exported method of every linked type).
+func Handler() any {
+	log, cfg := boot.AWS()
+	h := newHandler(secretsmanager.NewFromConfig(cfg), log)
+	return cfnresponse.Runner{Handler: h.Handle, Log: log}.Handle
+}

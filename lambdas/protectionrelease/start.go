@@ -1,0 +1,20 @@
+// Package protectionrelease is a custom resource placed after each fleet's
+// ASG: on stack deletion it runs first and clears scale-in protection, so
+// CloudFormation can delete the ASG instead of waiting on protected instances.
+package protectionrelease
+
+import (
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/bp/infra/lambdas/internal/boot"
+	"github.com/bp/infra/lambdas/internal/cfnresponse"
+)
+
+// Handler wires the function from its AWS configuration, as
+// lambdas/cmd/protectionrelease hands it to the Lambda runtime. It lives here, not in that main package,
+// so the tests of this package do not link aws-lambda-go/lambda (whose
+// net/rpc mode keeps every exported method of every linked type).
+func Handler() any {
+	log, cfg := boot.AWS()
+	h := &handler{asg: autoscaling.NewFromConfig(cfg), log: log}
+	return cfnresponse.Runner{Handler: h.Handle, Log: log}.Handle
+}
