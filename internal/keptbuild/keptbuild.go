@@ -3,7 +3,8 @@
 // copies to where the test wants it. go build links again only when the kept
 // file's build ID no longer matches the build's inputs (sources,
 // dependencies, flags, toolchain: the check go install makes), so an
-// unchanged binary costs a build-ID check instead of a link.
+// unchanged binary costs a build-ID check instead of a link. The build must
+// embed a build ID: with -ldflags -buildid= go build links every time.
 package keptbuild
 
 import (
