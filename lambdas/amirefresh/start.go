@@ -8,25 +8,17 @@
 package amirefresh
 
 import (
-	"os"
-
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/bp/infra/lambdas/internal/boot"
 )
 
-// Handler wires the function from its environment and AWS configuration,
-// as lambdas/cmd/amirefresh hands it to the Lambda runtime; a bad environment ends
-// the process with a logged error. It lives here, not in that main package,
-// so the tests of this package do not link aws-lambda-go/lambda (whose
-// net/rpc mode keeps every exported method of every linked type).
+// Handler wires the function from its environment and AWS configuration (a
+// bad environment ends the process with a logged error); lambdas/cmd/amirefresh
+// starts it (package boot says why the main lives apart).
 func Handler() any {
-	log, cfg := boot.AWS()
-	env, err := loadEnv(os.Getenv)
-	if err != nil {
-		boot.Fail(log, "invalid environment", err)
-	}
+	log, cfg, env := boot.AWSAndEnv(loadEnv)
 	h := &handler{env: env, asg: autoscaling.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), log: log}
 	return h.Handle
 }

@@ -9,10 +9,8 @@ import (
 	"github.com/bp/infra/lambdas/internal/cfnresponse"
 )
 
-// Handler wires the function from its AWS configuration, as
-// lambdas/cmd/dbinit hands it to the Lambda runtime. It lives here, not in that main package,
-// so the tests of this package do not link aws-lambda-go/lambda (whose
-// net/rpc mode keeps every exported method of every linked type).
+// Handler wires the function from its AWS configuration; lambdas/cmd/dbinit
+// starts it (package boot says why the main lives apart).
 func Handler() any {
 	log, cfg := boot.AWS()
 	h := newHandler(secretsmanager.NewFromConfig(cfg), log)

@@ -4,23 +4,15 @@
 package scaletozero
 
 import (
-	"os"
-
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/bp/infra/lambdas/internal/boot"
 )
 
-// Handler wires the function from its environment and AWS configuration,
-// as lambdas/cmd/scaletozero hands it to the Lambda runtime; a bad environment ends
-// the process with a logged error. It lives here, not in that main package,
-// so the tests of this package do not link aws-lambda-go/lambda (whose
-// net/rpc mode keeps every exported method of every linked type).
+// Handler wires the function from its environment and AWS configuration (a
+// bad environment ends the process with a logged error); lambdas/cmd/scaletozero
+// starts it (package boot says why the main lives apart).
 func Handler() any {
-	log, cfg := boot.AWS()
-	env, err := loadEnv(os.Getenv)
-	if err != nil {
-		boot.Fail(log, "invalid environment", err)
-	}
+	log, cfg, env := boot.AWSAndEnv(loadEnv)
 	h := &handler{env: env, asg: autoscaling.NewFromConfig(cfg), log: log}
 	return h.Handle
 }

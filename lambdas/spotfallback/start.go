@@ -5,7 +5,6 @@
 package spotfallback
 
 import (
-	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
@@ -15,17 +14,11 @@ import (
 	"github.com/bp/infra/lambdas/internal/boot"
 )
 
-// Handler wires the function from its environment and AWS configuration,
-// as lambdas/cmd/spotfallback hands it to the Lambda runtime; a bad environment ends
-// the process with a logged error. It lives here, not in that main package,
-// so the tests of this package do not link aws-lambda-go/lambda (whose
-// net/rpc mode keeps every exported method of every linked type).
+// Handler wires the function from its environment and AWS configuration (a
+// bad environment ends the process with a logged error); lambdas/cmd/spotfallback
+// starts it (package boot says why the main lives apart).
 func Handler() any {
-	log, cfg := boot.AWS()
-	env, err := loadEnv(os.Getenv)
-	if err != nil {
-		boot.Fail(log, "invalid environment", err)
-	}
+	log, cfg, env := boot.AWSAndEnv(loadEnv)
 	h := &handler{
 		env:     env,
 		asg:     autoscaling.NewFromConfig(cfg),

@@ -1,5 +1,12 @@
-// Package boot is what every Lambda's main does before lambda.Start: a JSON
-// logger and the AWS config, exiting with a logged reason when either fails.
+// Package boot is what every Lambda does before lambda.Start: a JSON logger
+// and the AWS config, exiting with a logged reason when either fails.
+//
+// Each handler package (lambdas/<name>) wires itself in Handler, and only its
+// tiny main (lambdas/cmd/<name>) imports aws-lambda-go/lambda: that package
+// registers its net/rpc mode in an init unless built with -tags lambda.norpc
+// (as the deployed binaries are), and net/rpc's reflective method lookup makes
+// the linker keep every exported method of every linked type, so a handler's
+// test binary would link whole AWS SDKs (TestNoTestBinaryLinksNetRPC).
 package boot
 
 import (
@@ -21,6 +28,17 @@ func AWS() (*slog.Logger, aws.Config) {
 		Fail(log, "load AWS config", err)
 	}
 	return log, cfg
+}
+
+// AWSAndEnv is AWS plus the function's environment as load decodes it from
+// the process environment; a bad environment ends the process like Fail.
+func AWSAndEnv[E any](load func(getenv func(string) string) (E, error)) (*slog.Logger, aws.Config, E) {
+	log, cfg := AWS()
+	env, err := load(os.Getenv)
+	if err != nil {
+		Fail(log, "invalid environment", err)
+	}
+	return log, cfg, env
 }
 
 // Fail logs why the function cannot start and exits; Lambda reports the init error.
