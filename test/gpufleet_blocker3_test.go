@@ -60,12 +60,12 @@ func servingListeners(compute Template) map[int]string {
 
 // TestGpuFleetBlocker3WorkerEgressFollowsAlb: the old worker group allowed
 // 443 out while the ALB served plain HTTP on 80, so workers never reached the
-// backend. In every stage and in the HTTP-only variant the worker may reach
+// backend. In every stage and in switched-on (plain HTTP) the worker may reach
 // the ALB on exactly the port and protocol it serves, and the user data's API
 // base URL uses that scheme.
 func TestGpuFleetBlocker3WorkerEgressFollowsAlb(t *testing.T) {
 	if v, ok := variants["switched-on"]; !ok || v.stage.Cfg.ServesHTTPS() {
-		t.Fatal("the harness must build an HTTP-only variant for this test")
+		t.Fatal("the harness must build switched-on with plain HTTP (allowHttpOnly) for this test")
 	}
 	for _, b := range all() {
 		t.Run(b.label, func(t *testing.T) {

@@ -9,6 +9,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+
+	"github.com/bp/infra/stacks/base"
 )
 
 // nagReportRow is one "Suppressed" line of a cdk-nag report. cdk-nag's
@@ -54,13 +58,13 @@ func readSuppressedFindings(dir string) (map[string][]nagReportRow, error) {
 }
 
 // TestSuppressionsSitOnTheResourcesTheySilence: every cdk-nag suppression in
-// every stack silences a finding cdk-nag made on the very resource it sits
-// on. NagSuppressions.addResourceSuppressionsByPath with applyToChildren (how
-// the stacks attach theirs) copies a suppression onto every resource below
-// its path, so one written on a construct instead of its resource (a task
-// definition, a fleet, the Fleets subtree) shows up here on resources it
-// silences nothing on, and would silence whatever a later change adds below
-// it. switched-on has two fleets, so each needs its own suppressions.
+// every stack silences, on the very resource it sits on, a finding for each
+// finding id it applies to. NagSuppressions.addResourceSuppressionsByPath
+// with applyToChildren copies a suppression onto every resource below its
+// path (and cdk-nag matches "X/Resource" to X as well), so a suppression
+// spread that way, or left on a resource whose finding is gone, shows up
+// here silencing nothing, ready to silence whatever a later change adds.
+// switched-on has two fleets, so each needs its own suppressions.
 func TestSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
 	checked := 0
 	for _, b := range all() {
@@ -71,7 +75,7 @@ func TestSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
 					checked++
 					path := b.paths[kind][res.LogicalID]
 					if !silencesAFinding(s, b.silenced[path]) {
-						t.Errorf("%s/%s: suppression %s (applies to %v) on %s silences no finding there: put it on the resource that has the finding. Reason: %.70s",
+						t.Errorf("%s/%s: suppression %s (applies to %v) on %s does not silence a finding there for each of them: put it on the resource that has the finding, or drop what no longer applies. Reason: %.70s",
 							b.label, kind, s.ID, s.AppliesTo, path, s.Reason)
 					}
 				}
@@ -107,15 +111,83 @@ func nagSuppressionsOf(metadata map[string]any) []nagSuppression {
 	return out
 }
 
-// silencesAFinding: a report row of the suppression's rule carries its reason.
-// A CdkNagValidationFailure suppression's row names the rule that could not
-// run, one of those it applies to.
+// silencesAFinding: the report has the row each part of the suppression
+// makes. cdk-nag writes a silenced finding's reason as the suppression's
+// reason when it applies to the whole rule, and as "[<finding id>] <reason>"
+// for each finding id it applies to (ignoreRule in nag-pack.js); a covered
+// CdkNagValidationFailure is a row of the rule that failed to run, with the
+// finding id "" ("[] <reason>") when the suppression names that rule.
 func silencesAFinding(s nagSuppression, rows []nagReportRow) bool {
-	for _, r := range rows {
-		rule := r.rule == s.ID || (s.ID == "CdkNagValidationFailure" && slices.Contains(s.AppliesTo, r.rule))
-		if rule && strings.Contains(r.reason, s.Reason) {
-			return true
+	has := func(rule, reason string) bool {
+		return slices.Contains(rows, nagReportRow{rule: rule, reason: reason})
+	}
+	switch {
+	case s.ID == "CdkNagValidationFailure":
+		for _, rule := range s.AppliesTo {
+			if !has(rule, "[] "+s.Reason) {
+				return false
+			}
+		}
+		// Without finding ids it covers every rule that fails to run here,
+		// and cdk-nag writes the bare reason.
+		return len(s.AppliesTo) > 0 || slices.ContainsFunc(rows, func(r nagReportRow) bool { return r.reason == s.Reason })
+	case len(s.AppliesTo) > 0:
+		for _, finding := range s.AppliesTo {
+			if !has(s.ID, "["+finding+"] "+s.Reason) {
+				return false
+			}
+		}
+		return true
+	default:
+		return has(s.ID, s.Reason)
+	}
+}
+
+// TestEverySuppressionLandsOnItsResource: each suppression a stack applies
+// (its outputs list them) is in the template metadata of the resource its
+// path names, or of that construct's "Resource". With applyToChildren off,
+// cdk-nag attaches a suppression only to the construct at the path or its
+// default child when that is a CfnResource, yet accepts any path that
+// exists: one written on a plain construct (a fleet, a subtree) would attach
+// nothing and silence nothing while reading as reviewed.
+func TestEverySuppressionLandsOnItsResource(t *testing.T) {
+	checked := 0
+	for _, b := range all() {
+		for _, st := range []struct {
+			stack awscdk.Stack
+			sups  []base.Suppression
+		}{
+			{b.stage.Network.Stack, b.stage.Network.Suppressions},
+			{b.stage.Data.Stack, b.stage.Data.Suppressions},
+			{b.stage.Compute.Stack, b.stage.Compute.Suppressions},
+			{b.stage.GpuFleet.Stack, b.stage.GpuFleet.Suppressions},
+		} {
+			kind, stackPath := *st.stack.Node().Id(), *st.stack.Node().Path()
+			byPath := map[string]Resource{}
+			for _, r := range b.templates[kind].Resources("") {
+				byPath[b.paths[kind][r.LogicalID]] = r
+			}
+			for _, s := range st.sups {
+				checked++
+				res, ok := byPath[stackPath+"/"+s.Path]
+				if !ok {
+					res, ok = byPath[stackPath+"/"+s.Path+"/Resource"]
+				}
+				if !ok {
+					t.Errorf("%s/%s: suppression %s is on %q, which is no resource (nor a construct whose Resource is one): cdk-nag attaches it to nothing",
+						b.label, kind, s.Rule, s.Path)
+					continue
+				}
+				metadata, _ := res.Raw["Metadata"].(map[string]any)
+				if !slices.ContainsFunc(nagSuppressionsOf(metadata), func(n nagSuppression) bool {
+					return n.ID == s.Rule && n.Reason == s.Reason && slices.Equal(n.AppliesTo, s.AppliesTo)
+				}) {
+					t.Errorf("%s/%s: suppression %s on %q is not in the metadata of %s", b.label, kind, s.Rule, s.Path, res.LogicalID)
+				}
+			}
 		}
 	}
-	return false
+	if checked == 0 {
+		t.Fatal("the stacks list no suppressions")
+	}
 }

@@ -21,7 +21,7 @@ import (
 // It is passed to CDK as a pointer (jsii needs a stable receiver).
 type localGoBuild struct {
 	moduleRoot string
-	pkg        string // e.g. ./lambdas/dbinit
+	pkg        string // e.g. ./lambdas/cmd/dbinit
 }
 
 // The first bundle request (or Prefetch, earlier) keys every handler beside

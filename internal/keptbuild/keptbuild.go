@@ -41,13 +41,10 @@ func Build(ctx context.Context, moduleRoot, name, out string, command func(targe
 	defer unlock()
 	// go build refuses to replace a file that is not an object file (a
 	// truncated copy, say): start over then.
-	if head, err := readHead(target); err == nil && !bytes.HasPrefix(head, []byte("\x7fELF")) {
+	if head, err := readHead(target); err == nil && !isExecutable(head) {
 		_ = os.Remove(target)
 	}
-	cmd := command(target)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	if err := run(cmd); err != nil {
+	if err := run(command(target)); err != nil {
 		return err
 	}
 	return copyExecutable(target, out)
@@ -62,9 +59,9 @@ func Target(moduleRoot, name string) (string, error) {
 		return "", err
 	}
 	parent := filepath.Join(cache, "bp-infra", "kept-build")
-	trim(parent, time.Now().Add(-ttl))
 	sum := sha256.Sum256([]byte(moduleRoot))
 	dir := filepath.Join(parent, hex.EncodeToString(sum[:6]))
+	trim(parent, dir, time.Now().Add(-ttl))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
@@ -74,30 +71,55 @@ func Target(moduleRoot, name string) (string, error) {
 // ttl drops a clone's folder once no build has used it for a week.
 const ttl = 7 * 24 * time.Hour
 
-// trim removes the folders under parent whose files all date from before
-// cutoff. go build sets an up-to-date target's times to now, so a file's
-// modification time is when a build last used it.
-func trim(parent string, cutoff time.Time) {
+// trim removes the folders under parent, other than keep, whose files all
+// date from before cutoff and whose builds no process holds. go build sets an
+// up-to-date target's times to now, so a file's modification time is when a
+// build last used it.
+func trim(parent, keep string, cutoff time.Time) {
 	dirs, _ := os.ReadDir(parent)
 	for _, d := range dirs {
-		if !d.IsDir() {
+		dir := filepath.Join(parent, d.Name())
+		if !d.IsDir() || dir == keep || usedSince(dir, cutoff) {
 			continue
 		}
-		dir := filepath.Join(parent, d.Name())
-		files, _ := os.ReadDir(dir)
-		used := false
-		for _, f := range files {
-			if info, err := f.Info(); err == nil && info.ModTime().After(cutoff) {
-				used = true
+		locks, _ := filepath.Glob(filepath.Join(dir, "*.lock"))
+		var held []*os.File
+		free := true
+		for _, l := range locks {
+			f, err := os.Open(l)
+			if err != nil {
+				continue
+			}
+			held = append(held, f)
+			if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+				free = false // a build of that clone is running
 			}
 		}
-		if !used {
+		if free {
 			_ = os.RemoveAll(dir)
+		}
+		for _, f := range held {
+			f.Close()
 		}
 	}
 }
 
+// usedSince reports whether any file in dir changed after cutoff.
+func usedSince(dir string, cutoff time.Time) bool {
+	files, _ := os.ReadDir(dir)
+	for _, f := range files {
+		if info, err := f.Info(); err == nil && info.ModTime().After(cutoff) {
+			return true
+		}
+	}
+	return false
+}
+
+// run runs cmd in its own process group, which ending its context kills
+// whole (the go command with every compiler and linker it started).
 func run(cmd *exec.Cmd) error {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, msg)
 	}
@@ -108,7 +130,7 @@ func run(cmd *exec.Cmd) error {
 // ends (it polls, so no goroutine is left blocked on the file).
 func lock(ctx context.Context, path string) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if os.IsNotExist(err) { // another process's trim took the folder just now
+	if os.IsNotExist(err) { // another clone's trim took the folder just now
 		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
 			f, err = os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 		}
@@ -132,6 +154,17 @@ func lock(ctx context.Context, path string) (unlock func(), err error) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// isExecutable reports whether head starts like an ELF or Mach-O binary,
+// the formats go build writes on Linux and macOS.
+func isExecutable(head []byte) bool {
+	for _, magic := range [][]byte{[]byte("\x7fELF"), {0xcf, 0xfa, 0xed, 0xfe}, {0xce, 0xfa, 0xed, 0xfe}, {0xfe, 0xed, 0xfa, 0xcf}, {0xfe, 0xed, 0xfa, 0xce}} {
+		if bytes.HasPrefix(head, magic) {
+			return true
+		}
+	}
+	return false
 }
 
 // readHead returns the first bytes of path.

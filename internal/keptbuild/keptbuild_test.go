@@ -66,13 +66,16 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 		t.Fatalf("a fresh link (%d bytes) differs from what Build served before (%d bytes)", len(relinked), len(current))
 	}
 
-	before, _ := os.Stat(target)
+	// A link writes a new file (renamed onto the target, or the target
+	// removed and copied anew), made 0755; go build only sets an up-to-date
+	// target's times. So a mode no build would choose survives only if no
+	// link happened (an inode number may be reused, a time is always set).
+	if err := os.Chmod(target, 0o751); err != nil {
+		t.Fatal(err)
+	}
 	build("again")
-	after, _ := os.Stat(target)
-	// A link renames a new file onto the target (a new inode; go build
-	// only touches an up-to-date target's times, so those prove nothing).
-	if !os.SameFile(before, after) {
-		t.Error("a Build of an unchanged program linked it again: go build should have found the kept file up to date")
+	if info, err := os.Stat(target); err != nil || info.Mode().Perm() != 0o751 {
+		t.Errorf("a Build of an unchanged program linked it again (kept file %v, %v): go build should have found it up to date", info.Mode(), err)
 	}
 
 	write("main.go", "package main\n\nfunc main() { println(\"two\") }\n")
@@ -87,11 +90,12 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 }
 
 // TestTrimRemovesOnlyClonesNoBuildUsedForAWeek: a folder whose files all
-// date from before the cutoff goes; one with a recently used file stays.
+// date from before the cutoff goes; one with a recently used file stays, so
+// does the caller's own and one whose build lock a process holds.
 func TestTrimRemovesOnlyClonesNoBuildUsedForAWeek(t *testing.T) {
 	parent := t.TempDir()
 	old := time.Now().Add(-8 * 24 * time.Hour)
-	for _, f := range []string{"gone/worker", "gone/preflight", "kept/worker", "kept/preflight"} {
+	for _, f := range []string{"gone/worker", "gone/worker.lock", "kept/worker", "kept/preflight", "mine/worker", "busy/worker", "busy/worker.lock"} {
 		path := filepath.Join(parent, f)
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -106,11 +110,18 @@ func TestTrimRemovesOnlyClonesNoBuildUsedForAWeek(t *testing.T) {
 	if err := os.Chtimes(filepath.Join(parent, "kept", "preflight"), time.Now(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	trim(parent, time.Now().Add(-ttl))
+	unlock, err := lock(t.Context(), filepath.Join(parent, "busy", "worker.lock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	trim(parent, filepath.Join(parent, "mine"), time.Now().Add(-ttl))
 	if _, err := os.Stat(filepath.Join(parent, "gone")); !os.IsNotExist(err) {
 		t.Errorf("a clone folder unused for 8 days is still there: %v", err)
 	}
-	if _, err := os.Stat(filepath.Join(parent, "kept", "worker")); err != nil {
-		t.Errorf("a clone folder used today was removed: %v", err)
+	for _, f := range []string{"kept/worker", "mine/worker", "busy/worker"} {
+		if _, err := os.Stat(filepath.Join(parent, f)); err != nil {
+			t.Errorf("%s was removed: %v", f, err)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package dbinit is a CloudFormation custom resource (Lambda ServiceToken)
-// that creates the application databases and user on RDS MariaDB. It is a
-// static Go binary so it cannot miss a runtime dependency (review blocker 6).
+// that creates the application databases and user on RDS MariaDB. It ships
+// as a static Go binary (lambdas/cmd/dbinit) so it cannot miss a runtime
+// dependency (review blocker 6).
 package dbinit
 
 import (

@@ -24,18 +24,24 @@ func LambdaInVpc(id string) Suppression {
 		Reason: "Only the Lambda VPC ENI actions (ec2:Create/Describe/DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use *: EC2 offers no resource-level permissions for them."}
 }
 
-// applySuppressions attaches a stack's reviewed suppressions; a path that no
-// longer exists fails synthesis, so stale entries cannot linger. Each lands on
-// one resource only (applyToChildren false): cdk-nag matches "X/Resource" to
-// the construct X as well (child.node.path + '/Resource' === path, in
-// NagSuppressions.addResourceSuppressionsByPath), so with children applied a
-// suppression meant for X's resource also covered everything below X.
-func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) {
+// applySuppressions attaches a stack's reviewed suppressions and returns
+// those this stage applies. A path that no longer exists fails synthesis;
+// one that names no resource, or a resource without the finding, fails
+// test/ (TestEverySuppressionLandsOnItsResource,
+// TestSuppressionsSitOnTheResourcesTheySilence), so stale entries cannot
+// linger. Each lands on one resource only (applyToChildren false): cdk-nag
+// matches "X/Resource" to the construct X as well (child.node.path +
+// '/Resource' === path, in NagSuppressions.addResourceSuppressionsByPath), so
+// with children applied a suppression meant for X's resource also covered
+// everything below X.
+func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) []Suppression {
 	stackPath := "/" + *stack.Node().Path() // one jsii round trip per stack, not per suppression
+	var applied []Suppression
 	for _, sup := range suppressions {
 		if sup.When != nil && !sup.When(cfg) {
 			continue
 		}
+		applied = append(applied, sup)
 		entry := &cdknag.NagPackSuppression{Id: jsii.String(sup.Rule), Reason: jsii.String(sup.Reason)}
 		if len(sup.AppliesTo) > 0 {
 			applies := make([]interface{}, len(sup.AppliesTo))
@@ -47,4 +53,5 @@ func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Supp
 		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String(stackPath+"/"+sup.Path),
 			&[]*cdknag.NagPackSuppression{entry}, jsii.Bool(false)) // not to children
 	}
+	return applied
 }

@@ -73,7 +73,7 @@ func New(scope constructs.Construct, p Props) CI {
 		Value:       role.RoleArn(),
 		Description: jsii.String("The GitHub environment " + p.Cfg.Stage + "'s secret AWS_DEPLOY_ROLE_ARN"),
 	})
-	base.Finish(stack, p.Cfg, p.Names, nil)
+	base.Finish(stack, p.Cfg, p.Names, nil) // no exceptions
 	awscdk.Aspects_Of(stack).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return CI{Stack: stack, DeployRole: role}
 }

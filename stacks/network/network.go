@@ -28,7 +28,10 @@ type Props struct {
 // topic lives here, in the first stack, so every later stack can publish to it
 // without a dependency cycle.
 type Network struct {
-	Stack          awscdk.Stack
+	Stack awscdk.Stack
+	// Suppressions are the reviewed cdk-nag exceptions on this stack's
+	// resources (test/ checks each lands on one).
+	Suppressions   []base.Suppression
 	Vpc            awsec2.IVpc
 	SecurityGroups SecurityGroups
 	AlertsTopic    awssns.ITopic
@@ -94,7 +97,7 @@ func New(scope constructs.Construct, p Props) Network {
 	}
 	net.NatAlarmNames = addNatAlarms(stack, p, a.Topic, nats)
 	net.NatEgressParameter = publishNatEgress(stack, p, nats)
-	base.Finish(stack, p.Cfg, p.Names, suppressions())
+	net.Suppressions = base.Finish(stack, p.Cfg, p.Names, suppressions())
 	return net
 }
 

@@ -53,7 +53,7 @@ func New(scope constructs.Construct, p Props) Observability {
 	o.launchFailureRule()
 	out.Dashboard = o.dashboard()
 	out.Budget = o.budget()
-	base.Finish(stack, p.Cfg, p.Names, nil)
+	base.Finish(stack, p.Cfg, p.Names, nil) // no exceptions
 	return out
 }
 
