@@ -226,7 +226,7 @@ func runLint(proc *lintProc) {
 	proc.started = true
 	linter.wg.Add(1)
 	cmd := exec.CommandContext(linter.ctx, linter.bin, append(append([]string{}, lintArgs...), proc.slots...)...)
-	killGroup(cmd) // cfn-lint may be a wrapper around python: end them all
+	testtool.KillGroupOnCancel(cmd) // cfn-lint may be a wrapper around python: end them all
 	cmd.WaitDelay = 5 * time.Second
 	go func() {
 		defer linter.wg.Done()

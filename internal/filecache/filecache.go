@@ -11,8 +11,8 @@ import (
 	"time"
 )
 
-// ttl drops files no process has used for a week.
-const ttl = 7 * 24 * time.Hour
+// TTL drops files no process has used for a week.
+const TTL = 7 * 24 * time.Hour
 
 // Cache is a folder of files named by key; dir "" caches nothing.
 type Cache struct{ dir string }
@@ -21,11 +21,20 @@ type Cache struct{ dir string }
 // Linux), or caches nothing when the machine has no cache dir or it cannot
 // be created. Removing the folder forces every entry to be computed again.
 func Open(name string) Cache {
-	base, err := os.UserCacheDir()
+	dir, err := Dir(name)
 	if err != nil {
 		return Cache{}
 	}
-	return At(filepath.Join(base, "bp-infra", name))
+	return At(dir)
+}
+
+// Dir is the folder of the cache name: <user cache dir>/bp-infra/<name>.
+func Dir(name string) (string, error) {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(base, "bp-infra", name), nil
 }
 
 // At uses dir, creating it; tests give it a temporary folder.
@@ -70,14 +79,14 @@ func (c Cache) Put(key string, data []byte) {
 	c.trim()
 }
 
-// trim removes files (and stray temporary files) unused for ttl.
+// trim removes files (and stray temporary files) unused for TTL.
 func (c Cache) trim() {
 	entries, err := os.ReadDir(c.dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > ttl {
+		if info, err := e.Info(); err == nil && time.Since(info.ModTime()) > TTL {
 			_ = os.Remove(filepath.Join(c.dir, e.Name()))
 		}
 	}

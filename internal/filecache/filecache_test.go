@@ -31,7 +31,7 @@ func TestCacheTrimsFilesUnusedForAWeek(t *testing.T) {
 	c := At(t.TempDir())
 	c.Put("old", []byte("x"))
 	c.Put("read", []byte("y"))
-	stale := time.Now().Add(-ttl - time.Hour)
+	stale := time.Now().Add(-TTL - time.Hour)
 	for _, k := range []string{"old", "read"} {
 		if err := os.Chtimes(filepath.Join(c.dir, k), stale, stale); err != nil {
 			t.Fatal(err)
@@ -42,7 +42,7 @@ func TestCacheTrimsFilesUnusedForAWeek(t *testing.T) {
 	}
 	c.Put("new", []byte("z"))
 	if _, err := os.Stat(filepath.Join(c.dir, "old")); !os.IsNotExist(err) {
-		t.Errorf("a file unused for %v survived the trim (stat: %v)", ttl+time.Hour, err)
+		t.Errorf("a file unused for %v survived the trim (stat: %v)", TTL+time.Hour, err)
 	}
 	for _, k := range []string{"read", "new"} {
 		if _, ok := c.Get(k); !ok {

@@ -8,7 +8,6 @@
 package keptbuild
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,57 +18,66 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/bp/infra/internal/filecache"
+	"github.com/bp/infra/internal/testtool"
 )
 
-// Build runs the build command for name, which must write its binary to the
-// target path it is given (go build -o target ...) and come from
-// exec.CommandContext(ctx, ...), and copies the binary to out. The command runs in its own process group, and ending ctx kills the
-// group (the go command with every compiler and linker it started).
-// moduleRoot keeps clones apart: each has its own kept files.
-func Build(ctx context.Context, moduleRoot, name, out string, command func(target string) *exec.Cmd) error {
-	target, err := Target(moduleRoot, name)
+// Command is a build: Args(target) is the command line that writes the
+// binary to target (go build -o target ...), run in Dir ("" the current
+// folder) with Env added to the environment.
+type Command struct {
+	Dir  string
+	Env  []string
+	Args func(target string) []string
+}
+
+// Build runs c for name and copies the binary to out. The build runs in its
+// own process group, which ending ctx kills whole. moduleRoot keeps clones
+// apart: each has its own kept files.
+func Build(ctx context.Context, moduleRoot, name, out string, c Command) error {
+	target, err := keptFile(moduleRoot, name)
 	if err != nil {
-		return run(command(out)) // no cache dir: build straight into out
+		return run(ctx, c, out) // no cache dir: build straight into out
 	}
 	// One build of a kept file at a time (test binaries of one go test run
-	// build at once): go build may rewrite it in place when it cannot rename
-	// onto it, and a copy must never see half of it.
+	// build at once): when go build cannot rename its link onto the target
+	// (another file system) it removes the target and writes a new one, and a
+	// copy must never see half of it.
 	unlock, err := lock(ctx, target+".lock")
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	// go build refuses to replace a file that is not an object file (a
-	// truncated copy, say): start over then.
-	if head, err := readHead(target); err == nil && !isExecutable(head) {
-		_ = os.Remove(target)
-	}
-	if err := run(command(target)); err != nil {
-		return err
+	if err := run(ctx, c, target); err != nil {
+		// go build refuses to replace a file that is not an object file (one
+		// another program wrote there): start over once.
+		if _, statErr := os.Stat(target); statErr != nil || os.Remove(target) != nil {
+			return err
+		}
+		if err := run(ctx, c, target); err != nil {
+			return err
+		}
 	}
 	return copyExecutable(target, out)
 }
 
-// Target is the kept file of name for the module at moduleRoot:
+// keptFile is the kept file of name for the module at moduleRoot:
 // <user cache dir>/bp-infra/kept-build/<hash of moduleRoot>/<name>. The
-// folders of clones no build used for a week are removed first.
-func Target(moduleRoot, name string) (string, error) {
-	cache, err := os.UserCacheDir()
+// folders of clones no build used for filecache.TTL are removed first.
+func keptFile(moduleRoot, name string) (string, error) {
+	parent, err := filecache.Dir("kept-build")
 	if err != nil {
 		return "", err
 	}
-	parent := filepath.Join(cache, "bp-infra", "kept-build")
 	sum := sha256.Sum256([]byte(moduleRoot))
 	dir := filepath.Join(parent, hex.EncodeToString(sum[:6]))
-	trim(parent, dir, time.Now().Add(-ttl))
+	trim(parent, dir, time.Now().Add(-filecache.TTL))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
 	return filepath.Join(dir, name), nil
 }
-
-// ttl drops a clone's folder once no build has used it for a week.
-const ttl = 7 * 24 * time.Hour
 
 // trim removes the folders under parent, other than keep, whose files all
 // date from before cutoff and whose builds no process holds. go build sets an
@@ -115,11 +123,13 @@ func usedSince(dir string, cutoff time.Time) bool {
 	return false
 }
 
-// run runs cmd in its own process group, which ending its context kills
-// whole (the go command with every compiler and linker it started).
-func run(cmd *exec.Cmd) error {
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+// run runs c writing to target, in its own process group.
+func run(ctx context.Context, c Command, target string) error {
+	args := c.Args(target)
+	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
+	cmd.Dir = c.Dir
+	cmd.Env = append(os.Environ(), c.Env...)
+	testtool.KillGroupOnCancel(cmd)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, msg)
 	}
@@ -127,59 +137,40 @@ func run(cmd *exec.Cmd) error {
 }
 
 // lock holds an exclusive flock on path until unlock, giving up when ctx
-// ends (it polls, so no goroutine is left blocked on the file).
+// ends (it polls, so no goroutine is left blocked on the file). A lock on a
+// file another clone's trim removed meanwhile is taken again on a new one.
 func lock(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if os.IsNotExist(err) { // another clone's trim took the folder just now
-		if err = os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-			f, err = os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
 	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { f.Close() }, nil // closing the file drops the lock
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, err
 		}
-		if err != syscall.EWOULDBLOCK {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		for {
+			err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+			if err != syscall.EWOULDBLOCK {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				f.Close()
+				return nil, ctx.Err()
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+		if err != nil {
 			f.Close()
 			return nil, err
 		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		if held, err := f.Stat(); err == nil {
+			if now, err := os.Stat(path); err == nil && os.SameFile(held, now) {
+				return func() { f.Close() }, nil // closing the file drops the lock
+			}
 		}
+		f.Close() // locked a file that is no longer at path: again
 	}
-}
-
-// isExecutable reports whether head starts like an ELF or Mach-O binary,
-// the formats go build writes on Linux and macOS.
-func isExecutable(head []byte) bool {
-	for _, magic := range [][]byte{[]byte("\x7fELF"), {0xcf, 0xfa, 0xed, 0xfe}, {0xce, 0xfa, 0xed, 0xfe}, {0xfe, 0xed, 0xfa, 0xcf}, {0xfe, 0xed, 0xfa, 0xce}} {
-		if bytes.HasPrefix(head, magic) {
-			return true
-		}
-	}
-	return false
-}
-
-// readHead returns the first bytes of path.
-func readHead(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	head := make([]byte, 4)
-	n, err := io.ReadFull(f, head)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil
-	}
-	return head[:n], err
 }
 
 // copyExecutable copies src to a new file at dst (never writing into a file

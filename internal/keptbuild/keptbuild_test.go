@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bp/infra/internal/filecache"
 )
 
 // TestBuildLinksOnlyWhatChanged, on a module of its own: Build serves the
@@ -25,7 +27,7 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 	}
 	write("go.mod", "module example.com/kept\n\ngo 1.24\n")
 	write("main.go", "package main\n\nfunc main() { println(\"one\") }\n")
-	target, err := Target(mod, "kept")
+	target, err := keptFile(mod, "kept")
 	if err != nil {
 		t.Skipf("no user cache dir (Build builds straight into its output): %v", err)
 	}
@@ -34,11 +36,9 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 	build := func(name string) []byte {
 		t.Helper()
 		path := filepath.Join(out, name)
-		err := Build(t.Context(), mod, "kept", path, func(target string) *exec.Cmd {
-			cmd := exec.CommandContext(t.Context(), "go", "build", "-trimpath", "-o", target, ".")
-			cmd.Dir = mod
-			return cmd
-		})
+		err := Build(t.Context(), mod, "kept", path, Command{Dir: mod, Args: func(target string) []string {
+			return []string{"go", "build", "-trimpath", "-o", target, "."}
+		}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,14 +67,21 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 	}
 
 	// A link writes a new file (renamed onto the target, or the target
-	// removed and copied anew), made 0755; go build only sets an up-to-date
-	// target's times. So a mode no build would choose survives only if no
-	// link happened (an inode number may be reused, a time is always set).
-	if err := os.Chmod(target, 0o751); err != nil {
+	// removed and written anew) with the mode go build gives it, 0777 less
+	// the umask (moveOrCopyFile in cmd/go); it only sets an up-to-date
+	// target's times. So a mode one bit off what a link writes survives only
+	// if no link happened (an inode number may be reused, a time is always
+	// set).
+	linked, err := os.Stat(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marker := linked.Mode().Perm() ^ 0o001
+	if err := os.Chmod(target, marker); err != nil {
 		t.Fatal(err)
 	}
 	build("again")
-	if info, err := os.Stat(target); err != nil || info.Mode().Perm() != 0o751 {
+	if info, err := os.Stat(target); err != nil || info.Mode().Perm() != marker {
 		t.Errorf("a Build of an unchanged program linked it again (kept file %v, %v): go build should have found it up to date", info.Mode(), err)
 	}
 
@@ -115,7 +122,7 @@ func TestTrimRemovesOnlyClonesNoBuildUsedForAWeek(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer unlock()
-	trim(parent, filepath.Join(parent, "mine"), time.Now().Add(-ttl))
+	trim(parent, filepath.Join(parent, "mine"), time.Now().Add(-filecache.TTL))
 	if _, err := os.Stat(filepath.Join(parent, "gone")); !os.IsNotExist(err) {
 		t.Errorf("a clone folder unused for 8 days is still there: %v", err)
 	}

@@ -5,8 +5,6 @@ package workerbuild
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 
@@ -23,10 +21,8 @@ func Build(ctx context.Context, out string, env ...string) error {
 	if err != nil {
 		return err
 	}
-	return keptbuild.Build(ctx, root, "worker-"+runtime.GOARCH, out, func(target string) *exec.Cmd {
-		cmd := exec.CommandContext(ctx, "bash", filepath.Join(root, "scripts", "build-worker.sh"), runtime.GOARCH, target)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), env...)
-		return cmd
-	})
+	script := filepath.Join(root, "scripts", "build-worker.sh") // it builds from the module root itself
+	return keptbuild.Build(ctx, root, "worker-"+runtime.GOARCH, out, keptbuild.Command{Env: env, Args: func(target string) []string {
+		return []string{"bash", script, runtime.GOARCH, target}
+	}})
 }

@@ -51,10 +51,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	ctx := context.Background()
-	err = keptbuild.Build(ctx, root, "preflight", binPath, func(target string) *exec.Cmd {
-		return exec.CommandContext(ctx, "go", "build", "-o", target, ".") // kept: linked only when it changed
-	})
+	err = keptbuild.Build(context.Background(), root, "preflight", binPath, keptbuild.Command{Args: func(target string) []string {
+		return []string{"go", "build", "-o", target, "."} // kept: linked only when it changed
+	}})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build ./tools/preflight: %v\n", err)
 		shared.Stop()
