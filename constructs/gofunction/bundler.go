@@ -5,7 +5,6 @@ package gofunction
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sync"
@@ -130,10 +129,7 @@ func buildPackages(moduleRoot string, dirs []string) map[string][]byte {
 		panic(err)
 	}
 	defer os.RemoveAll(scratch)
-	cmd := exec.Command("go", lambdabuild.Args(scratch+string(filepath.Separator), pkgs...)...)
-	cmd.Dir = moduleRoot
-	cmd.Env = append(os.Environ(), lambdabuild.Env()...)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	if out, err := lambdabuild.Command(moduleRoot, scratch+string(filepath.Separator), pkgs...).CombinedOutput(); err != nil {
 		// A failed build must fail synthesis loudly, never fall back to Docker.
 		panic(fmt.Sprintf("go build %v for Lambda failed: %v\n%s", pkgs, err, out))
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/bp/infra/internal/filecache"
+	"github.com/bp/infra/internal/lambdabuild"
 	"github.com/bp/infra/internal/modroot"
 )
 
@@ -36,8 +37,14 @@ func TestBundleBuildsStaticArm64OnceAndReuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if f.Machine != elf.EM_AARCH64 {
-		t.Errorf("machine = %v, want arm64", f.Machine)
+	// The machine each Lambda architecture runs, from the Lambda developer
+	// guide (instruction set architectures): "arm64 – 64-bit ARM
+	// architecture", "x86_64 – 64-bit x86 architecture". The functions get
+	// the architecture New gives them; the binary must be for it.
+	runs := map[string]elf.Machine{"arm64": elf.EM_AARCH64, "x86_64": elf.EM_X86_64}
+	arch := *lambdaArchitecture(lambdabuild.GOARCH).Name()
+	if want, ok := runs[arch]; !ok || f.Machine != want {
+		t.Errorf("machine = %v, but the functions run on Lambda architecture %s", f.Machine, arch)
 	}
 	for _, p := range f.Progs {
 		if p.Type == elf.PT_INTERP {

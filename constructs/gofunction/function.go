@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3assets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/bp/infra/internal/lambdabuild"
 	"github.com/bp/infra/internal/modroot"
 )
 
@@ -59,7 +60,7 @@ func New(scope constructs.Construct, id string, p Props) Function {
 		FunctionName:  jsii.String(p.FunctionName),
 		Description:   jsii.String(p.Description),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:  awslambda.Architecture_ARM_64(),
+		Architecture:  lambdaArchitecture(lambdabuild.GOARCH),
 		Handler:       jsii.String("bootstrap"),
 		Timeout:       p.Timeout,
 		MemorySize:    jsii.Number(float64(p.MemoryMiB)),
@@ -84,4 +85,16 @@ func New(scope constructs.Construct, id string, p Props) Function {
 	}
 	fn := awslambda.NewFunction(scope, jsii.String(id), props)
 	return Function{Function: fn, Role: role}
+}
+
+// lambdaArchitecture is the Lambda architecture that runs a binary built for
+// goarch (Lambda's Architectures are x86_64 and arm64).
+func lambdaArchitecture(goarch string) awslambda.Architecture {
+	switch goarch {
+	case "arm64":
+		return awslambda.Architecture_ARM_64()
+	case "amd64":
+		return awslambda.Architecture_X86_64()
+	}
+	panic("no Lambda architecture runs GOARCH " + goarch)
 }

@@ -4,6 +4,15 @@
 // of the CDK, so a handler's test can use it without linking the CDK.
 package lambdabuild
 
+import (
+	"os"
+	"os/exec"
+)
+
+// GOARCH is the handlers' target; constructs/gofunction gives the functions
+// the Lambda architecture that runs it.
+const GOARCH = "arm64"
+
 // Flags make Lambda binaries reproducible (no paths, VCS stamp or build id),
 // so the asset hash only moves with the code; go list shares them to see the
 // packages go build compiles.
@@ -11,14 +20,18 @@ func Flags() []string {
 	return []string{"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
 }
 
-// Args are the go build arguments. With several packages, output must be a
-// folder ending in a separator.
-func Args(output string, pkgs ...string) []string {
-	return append(append(append([]string{"build"}, Flags()...), "-o", output), pkgs...)
+// Command is the go build of pkgs into output, run in dir ("" the current
+// folder). With several packages, output must be a folder ending in a
+// separator.
+func Command(dir, output string, pkgs ...string) *exec.Cmd {
+	cmd := exec.Command("go", append(append(append([]string{"build"}, Flags()...), "-o", output), pkgs...)...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), Env()...)
+	return cmd
 }
 
-// Env targets the Lambda runtime provided.al2023 on arm64: a static
-// linux/arm64 binary.
+// Env targets the Lambda runtime provided.al2023: a static linux binary for
+// GOARCH.
 func Env() []string {
-	return []string{"GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0"}
+	return []string{"GOOS=linux", "GOARCH=" + GOARCH, "CGO_ENABLED=0"}
 }

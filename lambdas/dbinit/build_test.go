@@ -2,8 +2,6 @@ package dbinit
 
 import (
 	"debug/elf"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -28,10 +26,7 @@ func TestBlocker6_DBInitIsSelfContainedGoBinary(t *testing.T) {
 	root, err := modroot.Find()
 	require.NoError(t, err)
 	out := filepath.Join(t.TempDir(), "bootstrap")
-	cmd := exec.Command("go", lambdabuild.Args(out, "./lambdas/cmd/dbinit")...)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), lambdabuild.Env()...)
-	build, err := cmd.CombinedOutput()
+	build, err := lambdabuild.Command(root, out, "./lambdas/cmd/dbinit").CombinedOutput()
 	require.NoError(t, err, "CDK build command failed:\n%s", build)
 
 	f, err := elf.Open(out)

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 
 	"github.com/bp/infra/internal/lambdabuild"
@@ -26,8 +25,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		cmd := exec.Command("go", lambdabuild.Args(filepath.Join(dir, "bootstrap"), pkg)...)
-		cmd.Env = append(os.Environ(), lambdabuild.Env()...)
+		cmd := lambdabuild.Command("", filepath.Join(dir, "bootstrap"), pkg)
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		if err := cmd.Run(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
