@@ -26,6 +26,13 @@ type Activity struct {
 	Start         time.Time
 }
 
+// InProgress reports an activity that has not ended: every StatusCode but
+// Successful, Failed and Cancelled (the API's ScalingActivityStatusCode
+// values, from PendingSpotBidPlacement to WaitingForInstanceWarmup).
+func (a Activity) InProgress() bool {
+	return a.StatusCode != "Successful" && a.StatusCode != "Failed" && a.StatusCode != "Cancelled"
+}
+
 // Refresh is one instance refresh of a fake group.
 type Refresh struct {
 	ID     string
@@ -136,8 +143,10 @@ type xmlActivitiesResult struct {
 	NextToken  string        `xml:"NextToken,omitempty"`
 }
 
-// describeActivities lists the group's activities newest first, MaxRecords
-// (default and at most 100) a page, like the real API.
+// describeActivities lists the group's activities as the API reference of
+// DescribeScalingActivities orders them: "Activities are sorted by start
+// time. Activities still in progress are described first." (each part newest
+// first), MaxRecords (default and at most 100) a page.
 func (a *AutoScaling) describeActivities(w http.ResponseWriter, call Call) {
 	g, ok := a.groups[call.Params.Get("AutoScalingGroupName")]
 	if !ok {
@@ -145,7 +154,12 @@ func (a *AutoScaling) describeActivities(w http.ResponseWriter, call Call) {
 		return
 	}
 	acts := append([]Activity(nil), g.Activities...)
-	sort.SliceStable(acts, func(i, j int) bool { return acts[i].Start.After(acts[j].Start) })
+	sort.SliceStable(acts, func(i, j int) bool {
+		if pi, pj := acts[i].InProgress(), acts[j].InProgress(); pi != pj {
+			return pi
+		}
+		return acts[i].Start.After(acts[j].Start)
+	})
 	limit := 100
 	if v := call.Params.Get("MaxRecords"); v != "" {
 		n, err := strconv.Atoi(v)

@@ -372,6 +372,20 @@ func TestReadsActivitiesAcrossPages(t *testing.T) {
 	assert.Len(t, f.asg.CallsNamed("DescribeScalingActivities"), 3)
 }
 
+// TestAnOldLaunchStillInProgressHidesNoNewFailure: the API lists activities
+// still in progress first, whatever their start, so one that started before
+// the window sits above the window's failed launches; reading on past it
+// still finds them.
+func TestAnOldLaunchStillInProgressHidesNoNewFailure(t *testing.T) {
+	g := spotGroup(asgName, "staging", 1)
+	stuck := fakeaws.Activity{ID: "act-stuck", Description: "Launching a new EC2 instance: i-0old", StatusCode: "WaitingForInstanceWarmup", Start: t0.Add(-time.Hour)}
+	g.Activities = []fakeaws.Activity{stuck, failedLaunch(t0.Add(-150*time.Second), msgNoSpot), failedLaunch(t0.Add(-30*time.Second), msgNoSpot)}
+	f := newFixture(t, []fakeaws.Group{g})
+	f.queue("gpu-default", 0, 1, 2, 2, 3)
+	require.NoError(t, f.run())
+	assert.Equal(t, 2, f.base(asgName), "the failed Spot launches below the old in-progress one were read")
+}
+
 func TestLoadEnv(t *testing.T) {
 	base := map[string]string{"STAGE": "staging", "ALERT_TOPIC_ARN": alertTopic, "STATE_TAG": stateTag,
 		"FLEETS": `[{"slug":"gpu-default","asgName":"a","maxInstances":2,"afterMinutes":3,"scaleToZeroMinutes":15,"baseCapacity":0}]`}

@@ -29,7 +29,10 @@ type instancesAPI interface {
 const maxActivityPages = 10
 
 // activitiesSince returns the group's scaling activities that started at or
-// after since, newest first (the order the API returns them).
+// after since. The API describes "Activities still in progress ... first",
+// then the rest by start time, newest first (DescribeScalingActivities, API
+// reference), so an older activity still running is skipped, and the read
+// ends at the first older one that has ended.
 func activitiesSince(ctx context.Context, api activitiesAPI, asg string, since time.Time) ([]astypes.Activity, error) {
 	in := &autoscaling.DescribeScalingActivitiesInput{AutoScalingGroupName: aws.String(asg), MaxRecords: aws.Int32(100)}
 	var out []astypes.Activity
@@ -40,6 +43,9 @@ func activitiesSince(ctx context.Context, api activitiesAPI, asg string, since t
 		}
 		for _, a := range res.Activities {
 			if aws.ToTime(a.StartTime).Before(since) {
+				if inProgress(a) {
+					continue
+				}
 				return out, nil
 			}
 			out = append(out, a)
@@ -50,6 +56,16 @@ func activitiesSince(ctx context.Context, api activitiesAPI, asg string, since t
 		in.NextToken = res.NextToken
 	}
 	return out, nil
+}
+
+// inProgress reports an activity that has not ended: every status but
+// Successful, Failed and Cancelled.
+func inProgress(a astypes.Activity) bool {
+	switch a.StatusCode {
+	case astypes.ScalingActivityStatusCodeSuccessful, astypes.ScalingActivityStatusCodeFailed, astypes.ScalingActivityStatusCodeCancelled:
+		return false
+	}
+	return true
 }
 
 // Launch activities read "Launching a new EC2 instance: i-..." once EC2 gave
