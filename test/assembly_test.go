@@ -1,10 +1,7 @@
 package test
 
 import (
-	"encoding/json"
-	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
@@ -17,12 +14,12 @@ import (
 // template through jsii and re-synthesize the whole app (forced) for every
 // stack's annotations.
 
-// stackArtifact is one CloudFormation stack of an assembly.
+// stackArtifact is one CloudFormation stack of an assembly: what tests read
+// beside the template as plain JSON.
 type stackArtifact struct {
-	template Template
-	raw      []byte            // the template file's bytes
-	nag      []string          // unsuppressed AwsSolutions findings (nagFindings)
-	paths    map[string]string // logical id -> construct path (the aws:cdk:logicalId metadata)
+	cfn   cfn.Stack         // as cfn.LoadAssembly read it (the file's bytes, the parsed template, the metadata)
+	nag   []string          // unsuppressed AwsSolutions findings (nagFindings)
+	paths map[string]string // logical id -> construct path (the aws:cdk:logicalId metadata)
 }
 
 // readAssembly reads every stack of the assembly in dir and of the nested
@@ -34,15 +31,7 @@ func readAssembly(dir string) (map[string]stackArtifact, error) {
 	}
 	out := map[string]stackArtifact{}
 	for _, s := range stacks {
-		raw, err := os.ReadFile(s.TemplatePath)
-		if err != nil {
-			return nil, err
-		}
-		a := stackArtifact{raw: raw}
-		if err := json.Unmarshal(raw, &a.template); err != nil {
-			return nil, fmt.Errorf("%s: %w", s.TemplatePath, err)
-		}
-		a.nag = nagFindings(s.Metadata)
+		a := stackArtifact{cfn: s, nag: nagFindings(s.Metadata)}
 		a.paths = map[string]string{}
 		for path, entries := range s.Metadata {
 			for _, e := range entries {

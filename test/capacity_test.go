@@ -413,9 +413,9 @@ func TestQueueHasJobsAlarmIsAtTheFloor(t *testing.T) {
 // (the suppressions name its dynamic ASG ARNs).
 func TestSwitchedOnVariantIsNagClean(t *testing.T) {
 	b := switchedOnVariant(t)
-	for kind, findings := range b.nag {
-		if len(findings) > 0 {
-			t.Errorf("%s/%s: %s", b.label, kind, strings.Join(findings, "\n  "))
+	for kind, st := range b.stacks {
+		if len(st.nag) > 0 {
+			t.Errorf("%s/%s: %s", b.label, kind, strings.Join(st.nag, "\n  "))
 		}
 	}
 	if _, ok := function(b.templates[gpuFleetKind], "bp-staging-spot-fallback"); !ok {

@@ -142,7 +142,7 @@ func feedLint(b *built) {
 		return
 	}
 	for _, kind := range slices.Sorted(mapKeys(b.templates)) {
-		raw := b.raw[kind]
+		raw := b.stacks[kind].cfn.Raw
 		sum := sha256.Sum256(raw)
 		if first, seen := linter.byHash[sum]; seen {
 			lt := linter.files[first]

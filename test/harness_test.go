@@ -25,10 +25,8 @@ import (
 type built struct {
 	label     string // stage name, or "staging+<variant>"
 	stage     stacks.Stage
-	templates map[string]Template
-	raw       map[string][]byte            // stack kind -> the template file as CDK wrote it (what cfn-lint reads)
-	nag       map[string][]string          // stack kind -> unsuppressed AwsSolutions findings
-	paths     map[string]map[string]string // stack kind -> logical id -> construct path
+	templates map[string]Template      // stack kind -> the template as plain JSON
+	stacks    map[string]stackArtifact // stack kind -> the rest tests read of it
 	// silenced are the findings cdk-nag's reports record as suppressed, by
 	// construct path (shared by every build of one app).
 	silenced map[string][]nagReportRow
@@ -208,14 +206,18 @@ func synth(app awscdk.App, builds ...*built) error {
 	}
 	for _, b := range builds {
 		b.silenced = silenced
-		b.templates, b.raw, b.nag, b.paths = map[string]Template{}, map[string][]byte{}, map[string][]string{}, map[string]map[string]string{}
+		b.templates, b.stacks = map[string]Template{}, map[string]stackArtifact{}
 		for _, stack := range b.stage.Stacks() {
 			kind, id := *stack.Node().Id(), *stack.ArtifactId()
 			s, ok := artifacts[id]
 			if !ok {
 				return fmt.Errorf("%s/%s: no artifact %s in %s", b.label, kind, id, dir)
 			}
-			b.templates[kind], b.raw[kind], b.nag[kind], b.paths[kind] = s.template, s.raw, s.nag, s.paths
+			var tpl Template
+			if err := json.Unmarshal(s.cfn.Raw, &tpl); err != nil {
+				return fmt.Errorf("%s: %w", s.cfn.TemplatePath, err)
+			}
+			b.templates[kind], b.stacks[kind] = tpl, s
 		}
 	}
 	return nil

@@ -15,7 +15,7 @@ import (
 func TestCdkNagClean(t *testing.T) {
 	for _, b := range all() {
 		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
-			if findings := b.nag[kind]; len(findings) > 0 {
+			if findings := b.stacks[kind].nag; len(findings) > 0 {
 				t.Errorf("%s/%s: %d unsuppressed cdk-nag findings:\n  %s", b.label, kind, len(findings), strings.Join(findings, "\n  "))
 			}
 		}

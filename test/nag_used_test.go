@@ -73,7 +73,7 @@ func TestSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
 				metadata, _ := res.Raw["Metadata"].(map[string]any)
 				for _, s := range nagSuppressionsOf(metadata) {
 					checked++
-					path := b.paths[kind][res.LogicalID]
+					path := b.stacks[kind].paths[res.LogicalID]
 					if !silencesAFinding(s, b.silenced[path]) {
 						t.Errorf("%s/%s: suppression %s (applies to %v) on %s does not silence a finding there for each of them: put it on the resource that has the finding, or drop what no longer applies. Reason: %.70s",
 							b.label, kind, s.ID, s.AppliesTo, path, s.Reason)
@@ -165,7 +165,7 @@ func TestEverySuppressionLandsOnItsResource(t *testing.T) {
 			kind, stackPath := *st.stack.Node().Id(), *st.stack.Node().Path()
 			byPath := map[string]Resource{}
 			for _, r := range b.templates[kind].Resources("") {
-				byPath[b.paths[kind][r.LogicalID]] = r
+				byPath[b.stacks[kind].paths[r.LogicalID]] = r
 			}
 			for _, s := range st.sups {
 				checked++

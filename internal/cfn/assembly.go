@@ -31,13 +31,15 @@ type Stack struct {
 	ArtifactID   string    // manifest artifact id
 	DisplayName  string    // e.g. "staging/bp-staging-network"
 	TemplatePath string    // absolute or cdk.out-relative path of the template
+	Raw          []byte    // the template file as CDK wrote it
 	Template     *Template // parsed template
 	Account      string    // target account of the stack's environment; "" when environment-agnostic
 	Region       string    // target region of the stack's environment; "" when environment-agnostic
 	Dependencies []string  // manifest artifact ids this stack depends on (stacks and asset manifests)
-	// Metadata is the stack's construct metadata by construct path: the
-	// manifest's entries and those of its additionalMetadataFile (where CDK
-	// moves them when they are many), e.g. cdk-nag's aws:cdk:error entries.
+	// Metadata is the stack's construct metadata by construct path, merged
+	// as CloudArtifact.readMetadata does: the additionalMetadataFile's entries
+	// (where CDK moves them when they are many), then the manifest's appended,
+	// e.g. cdk-nag's aws:cdk:error entries.
 	Metadata map[string][]MetadataEntry
 }
 
@@ -135,9 +137,13 @@ func loadStack(dir, id string, a manifestArtifact, stage, appPrefix string) (Sta
 		name = id
 	}
 	tplPath := filepath.Join(dir, file)
-	tpl, err := ReadTemplate(tplPath)
+	raw, err := os.ReadFile(tplPath)
 	if err != nil {
-		return Stack{}, fmt.Errorf("stack %s: %w", name, err)
+		return Stack{}, fmt.Errorf("stack %s: read template: %w", name, err)
+	}
+	tpl, err := Parse(raw)
+	if err != nil {
+		return Stack{}, fmt.Errorf("stack %s: parse template %s: %w", name, tplPath, err)
 	}
 	if stage == "" {
 		stage = stageFromNames(a.DisplayName, name, appPrefix)
@@ -152,7 +158,7 @@ func loadStack(dir, id string, a manifestArtifact, stage, appPrefix string) (Sta
 		if err := json.Unmarshal(raw, &more); err != nil {
 			return Stack{}, fmt.Errorf("stack %s: %s: %w", name, a.AdditionalMetadataFile, err)
 		}
-		meta = maps.Clone(more)
+		meta = more
 		if meta == nil {
 			meta = map[string][]MetadataEntry{}
 		}
@@ -161,7 +167,7 @@ func loadStack(dir, id string, a manifestArtifact, stage, appPrefix string) (Sta
 		}
 	}
 	account, region := parseEnvironment(a.Environment)
-	return Stack{Stage: stage, Name: name, ArtifactID: id, DisplayName: a.DisplayName, TemplatePath: tplPath, Template: tpl,
+	return Stack{Stage: stage, Name: name, ArtifactID: id, DisplayName: a.DisplayName, TemplatePath: tplPath, Raw: raw, Template: tpl,
 		Account: account, Region: region, Dependencies: a.Dependencies, Metadata: meta}, nil
 }
 

@@ -6,10 +6,11 @@ import (
 	"testing"
 )
 
-// A stack's construct metadata is the manifest's entries plus those of its
-// additionalMetadataFile, both keyed by construct path (cloud assembly schema,
-// ArtifactManifest: "metadata" and "additionalMetadataFile", where CDK puts
-// the metadata when there is much of it).
+// A stack's construct metadata is read as the CDK reads it: the entries of
+// its additionalMetadataFile (where CDK puts the metadata when there is much
+// of it), then per construct path the manifest's "metadata" entries appended
+// (CloudArtifact.readMetadata, @aws-cdk/cloud-assembly-api
+// lib/cloud-artifact.js, as bundled with aws-cdk-lib 2.276).
 func TestLoadAssemblyReadsBothMetadataPlaces(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) {
