@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -67,10 +68,9 @@ const lintProcesses = 2
 
 // lintProc is one cfn-lint process and its slots, filled in order.
 type lintProc struct {
-	slots   []string
-	next    int // slots[next] is the next to fill
-	bytes   int // template bytes handed to it so far
-	started bool
+	slots []string
+	next  int // slots[next] is the next to fill; with pipes it starts at its first
+	bytes int // template bytes handed to it so far
 }
 
 // linter holds the cfn-lint processes and what they were given.
@@ -141,7 +141,7 @@ func feedLint(b *built) {
 	if linter.procs == nil {
 		return
 	}
-	for _, kind := range slices.Sorted(mapKeys(b.templates)) {
+	for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
 		raw := b.stacks[kind].cfn.Raw
 		sum := sha256.Sum256(raw)
 		if first, seen := linter.byHash[sum]; seen {
@@ -176,8 +176,8 @@ func feedLint(b *built) {
 		proc.bytes += len(raw)
 		linter.byHash[sum] = path
 		linter.files[path] = lintedTemplate{tpl: b.templates[kind], builds: []string{b.label + "/" + kind}, key: key}
-		if linter.pipes && !proc.started {
-			runLint(proc)
+		if linter.pipes && proc.next == 1 {
+			runLint(proc) // its first template: start it, it opens the pipes in order
 		}
 		writeSlot(path, raw)
 	}
@@ -223,7 +223,6 @@ func writeSlot(path string, raw []byte) {
 // them all, stores each template's findings in the cache. Callers hold
 // linter's lock.
 func runLint(proc *lintProc) {
-	proc.started = true
 	linter.wg.Add(1)
 	cmd := exec.CommandContext(linter.ctx, linter.bin, append(append([]string{}, lintArgs...), proc.slots...)...)
 	testtool.KillGroupOnCancel(cmd) // cfn-lint may be a wrapper around python: end them all

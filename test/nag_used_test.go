@@ -2,6 +2,7 @@ package test
 
 import (
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"os"
@@ -37,11 +38,12 @@ func readSuppressedFindings(dir string) (map[string][]nagReportRow, error) {
 	}
 	out := map[string][]nagReportRow{}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
+		file, err := os.Open(f)
 		if err != nil {
 			return nil, err
 		}
-		rows, err := csv.NewReader(strings.NewReader(string(raw))).ReadAll()
+		rows, err := csv.NewReader(file).ReadAll()
+		file.Close()
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
 		}
@@ -70,8 +72,7 @@ func TestSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
 	for _, b := range all() {
 		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
 			for _, res := range b.templates[kind].Resources("") {
-				metadata, _ := res.Raw["Metadata"].(map[string]any)
-				for _, s := range nagSuppressionsOf(metadata) {
+				for _, s := range nagSuppressionsOf(res) {
 					checked++
 					path := b.stacks[kind].paths[res.LogicalID]
 					if !silencesAFinding(s, b.silenced[path]) {
@@ -95,19 +96,10 @@ type nagSuppression struct {
 	AppliesTo []string `json:"applies_to"`
 }
 
-func nagSuppressionsOf(metadata map[string]any) []nagSuppression {
-	nag, _ := metadata["cdk_nag"].(map[string]any)
-	list, _ := nag["rules_to_suppress"].([]any)
+func nagSuppressionsOf(res Resource) []nagSuppression {
+	raw, _ := json.Marshal(get(res.Raw, "Metadata.cdk_nag.rules_to_suppress"))
 	var out []nagSuppression
-	for _, e := range list {
-		m, _ := e.(map[string]any)
-		s := nagSuppression{ID: str(m["id"]), Reason: str(m["reason"])}
-		applies, _ := m["applies_to"].([]any)
-		for _, a := range applies {
-			s.AppliesTo = append(s.AppliesTo, str(a))
-		}
-		out = append(out, s)
-	}
+	_ = json.Unmarshal(raw, &out) // null when the resource has none
 	return out
 }
 
@@ -178,8 +170,7 @@ func TestEverySuppressionLandsOnItsResource(t *testing.T) {
 						b.label, kind, s.Rule, s.Path)
 					continue
 				}
-				metadata, _ := res.Raw["Metadata"].(map[string]any)
-				if !slices.ContainsFunc(nagSuppressionsOf(metadata), func(n nagSuppression) bool {
+				if !slices.ContainsFunc(nagSuppressionsOf(res), func(n nagSuppression) bool {
 					return n.ID == s.Rule && n.Reason == s.Reason && slices.Equal(n.AppliesTo, s.AppliesTo)
 				}) {
 					t.Errorf("%s/%s: suppression %s on %q is not in the metadata of %s", b.label, kind, s.Rule, s.Path, res.LogicalID)

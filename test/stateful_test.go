@@ -1,6 +1,7 @@
 package test
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -38,7 +39,7 @@ var transientKeys = map[string]string{
 func TestProductionKeepsEveryStatefulResource(t *testing.T) {
 	b := stages["production"]
 	seen := map[string]int{}
-	for _, kind := range slices.Sorted(mapKeys(b.templates)) {
+	for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
 		for _, r := range b.templates[kind].Resources("") {
 			allowed, stateful := statefulTypes[r.Type]
 			if !stateful {
@@ -74,16 +75,6 @@ func transientKey(r Resource) string {
 		}
 	}
 	return ""
-}
-
-func mapKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 // TestDatabaseMasterPasswordBelongsToRds: RDS manages and rotates the master

@@ -3,8 +3,9 @@ package cfn
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 )
 
 // Template is the part of a CloudFormation template the tools read.
@@ -64,12 +65,7 @@ func Parse(raw []byte) (*Template, error) {
 
 // LogicalIDs returns the resource ids, sorted.
 func (t *Template) LogicalIDs() []string {
-	ids := make([]string, 0, len(t.Resources))
-	for id := range t.Resources {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
+	return slices.Sorted(maps.Keys(t.Resources))
 }
 
 // OfType returns the sorted ids of resources of one type.
