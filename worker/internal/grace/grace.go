@@ -29,37 +29,25 @@ func AfterStop(ctx context.Context, d time.Duration) (context.Context, context.C
 	}
 }
 
-// onTheWire marks a context whose calls let each request already sent
-// finish for up to d after stop ends; no request starts after stop ends.
-type onTheWire struct {
-	stop context.Context
-	d    time.Duration
-}
-
 type onTheWireKey struct{}
 
 // OnTheWire returns ctx marked for Attempt: ctx still ends as before, so a
 // retry loop over it stops retrying at the stop, while the request of each
 // attempt (made with Attempt) may go on for d after ctx ends.
 func OnTheWire(ctx context.Context, d time.Duration) context.Context {
-	return context.WithValue(ctx, onTheWireKey{}, onTheWire{stop: ctx, d: d})
+	return context.WithValue(ctx, onTheWireKey{}, d)
 }
 
 // Attempt returns the context for one request under ctx: ctx itself unless
-// ctx is marked by OnTheWire. Then it ends d after the stop, at ctx's own
-// deadline if that is earlier, and at once if the stop came before the
-// request started (a request not sent yet is not on the wire).
+// ctx is marked by OnTheWire. Then it ends d after ctx ends, at ctx's own
+// deadline if that is earlier, and at once if ctx ended before the request
+// started (a request not sent yet is not on the wire).
 func Attempt(ctx context.Context) (context.Context, context.CancelFunc) {
-	g, ok := ctx.Value(onTheWireKey{}).(onTheWire)
-	if !ok {
-		return context.WithCancel(ctx)
+	d, ok := ctx.Value(onTheWireKey{}).(time.Duration)
+	if !ok || ctx.Err() != nil {
+		return context.WithCancel(ctx) // ended already: so is this, with ctx's cause
 	}
-	if g.stop.Err() != nil {
-		out, cancel := context.WithCancelCause(ctx)
-		cancel(context.Cause(g.stop))
-		return out, func() {}
-	}
-	out, cancel := AfterStop(ctx, g.d)
+	out, cancel := AfterStop(ctx, d)
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancelDeadline context.CancelFunc
 		out, cancelDeadline = context.WithDeadline(out, deadline)

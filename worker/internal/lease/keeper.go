@@ -32,15 +32,16 @@ func (k *Keeper) Run(ctx context.Context) error {
 	t := time.NewTicker(k.Interval)
 	defer t.Stop()
 	lastOK := time.Now()
+	// One beat may retry transient failures, but not past the next beat nor
+	// past the stop; a request already sent gets the stop grace.
+	beats := grace.OnTheWire(ctx, k.StopGrace)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
-		// One beat may retry transient failures, but not past the next beat
-		// nor past the stop; a request already sent gets the stop grace.
-		beatCtx, cancel := context.WithTimeout(grace.OnTheWire(ctx, k.StopGrace), k.Interval)
+		beatCtx, cancel := context.WithTimeout(beats, k.Interval)
 		err := k.Send(beatCtx)
 		cancel()
 		switch {
