@@ -41,7 +41,7 @@ const install = "pip install 'moto[server]==5.2.1'"
 func Start(t testing.TB, extraEnv ...string) *Server {
 	t.Helper()
 	bin := testtool.Require(t, "moto_server", install)
-	s, stop, err := Launch(bin, extraEnv...)
+	s, stop, err := launch(bin, extraEnv...)
 	if err != nil {
 		t.Fatalf("start moto_server: %v", err)
 	}
@@ -70,7 +70,7 @@ func (sh *Shared) launch() {
 			sh.err = err
 			return
 		}
-		if sh.s, sh.stop, sh.err = Launch(bin, sh.Env...); sh.err == nil && sh.Warm != nil {
+		if sh.s, sh.stop, sh.err = launch(bin, sh.Env...); sh.err == nil && sh.Warm != nil {
 			sh.Warm(sh.s)
 		}
 	})
@@ -100,14 +100,13 @@ func (sh *Shared) Stop() {
 	}
 }
 
-// Launch runs moto_server (bin, found with testtool) on a loopback port of
-// its own until stop is called: for a server shared by a whole test binary,
-// started from its first test and stopped in TestMain. moto_server binds
-// port 0 and the port is read from its "Running on" line: a port probed
+// launch runs moto_server (bin, found with testtool) on a loopback port of
+// its own until stop is called (Start and Shared own the stop). moto_server
+// binds port 0 and the port is read from its "Running on" line: a port probed
 // free and handed over could be taken by another test binary's moto_server
 // in between, and then both would talk to that one (seen: one package's
 // state in another's SSM).
-func Launch(bin string, extraEnv ...string) (s *Server, stop func(), err error) {
+func launch(bin string, extraEnv ...string) (s *Server, stop func(), err error) {
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", "0")
 	cmd.Env = append(os.Environ(), extraEnv...)
 	// A pipe of our own, not StderrPipe: Wait runs beside the reader.

@@ -25,24 +25,24 @@ func AWS() (*slog.Logger, aws.Config) {
 	log := logjson.Default()
 	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
-		Fail(log, "load AWS config", err)
+		fail(log, "load AWS config", err)
 	}
 	return log, cfg
 }
 
 // AWSAndEnv is AWS plus the function's environment as load decodes it from
-// the process environment; a bad environment ends the process like Fail.
+// the process environment; a bad environment ends the process like fail.
 func AWSAndEnv[E any](load func(getenv func(string) string) (E, error)) (*slog.Logger, aws.Config, E) {
 	log, cfg := AWS()
 	env, err := load(os.Getenv)
 	if err != nil {
-		Fail(log, "invalid environment", err)
+		fail(log, "invalid environment", err)
 	}
 	return log, cfg, env
 }
 
-// Fail logs why the function cannot start and exits; Lambda reports the init error.
-func Fail(log *slog.Logger, what string, err error) {
+// fail logs why the function cannot start and exits; Lambda reports the init error.
+func fail(log *slog.Logger, what string, err error) {
 	log.Error(what, "error", err.Error())
 	os.Exit(1)
 }

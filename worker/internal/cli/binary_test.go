@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bp/infra/internal/testtool"
 	"github.com/bp/infra/internal/workerbuild"
 	"github.com/bp/infra/worker/internal/fakes"
 )
@@ -31,15 +32,10 @@ var (
 
 // workerBinary returns the worker binary TestMain built before the scenarios
 // started. Without a go toolchain the test is skipped locally and fails
-// under CI=true.
+// under CI=true (testtool).
 func workerBinary(t testing.TB) string {
 	t.Helper()
-	if _, err := exec.LookPath("go"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("go toolchain not found: the binary scenarios need it (CI=true)")
-		}
-		t.Skip("go toolchain not found: skipping the built-binary scenario")
-	}
+	testtool.Require(t, "go", "https://go.dev/dl")
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
@@ -51,7 +47,7 @@ func workerBinary(t testing.TB) string {
 // of both cores after a change) do not starve the fast-interval scenarios
 // that run beside the binary ones; the binary scenarios need it anyway.
 func buildWorkerFirst() {
-	if _, err := exec.LookPath("go"); err != nil {
+	if _, err := testtool.Find("go"); err != nil {
 		return // workerBinary skips or fails the scenarios
 	}
 	if buildDir, buildErr = os.MkdirTemp("", "worker-bin-"); buildErr != nil {
