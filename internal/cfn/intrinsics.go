@@ -249,7 +249,25 @@ func SubParts(sub any) (template string, names []string, varMap any) {
 	return template, names, varMap
 }
 
+// Substitute replaces each variable of an Fn::Sub template string ("${Name}"
+// or "${Resource.Attr}"; "${!x}" literals stay) by what value returns for it.
+func Substitute(template string, value func(name string) string) string {
+	return subVar.ReplaceAllStringFunc(template, func(m string) string {
+		return value(m[2 : len(m)-1])
+	})
+}
+
 var ssmDynamic = regexp.MustCompile(`\{\{resolve:ssm(?:-secure)?:([^}:]+)`)
+
+// SSMNames returns the parameter names of the SSM dynamic references in s
+// ("{{resolve:ssm:name}}", "{{resolve:ssm-secure:name:version}}").
+func SSMNames(s string) []string {
+	var out []string
+	for _, m := range ssmDynamic.FindAllStringSubmatch(s, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
 
 // Refs is what a value refers to: logical ids (Ref, GetAtt, Sub variables),
 // exported names it imports, and SSM parameter names of dynamic references.
@@ -289,8 +307,8 @@ func CollectRefs(v any) Refs {
 					id, _, _ := strings.Cut(n, ".")
 					ids[id] = true
 				}
-				for _, m := range ssmDynamic.FindAllStringSubmatch(s, -1) {
-					ssm[m[1]] = true
+				for _, n := range SSMNames(s) {
+					ssm[n] = true
 				}
 				return
 			}
@@ -302,8 +320,8 @@ func CollectRefs(v any) Refs {
 				walk(x)
 			}
 		case string:
-			for _, m := range ssmDynamic.FindAllStringSubmatch(t, -1) {
-				ssm[m[1]] = true
+			for _, n := range SSMNames(t) {
+				ssm[n] = true
 			}
 		}
 	}

@@ -24,3 +24,18 @@ func TestSubParts(t *testing.T) {
 		t.Errorf("CollectRefs of the list form: ids %v, want the variable map's Ref too", got.IDs)
 	}
 }
+
+// TestSubstituteAndSSMNames: Substitute replaces the variables SubParts names
+// and leaves "${!Literal}" (which the User Guide says names no variable);
+// SSMNames reads the dynamic-reference forms of the CloudFormation User Guide
+// ("{{resolve:ssm:parameter-name:version}}", "{{resolve:ssm-secure:...}}").
+func TestSubstituteAndSSMNames(t *testing.T) {
+	got := Substitute("arn:${AWS::Partition}:s3:::${Bucket}/${!Literal}/${Role.Arn}", func(n string) string { return "<" + n + ">" })
+	if got != "arn:<AWS::Partition>:s3:::<Bucket>/${!Literal}/<Role.Arn>" {
+		t.Errorf("Substitute: %q", got)
+	}
+	names := SSMNames("{{resolve:ssm:/bp/ami/gpu:3}} and {{resolve:ssm-secure:DbPassword:1}} and {{resolve:secretsmanager:x}}")
+	if !reflect.DeepEqual(names, []string{"/bp/ami/gpu", "DbPassword"}) {
+		t.Errorf("SSMNames: %v", names)
+	}
+}

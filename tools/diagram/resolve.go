@@ -2,7 +2,6 @@ package main
 
 import (
 	"maps"
-	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -95,9 +94,6 @@ func (idx *stageIndex) each(fn func(k nodeKey, r cfn.Resource), types ...string)
 		}
 	}
 }
-
-var subVar = regexp.MustCompile(`\$\{([^!}][^}]*)\}`)
-var ssmDynamic = regexp.MustCompile(`\{\{resolve:ssm(?:-secure)?:([^}:]+)`)
 
 // refs returns the resources a property value of a stack's resource refers
 // to, following imports into the exporting stack. Pseudo parameters and
@@ -202,8 +198,8 @@ func (idx *stageIndex) collect(stack string, v any, seen map[ref]bool, depth int
 }
 
 func (idx *stageIndex) collectSSM(s string, seen map[ref]bool) {
-	for _, m := range ssmDynamic.FindAllStringSubmatch(s, -1) {
-		for _, k := range idx.ssm[m[1]] {
+	for _, name := range cfn.SSMNames(s) {
+		for _, k := range idx.ssm[name] {
 			seen[ref{k, ""}] = true
 		}
 	}
@@ -246,9 +242,7 @@ func (idx *stageIndex) literal(stack string, v any) string {
 				}
 			}
 			if s, ok := t["Fn::Sub"].(string); ok {
-				return subVar.ReplaceAllStringFunc(s, func(m string) string {
-					return render(map[string]any{"Ref": strings.TrimSuffix(strings.TrimPrefix(m, "${"), "}")})
-				})
+				return cfn.Substitute(s, func(name string) string { return render(map[string]any{"Ref": name}) })
 			}
 		}
 		return "*"
