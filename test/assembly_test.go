@@ -46,9 +46,9 @@ func readAssembly(dir string) (map[string]stackArtifact, error) {
 }
 
 // nagFindings lists a stack's unsuppressed AwsSolutions errors, then its
-// warnings, as "<construct path>: <rule name>" (what
-// Annotations.findError/findWarning("*", Match.stringLikeRegexp("AwsSolutions-.*"))
-// returns, cut to the rule's name), by construct path.
+// warnings, each sorted by construct path, as "<construct path>: <rule name>"
+// (the findings Annotations.findError/findWarning("*",
+// Match.stringLikeRegexp("AwsSolutions-.*")) returns, cut to the rule's name).
 func nagFindings(meta map[string][]cfn.MetadataEntry) []string {
 	var out []string
 	for _, typ := range []string{"aws:cdk:error", "aws:cdk:warning"} {

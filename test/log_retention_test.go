@@ -54,14 +54,7 @@ var cloudWatchRetentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 3
 // CloudWatch Logs accepts and maps to a CDK value (base.Retention panics on
 // one it lacks, at synthesis).
 func TestRetentionCoversEveryAcceptedValue(t *testing.T) {
-	for _, days := range config.LogRetentionDays() {
-		cfg, _ := config.Preset("staging")
-		cfg.LogRetentionDays = days
-		cfg.Account, cfg.Owner, cfg.DomainName = "111111111111", "x", "a.example.com"
-		cfg.AllowHTTPOnly = true
-		if err := config.Validate(cfg); err != nil {
-			t.Fatalf("config rejects %d: %v", days, err)
-		}
+	for _, days := range config.LogRetentionDays() { // the list config.Validate accepts from
 		if !slices.Contains(cloudWatchRetentionDays, days) {
 			t.Errorf("config accepts a retention of %d days, which CloudWatch Logs refuses", days)
 		}
