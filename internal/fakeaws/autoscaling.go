@@ -57,16 +57,8 @@ type AutoScaling struct {
 func NewAutoScaling(t testing.TB, groups ...Group) *AutoScaling {
 	a := &AutoScaling{groups: map[string]*Group{}, fail: map[string]string{}}
 	for _, g := range groups {
-		g := g
-		g.Instances = append([]Instance(nil), g.Instances...)
-		g.Tags = maps.Clone(g.Tags)
-		if g.Distribution != nil {
-			d := *g.Distribution
-			g.Distribution = &d
-		}
-		g.Activities = append([]Activity(nil), g.Activities...)
-		g.Refreshes = append([]Refresh(nil), g.Refreshes...)
-		a.groups[g.Name] = &g
+		c := g.clone()
+		a.groups[g.Name] = &c
 	}
 	a.Server = httptest.NewServer(http.HandlerFunc(a.serve))
 	t.Cleanup(a.Server.Close)
@@ -88,16 +80,21 @@ func (a *AutoScaling) Group(name string) (Group, bool) {
 	if !ok {
 		return Group{}, false
 	}
-	c := *g
-	c.Instances = append([]Instance(nil), g.Instances...)
-	c.Tags = maps.Clone(g.Tags)
+	return g.clone(), true
+}
+
+// clone copies g with nothing shared: the fake and its callers never see
+// each other's later changes.
+func (g Group) clone() Group {
+	g.Instances = append([]Instance(nil), g.Instances...)
+	g.Tags = maps.Clone(g.Tags)
 	if g.Distribution != nil {
 		d := *g.Distribution
-		c.Distribution = &d
+		g.Distribution = &d
 	}
-	c.Activities = append([]Activity(nil), g.Activities...)
-	c.Refreshes = append([]Refresh(nil), g.Refreshes...)
-	return c, true
+	g.Activities = append([]Activity(nil), g.Activities...)
+	g.Refreshes = append([]Refresh(nil), g.Refreshes...)
+	return g
 }
 
 // Calls returns every request received.
