@@ -1,25 +1,17 @@
 package gofunction
 
 import (
-	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/bp/infra/internal/testtool"
 )
 
 // TestBuildKeyFollowsEverySource: editing a package the handler imports, the
 // handler itself or go.mod gives a new key; an untouched handler keeps its key.
 func TestBuildKeyFollowsEverySource(t *testing.T) {
 	mod := t.TempDir()
-	write := func(rel, text string) {
-		t.Helper()
-		path := filepath.Join(mod, rel)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, text string) { testtool.WriteFile(t, mod, rel, text) }
 	write("go.mod", "module example.com/m\n\ngo 1.24\n")
 	write("fn/shared/shared.go", "package shared\n\nfunc Answer() int { return 41 }\n")
 	write("fn/a/main.go", "package main\n\nimport \"example.com/m/fn/shared\"\n\nfunc main() { println(shared.Answer()) }\n")

@@ -1,9 +1,9 @@
 package cfn
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/bp/infra/internal/testtool"
 )
 
 // A stack's construct metadata is read as the CDK reads it: the entries of
@@ -13,12 +13,7 @@ import (
 // lib/cloud-artifact.js, as bundled with aws-cdk-lib 2.276).
 func TestLoadAssemblyReadsBothMetadataPlaces(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, body string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, text string) { testtool.WriteFile(t, dir, rel, text) }
 	write("s.template.json", `{"Resources": {}}`)
 	write("s.metadata.json", `{"/s/A": [{"type": "aws:cdk:error", "data": "AwsSolutions-X1: from the file"}]}`)
 	write("manifest.json", `{"version": "48.0.0", "artifacts": {"s": {"type": "aws:cloudformation:stack",

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bp/infra/internal/filecache"
+	"github.com/bp/infra/internal/testtool"
 )
 
 // TestBuildLinksOnlyWhatChanged, on a module of its own: Build serves the
@@ -19,12 +20,7 @@ import (
 // again; an edited source is.
 func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 	mod := t.TempDir()
-	write := func(rel, text string) {
-		t.Helper()
-		if err := os.WriteFile(filepath.Join(mod, rel), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(rel, text string) { testtool.WriteFile(t, mod, rel, text) }
 	write("go.mod", "module example.com/kept\n\ngo 1.24\n")
 	write("main.go", "package main\n\nfunc main() { println(\"one\") }\n")
 	target, err := keptFile(mod, "kept")

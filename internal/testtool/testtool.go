@@ -57,3 +57,16 @@ func Missing(t testing.TB, reason string) {
 	}
 	t.Skipf("skipped: %s; CI=true turns this into a failure", reason)
 }
+
+// WriteFile writes text to dir/rel, making the folders it needs, or ends the
+// test: for fixtures such as a throwaway Go module or cloud assembly.
+func WriteFile(t testing.TB, dir, rel, text string) {
+	t.Helper()
+	path := filepath.Join(dir, rel)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
