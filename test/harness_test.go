@@ -159,7 +159,7 @@ func newApp(cfgCtx map[string]any) awscdk.App {
 	// No test reads the Lambda code: the assets are not bundled (each gets a
 	// hash of its construct path instead of its binary's, which the snapshots
 	// mask anyway), as `cdk synth --exclusively` skips the stacks it leaves out.
-	// The handlers' arm64 builds are tested in constructs/gofunction.
+	// The handlers' builds are tested in internal/lambdabuild.
 	ctx["aws:cdk:bundling-stacks"] = []any{}
 	// Nor the stack traces CDK records with every metadata entry.
 	ctx["aws:cdk:disable-stack-trace"] = true

@@ -60,7 +60,7 @@ func New(scope constructs.Construct, id string, p Props) Function {
 		FunctionName:  jsii.String(p.FunctionName),
 		Description:   jsii.String(p.Description),
 		Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:  lambdaArchitecture(lambdabuild.GOARCH),
+		Architecture:  lambdaArchitecture(lambdabuild.LambdaArchitecture),
 		Handler:       jsii.String("bootstrap"),
 		Timeout:       p.Timeout,
 		MemorySize:    jsii.Number(float64(p.MemoryMiB)),
@@ -87,14 +87,14 @@ func New(scope constructs.Construct, id string, p Props) Function {
 	return Function{Function: fn, Role: role}
 }
 
-// lambdaArchitecture is the Lambda architecture that runs a binary built for
-// goarch (Lambda's Architectures are x86_64 and arm64).
-func lambdaArchitecture(goarch string) awslambda.Architecture {
-	switch goarch {
+// lambdaArchitecture is the CDK value of a Lambda architecture name
+// (Lambda's Architectures are x86_64 and arm64).
+func lambdaArchitecture(name string) awslambda.Architecture {
+	switch name {
 	case "arm64":
 		return awslambda.Architecture_ARM_64()
-	case "amd64":
+	case "x86_64":
 		return awslambda.Architecture_X86_64()
 	}
-	panic("no Lambda architecture runs GOARCH " + goarch)
+	panic("no Lambda architecture is named " + name)
 }

@@ -1,7 +1,8 @@
-// Package lambdabuild is the one go build command of the Go Lambda handlers,
-// shared by synthesis (constructs/gofunction), make lambdas-build
-// (tools/lambdabuild) and the handlers' own build tests. It imports nothing
-// of the CDK, so a handler's test can use it without linking the CDK.
+// Package lambdabuild builds the Go Lambda handlers: the one go build command
+// (shared by synthesis through constructs/gofunction, make lambdas-build and
+// the tests) and the binaries a synth process reuses across stages and keeps
+// in a cache across processes. It imports nothing of the CDK, so its tests
+// need no jsii runtime.
 package lambdabuild
 
 import (
@@ -9,9 +10,14 @@ import (
 	"os/exec"
 )
 
-// GOARCH is the handlers' target; constructs/gofunction gives the functions
-// the Lambda architecture that runs it.
-const GOARCH = "arm64"
+// GOARCH is the handlers' target, and LambdaArchitecture the architecture
+// constructs/gofunction gives the functions: the one that runs GOARCH
+// binaries (TestHandlersAreStaticBinariesTheirArchitectureRuns checks the
+// pair against the built binaries and the Lambda developer guide).
+const (
+	GOARCH             = "arm64"
+	LambdaArchitecture = "arm64"
+)
 
 // Flags make Lambda binaries reproducible (no paths, VCS stamp or build id),
 // so the asset hash only moves with the code; go list shares them to see the

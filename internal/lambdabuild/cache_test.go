@@ -1,4 +1,4 @@
-package gofunction
+package lambdabuild
 
 import (
 	"path/filepath"
@@ -10,6 +10,7 @@ import (
 // TestBuildKeyFollowsEverySource: editing a package the handler imports, the
 // handler itself or go.mod gives a new key; an untouched handler keeps its key.
 func TestBuildKeyFollowsEverySource(t *testing.T) {
+	t.Parallel()
 	mod := t.TempDir()
 	write := func(rel, text string) { testtool.WriteFile(t, mod, rel, text) }
 	write("go.mod", "module example.com/m\n\ngo 1.24\n")

@@ -1,4 +1,4 @@
-package gofunction
+package lambdabuild
 
 import (
 	"os/exec"
@@ -15,6 +15,7 @@ import (
 // held the whole EC2 SDK: 63 MB instead of 16 MB, a second more to link). So
 // only the mains under lambdas/cmd import it; no test binary links net/rpc.
 func TestNoTestBinaryLinksNetRPC(t *testing.T) {
+	t.Parallel()
 	root, err := modroot.Find()
 	if err != nil {
 		t.Fatal(err)
