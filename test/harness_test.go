@@ -161,8 +161,6 @@ func newApp(cfgCtx map[string]any) awscdk.App {
 	// mask anyway), as `cdk synth --exclusively` skips the stacks it leaves out.
 	// The handlers' builds are tested in internal/lambdabuild.
 	ctx["aws:cdk:bundling-stacks"] = []any{}
-	// Nor the stack traces CDK records with every metadata entry.
-	ctx["aws:cdk:disable-stack-trace"] = true
 	return awscdk.NewApp(&awscdk.AppProps{
 		AnalyticsReporting: jsii.Bool(false),
 		// The template validator runs once, as errors, in `make synth`.
