@@ -35,12 +35,11 @@ func addMediaCdn(stack awscdk.Stack, p Props, d *Data) {
 			Compress:             jsii.Bool(true),
 			AllowedMethods:       awscloudfront.AllowedMethods_ALLOW_GET_HEAD_OPTIONS(),
 		},
-		PriceClass:             awscloudfront.PriceClass(priceClasses[m.PriceClass]),
-		HttpVersion:            awscloudfront.HttpVersion_HTTP2_AND_3,
-		MinimumProtocolVersion: awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021,
-		EnableLogging:          jsii.Bool(true),
-		LogBucket:              d.AccessLogsBucket,
-		LogFilePrefix:          jsii.String(AccessLogsCloudFrontPrefix),
+		PriceClass:    awscloudfront.PriceClass(priceClasses[m.PriceClass]),
+		HttpVersion:   awscloudfront.HttpVersion_HTTP2_AND_3,
+		EnableLogging: jsii.Bool(true),
+		LogBucket:     d.AccessLogsBucket,
+		LogFilePrefix: jsii.String(AccessLogsCloudFrontPrefix),
 	}
 	if m.WafRequestsPer5Min > 0 {
 		// A per-IP rate limit against download loops and scrapers; CloudFront
@@ -53,6 +52,12 @@ func addMediaCdn(stack awscdk.Stack, p Props, d *Data) {
 	if m.CdnDomainName != "" {
 		props.DomainNames = jsii.Strings(m.CdnDomainName)
 		props.Certificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("MediaCertificate"), jsii.String(m.CdnCertificateArn))
+		// Only a custom certificate takes a security policy: with the
+		// *.cloudfront.net one, "CloudFront automatically sets the security
+		// policy to TLSv1 regardless of the value that you set here"
+		// (ViewerCertificate, CloudFront API reference), which is why config
+		// requires a custom domain in production.
+		props.MinimumProtocolVersion = awscloudfront.SecurityPolicyProtocol_TLS_V1_2_2021
 	}
 	cdn := awscloudfront.NewDistribution(stack, jsii.String("MediaCdn"), props)
 	d.MediaCdn = cdn
