@@ -7,7 +7,9 @@
 #     (scripts/onetopic, same aws-cdk-go and jsii), both whole processes of
 #     their built binaries run the way `cdk synth` runs the app (the
 #     environment is captured from the CLI once: CDK_OUTDIR, CDK_CONTEXT_JSON,
-#     ...), so neither the CLI nor `go run` is counted.
+#     ...), so neither the CLI nor `go run` is counted;
+#   - for each go test run, its slot time (scripts/slottime): the floor of its
+#     wall time on this machine's -p slots.
 # A script, not a timed test, so a busy machine cannot fail CI.
 # Usage: scripts/timing.sh [synth runs]   (default 5 per app; TEST_RUNS=3 go test runs)
 set -euo pipefail
@@ -27,6 +29,7 @@ echo "load average before: $(load)"
 make -s tools >/dev/null
 go build -o bin/infra .
 go build -o bin/onetopic ./scripts/onetopic
+go build -o bin/slottime ./scripts/slottime
 go test -count=1 -run '^$' ./... >/dev/null # warm the test binaries
 
 # The environment cdk synth gives the app, captured through the CLI itself
@@ -65,9 +68,13 @@ awk -v o="$one" -v a="$ours" 'BEGIN { r = a / o; printf "synth medians: one-topi
 for i in $(seq "$test_runs"); do
   # CPU beside wall: on 2 cores the run cannot take less than half its CPU.
   TIMEFORMAT='%R %U %S'
-  { time go test -count=1 ./... >"$scratch/test-$i.out" 2>&1 || { grep -E '^(FAIL|---)' "$scratch/test-$i.out" >&2; echo "go test run $i FAILED" >&2; exit 1; }; } 2>"$scratch/test-$i.time"
+  # The go command's own trace of the run (a few thousand events) shows the
+  # slot time: each link and test run holds one of the -p slots, sleeping or
+  # not, so their sum over the slots is the floor of the wall time.
+  { time go test -count=1 -debug-trace="$scratch/trace-$i.json" ./... >"$scratch/test-$i.out" 2>&1 || { grep -E '^(FAIL|---)' "$scratch/test-$i.out" >&2; echo "go test run $i FAILED" >&2; exit 1; }; } 2>"$scratch/test-$i.time"
   read -r t user sys <"$scratch/test-$i.time"
   echo "go test ./... run $i: ${t}s (CPU $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')s)"
+  bin/slottime "$scratch/trace-$i.json" | sed 's/^/  /'
   echo "$t" >>"$scratch/test.times"
 done
 med=$(median <"$scratch/test.times")

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+)
+
+// testdata/trace.json is written by hand in the Trace Event Format ("B" and
+// "E" duration events of one tid, "ts" in microseconds), the shape the go
+// command's -debug-trace writes: on two threads, x links 1-3 s and runs 3-6 s;
+// y checks its cache 1-2 s, links 2-4 s and runs 4-5 s; a vet that never
+// ends, a link that never began (the trace cut), a modload span and a flow
+// event do not count.
+func TestSlotTimeOfAHandWrittenTrace(t *testing.T) {
+	raw, err := os.ReadFile("testdata/trace.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := summarize(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{"build": 1, "link": 4, "test run": 4}
+	for k, v := range want {
+		if s.byKind[k] != v {
+			t.Errorf("%s: %.2fs of slot time, want %.0fs (all: %v)", k, s.byKind[k], v, s.byKind)
+		}
+	}
+	if len(s.byKind) != len(want) || s.total() != 9 || s.wall != 5 {
+		t.Errorf("kinds %v total %.2f wall %.2f, want 3 kinds, 9 s over 5 s", s.byKind, s.total(), s.wall)
+	}
+	// x's link ends as its run starts: the slot is handed on, never a third.
+	if s.slots != 2 || len(s.busy) != 3 || s.busy[2] != 4 || s.busy[1] != 1 || s.busy[0] != 0 {
+		t.Errorf("slots %d, busy %v; want 2 slots, 4 s with two running and 1 s with one", s.slots, s.busy)
+	}
+	var out bytes.Buffer
+	s.print(&out)
+	for _, line := range []string{
+		"slot time 9.0s over 5.0s of wall time (build 1.0s, link 4.0s, test run 4.0s); 2 slots: floor 4.5s",
+		"  2 running 4.0s, 1 running 1.0s, 0 running 0.0s",
+		"example.com/x", "3.0s, from   2.0s to   5.0s",
+	} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("output lacks %q:\n%s", line, out.String())
+		}
+	}
+}
+
+func TestRefusesWhatIsNoTrace(t *testing.T) {
+	for _, raw := range []string{`{"traceEvents": []}`, `[]`, `[{"name":"modload","ph":"B","ts":1,"tid":0}]`} {
+		if _, err := summarize([]byte(raw)); err == nil {
+			t.Errorf("%s: no error", raw)
+		}
+	}
+}
