@@ -15,5 +15,5 @@ lambdas-vet:
 	@unformatted="$$(gofmt -l lambdas)"; if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./lambdas/...
 
-lambdas-test: lambdas-vet
-	$(GO) test -count=1 ./lambdas/...
+lambdas-test: lambdas-vet ## the handlers' tests and their build (internal/lambdabuild: static binaries for the functions' architecture)
+	$(GO) test -count=1 ./lambdas/... ./internal/lambdabuild

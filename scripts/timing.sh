@@ -8,8 +8,8 @@
 #     their built binaries run the way `cdk synth` runs the app (the
 #     environment is captured from the CLI once: CDK_OUTDIR, CDK_CONTEXT_JSON,
 #     ...), so neither the CLI nor `go run` is counted;
-#   - for each go test run, its slot time (scripts/slottime): the floor of its
-#     wall time on this machine's -p slots.
+#   - the slot time of one more go test run, traced (scripts/slottime): the
+#     floor of its wall time on this machine's -p slots.
 # A script, not a timed test, so a busy machine cannot fail CI.
 # Usage: scripts/timing.sh [synth runs]   (default 5 per app; TEST_RUNS=3 go test runs)
 set -euo pipefail
@@ -68,17 +68,20 @@ awk -v o="$one" -v a="$ours" 'BEGIN { r = a / o; printf "synth medians: one-topi
 for i in $(seq "$test_runs"); do
   # CPU beside wall: on 2 cores the run cannot take less than half its CPU.
   TIMEFORMAT='%R %U %S'
-  # The go command's own trace of the run (a few thousand events) shows the
-  # slot time: each link and test run holds one of the -p slots, sleeping or
-  # not, so their sum over the slots is the floor of the wall time.
-  { time go test -count=1 -debug-trace="$scratch/trace-$i.json" ./... >"$scratch/test-$i.out" 2>&1 || { grep -E '^(FAIL|---)' "$scratch/test-$i.out" >&2; echo "go test run $i FAILED" >&2; exit 1; }; } 2>"$scratch/test-$i.time"
+  { time go test -count=1 ./... >"$scratch/test-$i.out" 2>&1 || { grep -E '^(FAIL|---)' "$scratch/test-$i.out" >&2; echo "go test run $i FAILED" >&2; exit 1; }; } 2>"$scratch/test-$i.time"
   read -r t user sys <"$scratch/test-$i.time"
   echo "go test ./... run $i: ${t}s (CPU $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')s)"
-  bin/slottime "$scratch/trace-$i.json" | sed 's/^/  /'
   echo "$t" >>"$scratch/test.times"
 done
 med=$(median <"$scratch/test.times")
 awk -v m="$med" 'BEGIN { printf "go test ./... median: %.2fs (budget 30s): %s\n", m, (m <= 30 ? "ok" : "OVER") }'
+# One more run, traced, and not counted (writing the go command's trace, some
+# 100,000 events, slows it a little): its slot time. Each link and test run
+# holds one of the -p slots, sleeping or not, so their sum over the slots is
+# the floor of the wall time.
+go test -count=1 -debug-trace="$scratch/trace.json" ./... >/dev/null 2>&1 || { echo "the traced go test run FAILED" >&2; exit 1; }
+echo "slot time of one more go test run, traced:"
+bin/slottime "$scratch/trace.json" | sed 's/^/  /'
 echo "slowest packages (median of the test binaries' own times):"
 for f in "$scratch"/test-*.out; do awk '$1 == "ok" && $3 ~ /s$/ { sub(/s$/, "", $3); print $2, $3 }' "$f"; done |
   sort -k1,1 -k2,2n | awk '

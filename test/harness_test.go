@@ -138,7 +138,7 @@ func buildAll() error {
 		feedLint(b)
 	}
 	finishLint()
-	return nil
+	return synthProbe(ctx)
 }
 
 func all() []*built {

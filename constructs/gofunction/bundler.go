@@ -5,8 +5,6 @@ package gofunction
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -34,13 +32,8 @@ func Prefetch(dir string) {
 // TryBundle implements awscdk.ILocalBundling. A failed build fails synthesis
 // loudly, never falling back to Docker.
 func (b *localGoBuild) TryBundle(outputDir *string, _ *awscdk.BundlingOptions) *bool {
-	bin, err := lambdabuild.Binary(b.moduleRoot, b.pkg)
-	if err != nil {
-		panic(err.Error())
-	}
-	target := filepath.Join(*outputDir, "bootstrap")
-	if err := os.WriteFile(target, bin, 0o755); err != nil {
-		panic(fmt.Sprintf("writing %s: %v", target, err))
+	if err := lambdabuild.WriteBootstrap(b.moduleRoot, b.pkg, *outputDir); err != nil {
+		panic(fmt.Sprintf("bundling %s: %v", b.pkg, err))
 	}
 	return jsii.Bool(true)
 }

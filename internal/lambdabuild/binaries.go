@@ -10,12 +10,13 @@ import (
 	"github.com/bp/infra/internal/filecache"
 )
 
-// The first Binary call (or Prefetch, earlier) keys every handler beside the
-// requested one (the main packages under its parent folder, ./lambdas/...)
-// by its build inputs, takes the binaries a process built before from the
-// cache (cache.go) and builds the rest in one go build (they compile and link
-// in parallel). The binaries then serve every stage for the life of the
-// process.
+// The first Binary call keys every handler beside the requested one (the
+// main packages under its parent folder, ./lambdas/cmd/...; Prefetch, earlier,
+// those under the folder it is given) by its build inputs, takes the binaries
+// a process built before from the cache (cache.go) and builds the rest in one
+// go build (they compile and link in parallel). The binaries then serve every
+// stage for the life of the process; a failed build is not remembered, so the
+// next request builds again and reports its own error.
 var (
 	builtMu    sync.Mutex
 	built      = map[string][]byte{} // package dir -> binary
@@ -38,8 +39,19 @@ func Prefetch(moduleRoot, dir string) {
 	}()
 }
 
+// WriteBootstrap writes the binary of pkg to outputDir/bootstrap, the
+// executable Lambda's OS-only runtimes start (provided.al2023).
+func WriteBootstrap(moduleRoot, pkg, outputDir string) error {
+	bin, err := Binary(moduleRoot, pkg)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(outputDir, "bootstrap"), bin, 0o755)
+}
+
 // Binary is the Lambda binary of pkg (module-relative, e.g.
-// ./lambdas/cmd/dbinit), built with Command once per process.
+// ./lambdas/cmd/dbinit), built with Command once per process. Every caller
+// gets the same bytes: read them, never change them.
 func Binary(moduleRoot, pkg string) ([]byte, error) {
 	builtMu.Lock()
 	defer builtMu.Unlock()

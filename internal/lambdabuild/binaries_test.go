@@ -3,6 +3,7 @@ package lambdabuild
 import (
 	"bytes"
 	"debug/elf"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -17,8 +18,9 @@ import (
 //     section), which Lambda's OS-only runtime provided.al2023 runs as is;
 //   - each is for the machine of the Lambda architecture the functions get;
 //   - what Binary serves (from the cache when an earlier process filled it)
-//     is byte for byte the fresh build, so cached asset hashes are the fresh
-//     ones, and a second request is served the same binary.
+//     and WriteBootstrap writes for the asset is byte for byte the fresh
+//     build, so cached asset hashes are the fresh ones, and a second request
+//     is served the same binary.
 func TestHandlersAreStaticBinariesTheirArchitectureRuns(t *testing.T) {
 	t.Parallel()
 	root, err := modroot.Find()
@@ -59,6 +61,18 @@ func TestHandlersAreStaticBinariesTheirArchitectureRuns(t *testing.T) {
 			}
 			if again, _ := Binary(root, pkg); !bytes.Equal(again, served) {
 				t.Fatal("a second request got another binary")
+			}
+			// What the asset holds: an executable named bootstrap, the file
+			// an OS-only runtime starts (Lambda developer guide, Go .zip
+			// deployment).
+			out := t.TempDir()
+			if err := WriteBootstrap(root, pkg, out); err != nil {
+				t.Fatal(err)
+			}
+			written, err := os.ReadFile(filepath.Join(out, "bootstrap"))
+			fi, statErr := os.Stat(filepath.Join(out, "bootstrap"))
+			if err != nil || statErr != nil || fi.Mode().Perm()&0o111 != 0o111 || !bytes.Equal(written, fresh[dir]) {
+				t.Fatalf("bootstrap written: %v %v, mode %v, same as the fresh build %v", err, statErr, fi.Mode(), bytes.Equal(written, fresh[dir]))
 			}
 			if keys[dir] == "" {
 				t.Fatalf("no cache key for %s: %v", pkg, keys)

@@ -55,8 +55,8 @@ type action struct {
 }
 
 type summary struct {
-	wall    float64
-	slots   int                // the most actions running at once
+	wall    float64            // the first action's start to the last one's end
+	slots   int                // the most actions running at once (-p when the run fills its slots)
 	byKind  map[string]float64 // slot seconds by kind
 	busy    []float64          // busy[k]: seconds with exactly k actions running
 	actions []action
@@ -135,16 +135,22 @@ func summarize(raw []byte) (summary, error) {
 	return s, nil
 }
 
-// classify splits "<mode> <package>" into a kind (link, test run, build,
-// vet, ...) and the package; every compile-side mode counts as build.
+// classify splits "<mode> <target>" into a kind and, for a test run, its
+// package: link, test run and vet as they are; every compile-side mode
+// (build, build check cache, cgo ..., collect) as build; the rest (test
+// print, test clean, the root go test) as other.
 func classify(what string) (kind, pkg string) {
 	for _, mode := range []string{"test run", "link", "vet"} {
 		if rest, ok := strings.CutPrefix(what, mode+" "); ok {
 			return mode, rest
 		}
 	}
-	i := strings.LastIndex(what, " ")
-	return "build", what[i+1:]
+	for _, mode := range []string{"build", "cgo", "collect"} {
+		if strings.HasPrefix(what, mode+" ") {
+			return "build", ""
+		}
+	}
+	return "other", ""
 }
 
 func (s summary) total() float64 {
@@ -160,8 +166,8 @@ func (s summary) print(w io.Writer) {
 	for _, k := range slices.Sorted(maps.Keys(s.byKind)) {
 		kinds = append(kinds, fmt.Sprintf("%s %.1fs", k, s.byKind[k]))
 	}
-	fmt.Fprintf(w, "slot time %.1fs over %.1fs of wall time (%s); %d slots: floor %.1fs\n",
-		s.total(), s.wall, strings.Join(kinds, ", "), s.slots, s.total()/float64(max(1, s.slots)))
+	fmt.Fprintf(w, "slot time %.1fs (%s) in %.1fs from the first action's start to the last one's end; at most %d at once: floor %.1fs\n",
+		s.total(), strings.Join(kinds, ", "), s.wall, s.slots, s.total()/float64(max(1, s.slots)))
 	var busy []string
 	for k := len(s.busy) - 1; k >= 0; k-- {
 		busy = append(busy, fmt.Sprintf("%d running %.1fs", k, s.busy[k]))
