@@ -34,9 +34,7 @@ func workerBinary(t *testing.T) string {
 	return workerPath
 }
 
-// buildWorker builds the worker once per test binary, with the go command's
-// work files under dir, so a cancelled build (workerbuild stops its whole
-// process group) leaves nothing behind.
+// buildWorker builds the worker once per test binary.
 func buildWorker() {
 	dir, err := os.MkdirTemp("", "packer-worker-")
 	if err != nil {
@@ -44,14 +42,9 @@ func buildWorker() {
 		return
 	}
 	workerPath = filepath.Join(dir, "worker")
-	gotmp := filepath.Join(dir, "gotmp")
-	if err := os.Mkdir(gotmp, 0o700); err != nil {
-		workerErr = fmt.Errorf("temp dir for the go command: %w", err)
-		return
-	}
 	ctx, cancel := context.WithTimeout(workerCtx, 5*time.Minute)
 	defer cancel()
-	workerErr = workerbuild.Build(ctx, workerPath, "GOTMPDIR="+gotmp)
+	workerErr = workerbuild.Build(ctx, workerPath)
 }
 
 // The worker the AMI gets is static (no dynamic loader: it needs no libc on

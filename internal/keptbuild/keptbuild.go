@@ -10,6 +10,7 @@ package keptbuild
 import (
 	"context"
 	"crypto/sha256"
+	"debug/buildinfo"
 	"encoding/hex"
 	"fmt"
 	"io"
@@ -23,22 +24,14 @@ import (
 	"github.com/bp/infra/internal/testtool"
 )
 
-// Command is a build: Args(target) is the command line that writes the
-// binary to target (go build -o target ...), run in Dir ("" the current
-// folder) with Env added to the environment.
-type Command struct {
-	Dir  string
-	Env  []string
-	Args func(target string) []string
-}
-
-// Build runs c for name and copies the binary to out. The build runs in its
-// own process group, which ending ctx kills whole. moduleRoot keeps clones
-// apart: each has its own kept files.
-func Build(ctx context.Context, moduleRoot, name, out string, c Command) error {
+// Build runs the build args(target), a command line that writes the binary
+// to target (go build -o target ...), for name and copies the binary to out.
+// The build runs in its own process group, which ending ctx kills whole.
+// moduleRoot keeps clones apart: each has its own kept files.
+func Build(ctx context.Context, moduleRoot, name, out string, args func(target string) []string) error {
 	target, err := keptFile(moduleRoot, name)
 	if err != nil {
-		return run(ctx, c, out) // no cache dir: build straight into out
+		return run(ctx, args(out)) // no cache dir: build straight into out
 	}
 	// One build of a kept file at a time (test binaries of one go test run
 	// build at once): when go build cannot rename its link onto the target
@@ -49,15 +42,16 @@ func Build(ctx context.Context, moduleRoot, name, out string, c Command) error {
 		return err
 	}
 	defer unlock()
-	if err := run(ctx, c, target); err != nil {
-		// go build refuses to replace a file that is not an object file (one
-		// another program wrote there): start over once.
-		if _, statErr := os.Stat(target); statErr != nil || os.Remove(target) != nil {
-			return err
+	// go build refuses to replace a file that is not an object file, and
+	// keeps a Go binary it finds up to date: anything else there (another
+	// program wrote it) goes first.
+	if _, err := os.Stat(target); err == nil {
+		if _, err := buildinfo.ReadFile(target); err != nil {
+			_ = os.Remove(target)
 		}
-		if err := run(ctx, c, target); err != nil {
-			return err
-		}
+	}
+	if err := run(ctx, args(target)); err != nil {
+		return err
 	}
 	return copyExecutable(target, out)
 }
@@ -123,12 +117,17 @@ func usedSince(dir string, cutoff time.Time) bool {
 	return false
 }
 
-// run runs c writing to target, in its own process group.
-func run(ctx context.Context, c Command, target string) error {
-	args := c.Args(target)
+// run runs args in its own process group, with the go command's work files
+// (GOTMPDIR) in a folder of its own that is removed afterwards: a go build
+// killed with its group leaves its go-build* folder behind.
+func run(ctx context.Context, args []string) error {
+	gotmp, err := os.MkdirTemp("", "keptbuild-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(gotmp)
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
-	cmd.Dir = c.Dir
-	cmd.Env = append(os.Environ(), c.Env...)
+	cmd.Env = append(os.Environ(), "GOTMPDIR="+gotmp)
 	testtool.KillGroupOnCancel(cmd)
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("%v: %w\n%s", cmd.Args, err, msg)

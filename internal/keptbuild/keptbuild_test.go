@@ -2,6 +2,7 @@ package keptbuild
 
 import (
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,13 +30,13 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(filepath.Dir(target)) })
 	out := t.TempDir()
+	goBuild := func(target string) []string {
+		return []string{"go", "-C", mod, "build", "-trimpath", "-o", target, "."}
+	}
 	build := func(name string) []byte {
 		t.Helper()
 		path := filepath.Join(out, name)
-		err := Build(t.Context(), mod, "kept", path, Command{Dir: mod, Args: func(target string) []string {
-			return []string{"go", "build", "-trimpath", "-o", target, "."}
-		}})
-		if err != nil {
+		if err := Build(t.Context(), mod, "kept", path, goBuild); err != nil {
 			t.Fatal(err)
 		}
 		b, _ := os.ReadFile(path)
@@ -90,6 +91,51 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 	}
 	build("after-junk")
 	prints("after-junk", "two")
+
+	// A build that fails (a compile error) leaves the kept file as it was.
+	kept, _ := os.ReadFile(target)
+	write("main.go", "package main\n\nfunc main() { println(\"three\")\n")
+	if err := Build(t.Context(), mod, "kept", filepath.Join(out, "broken"), goBuild); err == nil {
+		t.Fatal("a source that does not compile built")
+	}
+	if after, err := os.ReadFile(target); err != nil || !bytes.Equal(after, kept) {
+		t.Errorf("a failed build changed the kept file (%v)", err)
+	}
+}
+
+// TestAKilledBuildLeavesNoWorkFolder: the go command writes its work files
+// under GOTMPDIR ("the directory where the go command will write temporary
+// source files, packages, and binaries", go help environment) and removes
+// them only when it ends on its own. A build killed with its process group
+// (ctx ended) must not leave them behind.
+func TestAKilledBuildLeavesNoWorkFolder(t *testing.T) {
+	mod := t.TempDir()
+	if target, err := keptFile(mod, "slow"); err == nil {
+		t.Cleanup(func() { os.RemoveAll(filepath.Dir(target)) })
+	}
+	seen := filepath.Join(t.TempDir(), "gotmpdir")
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() {
+		done <- Build(ctx, mod, "slow", filepath.Join(t.TempDir(), "slow"), func(string) []string {
+			return []string{"sh", "-c", `mkdir "$GOTMPDIR/go-build1" && touch "$GOTMPDIR/go-build1/x" && echo "$GOTMPDIR" > "$0" && sleep 60`, seen}
+		})
+	}()
+	var gotmp string
+	for deadline := time.Now().Add(10 * time.Second); gotmp == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		b, _ := os.ReadFile(seen)
+		gotmp = strings.TrimSpace(string(b))
+	}
+	cancel()
+	if err := <-done; err == nil {
+		t.Fatal("a killed build reported success")
+	}
+	if gotmp == "" {
+		t.Fatal("the build never saw a GOTMPDIR")
+	}
+	if _, err := os.Stat(gotmp); !os.IsNotExist(err) {
+		t.Errorf("the killed build's GOTMPDIR %s is still there (%v)", gotmp, err)
+	}
 }
 
 // TestTrimRemovesOnlyClonesNoBuildUsedForAWeek: a folder whose files all
@@ -97,16 +143,10 @@ func TestBuildLinksOnlyWhatChanged(t *testing.T) {
 // does the caller's own and one whose build lock a process holds.
 func TestTrimRemovesOnlyClonesNoBuildUsedForAWeek(t *testing.T) {
 	parent := t.TempDir()
-	old := time.Now().Add(-8 * 24 * time.Hour)
+	old := time.Now().Add(-filecache.TTL - time.Hour)
 	for _, f := range []string{"gone/worker", "gone/worker.lock", "kept/worker", "kept/preflight", "mine/worker", "busy/worker", "busy/worker.lock"} {
-		path := filepath.Join(parent, f)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte("x"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chtimes(path, old, old); err != nil {
+		testtool.WriteFile(t, parent, f, "x")
+		if err := os.Chtimes(filepath.Join(parent, f), old, old); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -120,7 +160,7 @@ func TestTrimRemovesOnlyClonesNoBuildUsedForAWeek(t *testing.T) {
 	defer unlock()
 	trim(parent, filepath.Join(parent, "mine"), time.Now().Add(-filecache.TTL))
 	if _, err := os.Stat(filepath.Join(parent, "gone")); !os.IsNotExist(err) {
-		t.Errorf("a clone folder unused for 8 days is still there: %v", err)
+		t.Errorf("a clone folder unused for longer than filecache.TTL is still there: %v", err)
 	}
 	for _, f := range []string{"kept/worker", "mine/worker", "busy/worker"} {
 		if _, err := os.Stat(filepath.Join(parent, f)); err != nil {

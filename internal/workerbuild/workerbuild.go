@@ -12,17 +12,16 @@ import (
 	"github.com/bp/infra/internal/modroot"
 )
 
-// Build writes the worker to out; env is added to the build's environment.
-// The script builds into a kept file (keptbuild), so an unchanged worker is
-// not linked again; ending ctx stops the build with every compiler and
-// linker it started.
-func Build(ctx context.Context, out string, env ...string) error {
+// Build writes the worker to out. The script builds into a kept file
+// (keptbuild), so an unchanged worker is not linked again; ending ctx stops
+// the build with every compiler and linker it started.
+func Build(ctx context.Context, out string) error {
 	root, err := modroot.Find()
 	if err != nil {
 		return err
 	}
 	script := filepath.Join(root, "scripts", "build-worker.sh") // it builds from the module root itself
-	return keptbuild.Build(ctx, root, "worker-"+runtime.GOARCH, out, keptbuild.Command{Env: env, Args: func(target string) []string {
+	return keptbuild.Build(ctx, root, "worker-"+runtime.GOARCH, out, func(target string) []string {
 		return []string{"bash", script, runtime.GOARCH, target}
-	}})
+	})
 }

@@ -51,9 +51,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
-	err = keptbuild.Build(context.Background(), root, "preflight", binPath, keptbuild.Command{Args: func(target string) []string {
+	err = keptbuild.Build(context.Background(), root, "preflight", binPath, func(target string) []string {
 		return []string{"go", "build", "-o", target, "."} // kept: linked only when it changed
-	}})
+	})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go build ./tools/preflight: %v\n", err)
 		shared.Stop()

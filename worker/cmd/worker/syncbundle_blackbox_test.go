@@ -22,6 +22,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/bp/infra/internal/moto"
+	"github.com/bp/infra/internal/testtool"
 	"github.com/bp/infra/internal/workerbuild"
 	"github.com/bp/infra/worker/testsupport/bundletest"
 )
@@ -161,19 +162,9 @@ func comfyRoot(t *testing.T) string {
 	root := filepath.Join(t.TempDir(), "comfyui")
 	for p, body := range map[string]string{"main.py": "print('comfyui')\n", "venv/bin/python": "#!/bin/sh\n",
 		"models/checkpoints/put_checkpoints_here": "", "custom_nodes/example_node.py.example": "#\n"} {
-		writeFile(t, filepath.Join(root, p), body)
+		testtool.WriteFile(t, root, p, body)
 	}
 	return root
-}
-
-func writeFile(t *testing.T, p, body string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 func readFile(t *testing.T, p string) string {
@@ -313,7 +304,7 @@ func TestSyncBundleBinaryAgainstMoto(t *testing.T) {
 	// 6. Smart skip: an AMI baked with bundle 2 downloads nothing. Its assets
 	// are deleted from the bucket first, so any download would fail the run.
 	baked := comfyRoot(t)
-	writeFile(t, filepath.Join(baked, bakedFile), b2+"\n")
+	testtool.WriteFile(t, baked, bakedFile, b2+"\n")
 	for key := range f.store {
 		if _, err := f.s3.DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
 			t.Fatal(err)
