@@ -50,7 +50,7 @@ func Build(app constructs.Construct, stages []config.Stage) []Stage {
 	// first stacks are defined, not when the data stack first asks for one;
 	// not at all when no stack is bundled (aws:cdk:bundling-stacks is empty).
 	if stacks, ok := app.Node().TryGetContext(jsii.String("aws:cdk:bundling-stacks")).([]any); !ok || len(stacks) > 0 {
-		gofunction.Prefetch("lambdas")
+		gofunction.Prefetch("lambdas/cmd")
 	}
 	out := make([]Stage, 0, len(stages))
 	for _, cfg := range stages {

@@ -21,7 +21,7 @@ type localGoBuild struct {
 }
 
 // Prefetch readies the binaries of the handlers under dir (module-relative,
-// e.g. "lambdas") in the background while the caller goes on defining
+// e.g. "lambdas/cmd") in the background while the caller goes on defining
 // constructs; a bundle request waits for it.
 func Prefetch(dir string) {
 	if root, err := modroot.Find(); err == nil {

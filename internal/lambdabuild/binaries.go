@@ -10,7 +10,7 @@ import (
 	"github.com/bp/infra/internal/filecache"
 )
 
-// The first Binary call keys every handler beside the requested one (the
+// The first binary call keys every handler beside the requested one (the
 // main packages under its parent folder, ./lambdas/cmd/...; Prefetch, earlier,
 // those under the folder it is given) by its build inputs, takes the binaries
 // a process built before from the cache (cache.go) and builds the rest in one
@@ -24,13 +24,13 @@ var (
 )
 
 // Prefetch readies the binaries of the handlers under dir (module-relative,
-// e.g. "lambdas") in the background while the caller goes on; a Binary call
-// waits for it. Any failure is left to the Binary call, which reports it.
+// e.g. "lambdas/cmd") in the background while the caller goes on; a binary call
+// waits for it. Any failure is left to the binary call, which reports it.
 func Prefetch(moduleRoot, dir string) {
 	if _, again := prefetched.LoadOrStore(moduleRoot+"\x00"+dir, true); again {
 		return
 	}
-	// Locked here and unlocked by the goroutine, so no Binary call (nor a
+	// Locked here and unlocked by the goroutine, so no binary call (nor a
 	// Prefetch of another folder) overtakes it: they wait for it to finish.
 	builtMu.Lock()
 	go func() {
@@ -42,17 +42,17 @@ func Prefetch(moduleRoot, dir string) {
 // WriteBootstrap writes the binary of pkg to outputDir/bootstrap, the
 // executable Lambda's OS-only runtimes start (provided.al2023).
 func WriteBootstrap(moduleRoot, pkg, outputDir string) error {
-	bin, err := Binary(moduleRoot, pkg)
+	bin, err := binary(moduleRoot, pkg)
 	if err != nil {
 		return err
 	}
 	return os.WriteFile(filepath.Join(outputDir, "bootstrap"), bin, 0o755)
 }
 
-// Binary is the Lambda binary of pkg (module-relative, e.g.
-// ./lambdas/cmd/dbinit), built with Command once per process. Every caller
+// binary is the Lambda binary of pkg (module-relative, e.g.
+// ./lambdas/cmd/dbinit), built with command once per process. Every caller
 // gets the same bytes: read them, never change them.
-func Binary(moduleRoot, pkg string) ([]byte, error) {
+func binary(moduleRoot, pkg string) ([]byte, error) {
 	builtMu.Lock()
 	defer builtMu.Unlock()
 	dir := filepath.Join(moduleRoot, pkg)
@@ -126,7 +126,7 @@ func buildPackages(moduleRoot string, dirs []string) (map[string][]byte, error) 
 		return nil, err
 	}
 	defer os.RemoveAll(scratch)
-	if out, err := Command(moduleRoot, scratch+string(filepath.Separator), pkgs...).CombinedOutput(); err != nil {
+	if out, err := command(moduleRoot, scratch+string(filepath.Separator), pkgs...).CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("go build %v for Lambda failed: %v\n%s", pkgs, err, out)
 	}
 	out := map[string][]byte{}

@@ -13,11 +13,11 @@ import (
 
 // TestHandlersAreStaticBinariesTheirArchitectureRuns builds DB-init (blocker
 // 6: a self-contained Go binary, no driver to package) and the reaper fresh,
-// with Command in one go build, and checks that:
+// with command in one go build, and checks that:
 //   - each is a static executable (no interpreter, shared library or dynamic
 //     section), which Lambda's OS-only runtime provided.al2023 runs as is;
 //   - each is for the machine of the Lambda architecture the functions get;
-//   - what Binary serves (from the cache when an earlier process filled it)
+//   - what binary serves (from the cache when an earlier process filled it)
 //     and WriteBootstrap writes for the asset is byte for byte the fresh
 //     build, so cached asset hashes are the fresh ones, and a second request
 //     is served the same binary.
@@ -27,7 +27,7 @@ func TestHandlersAreStaticBinariesTheirArchitectureRuns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := buildKeys(root, "./lambdas/...")
+	keys, err := buildKeys(root, "./lambdas/cmd/...")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,14 +52,14 @@ func TestHandlersAreStaticBinariesTheirArchitectureRuns(t *testing.T) {
 		dir := dirs[i]
 		t.Run(filepath.Base(pkg), func(t *testing.T) {
 			checkStatic(t, fresh[dir], want)
-			served, err := Binary(root, pkg)
+			served, err := binary(root, pkg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(served, fresh[dir]) {
 				t.Fatalf("served binary (%d bytes) differs from a fresh go build (%d bytes)", len(served), len(fresh[dir]))
 			}
-			if again, _ := Binary(root, pkg); !bytes.Equal(again, served) {
+			if again, _ := binary(root, pkg); !bytes.Equal(again, served) {
 				t.Fatal("a second request got another binary")
 			}
 			// What the asset holds: an executable named bootstrap, the file

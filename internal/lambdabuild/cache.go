@@ -41,10 +41,10 @@ const listTemplate = `{{.ImportPath}}	{{.BuildID}}	{{if .Incomplete}}incomplete{
 // returns the cache key of each by package folder. Packages that do not load
 // have no key (go build reports their errors).
 func buildKeys(moduleRoot, pattern string) (map[string]string, error) {
-	env := append(os.Environ(), Env()...)
+	env := append(os.Environ(), buildEnv()...)
 	goEnv := exec.Command("go", append([]string{"env", "-json"}, goEnvKeys...)...)
 	goEnv.Dir, goEnv.Env = moduleRoot, env
-	list := exec.Command("go", append(append([]string{"list", "-e", "-deps", "-export"}, Flags()...),
+	list := exec.Command("go", append(append([]string{"list", "-e", "-deps", "-export"}, flags()...),
 		"-f", listTemplate, pattern)...)
 	list.Dir, list.Env = moduleRoot, env
 	var listOut, listErr bytes.Buffer
@@ -60,7 +60,7 @@ func buildKeys(moduleRoot, pattern string) (map[string]string, error) {
 		return nil, fmt.Errorf("go env: %v", envErr)
 	}
 	common := sha256.New()
-	fmt.Fprintf(common, "lambda binary cache v1\nflags %q\nenv %q\ngo env %s\n", Flags(), Env(), envOut)
+	fmt.Fprintf(common, "lambda binary cache v1\nflags %q\nenv %q\ngo env %s\n", flags(), buildEnv(), envOut)
 	for _, f := range []string{"go.mod", "go.sum", "go.work", "go.work.sum"} {
 		raw, err := os.ReadFile(filepath.Join(moduleRoot, f))
 		if err != nil && !os.IsNotExist(err) {

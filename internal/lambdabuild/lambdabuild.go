@@ -10,34 +10,34 @@ import (
 	"os/exec"
 )
 
-// GOARCH is the handlers' target, and LambdaArchitecture the architecture
-// constructs/gofunction gives the functions: the one that runs GOARCH
+// goarch is the handlers' target, and LambdaArchitecture the architecture
+// constructs/gofunction gives the functions: the one that runs goarch
 // binaries (TestHandlersAreStaticBinariesTheirArchitectureRuns checks the
 // pair against the built binaries and the Lambda developer guide).
 const (
-	GOARCH             = "arm64"
+	goarch             = "arm64"
 	LambdaArchitecture = "arm64"
 )
 
-// Flags make Lambda binaries reproducible (no paths, VCS stamp or build id),
+// flags make Lambda binaries reproducible (no paths, VCS stamp or build id),
 // so the asset hash only moves with the code; go list shares them to see the
 // packages go build compiles.
-func Flags() []string {
+func flags() []string {
 	return []string{"-trimpath", "-buildvcs=false", "-tags", "lambda.norpc", "-ldflags", "-s -w -buildid="}
 }
 
-// Command is the go build of pkgs into output, run in dir ("" the current
+// command is the go build of pkgs into output, run in dir ("" the current
 // folder). With several packages, output must be a folder ending in a
 // separator.
-func Command(dir, output string, pkgs ...string) *exec.Cmd {
-	cmd := exec.Command("go", append(append(append([]string{"build"}, Flags()...), "-o", output), pkgs...)...)
+func command(dir, output string, pkgs ...string) *exec.Cmd {
+	cmd := exec.Command("go", append(append(append([]string{"build"}, flags()...), "-o", output), pkgs...)...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), Env()...)
+	cmd.Env = append(os.Environ(), buildEnv()...)
 	return cmd
 }
 
-// Env targets the Lambda runtime provided.al2023: a static linux binary for
-// GOARCH.
-func Env() []string {
-	return []string{"GOOS=linux", "GOARCH=" + GOARCH, "CGO_ENABLED=0"}
+// buildEnv targets the Lambda runtime provided.al2023: a static linux binary for
+// goarch.
+func buildEnv() []string {
+	return []string{"GOOS=linux", "GOARCH=" + goarch, "CGO_ENABLED=0"}
 }

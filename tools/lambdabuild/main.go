@@ -1,6 +1,7 @@
 // Command lambdabuild builds the Go Lambda handlers into <out>/<name>/bootstrap
-// with exactly the command synthesis uses (internal/lambdabuild),
-// so `make lambdas-build` produces the binaries the stacks deploy.
+// exactly as synthesis does (internal/lambdabuild: one go build for all of
+// them, and the binary cache), so `make lambdas-build` produces the binaries
+// the stacks deploy.
 package main
 
 import (
@@ -10,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/bp/infra/internal/lambdabuild"
+	"github.com/bp/infra/internal/modroot"
 )
 
 func main() {
@@ -19,15 +21,18 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: lambdabuild -o dist/lambdas ./lambdas/cmd/dbinit [./lambdas/cmd/...]")
 		os.Exit(2)
 	}
+	root, err := modroot.Find()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 	for _, pkg := range flag.Args() {
 		dir := filepath.Join(*out, filepath.Base(pkg))
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(1)
 		}
-		cmd := lambdabuild.Command("", filepath.Join(dir, "bootstrap"), pkg)
-		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-		if err := cmd.Run(); err != nil {
+		if err := lambdabuild.WriteBootstrap(root, pkg, dir); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n", pkg, err)
 			os.Exit(1)
 		}
