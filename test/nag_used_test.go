@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
-
 	"github.com/bp/infra/stacks/base"
 )
 
@@ -71,10 +69,11 @@ func TestSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
 	checked := 0
 	for _, b := range all() {
 		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
-			for _, res := range b.templates[kind].Resources("") {
+			st := b.stacks[kind]
+			for _, path := range slices.Sorted(maps.Keys(st.resourceAt)) {
+				res, _ := b.templates[kind].Resource(st.resourceAt[path])
 				for _, s := range nagSuppressionsOf(res) {
 					checked++
-					path := b.stacks[kind].paths[res.LogicalID]
 					if !silencesAFinding(s, b.silenced[path]) {
 						t.Errorf("%s/%s: suppression %s (applies to %v) on %s does not silence a finding there for each of them: put it on the resource that has the finding, or drop what no longer applies. Reason: %.70s",
 							b.label, kind, s.ID, s.AppliesTo, path, s.Reason)
@@ -136,49 +135,39 @@ func silencesAFinding(s nagSuppression, rows []nagReportRow) bool {
 }
 
 // TestEverySuppressionLandsOnItsResource: each suppression a stack applies
-// (its outputs list them) is in the template metadata of the resource its
-// path names, or of that construct's "Resource". With applyToChildren off,
-// cdk-nag attaches a suppression only to the construct at the path or its
-// default child when that is a CfnResource, yet accepts any path that
-// exists: one written on a plain construct (a fleet, a subtree) would attach
-// nothing and silence nothing while reading as reviewed.
+// (every stack lists them in its base.SuppressionsMetadata entry) is in the
+// template metadata of the resource its path names, or of that construct's
+// "Resource". With applyToChildren off, cdk-nag attaches a suppression only
+// to the construct at the path or its default child when that is a
+// CfnResource, yet accepts any path that exists: one written on a plain
+// construct (a fleet, a subtree) would attach nothing and silence nothing
+// while reading as reviewed.
 func TestEverySuppressionLandsOnItsResource(t *testing.T) {
 	checked := 0
 	for _, b := range all() {
-		for _, st := range []struct {
-			stack awscdk.Stack
-			sups  []base.Suppression
-		}{
-			{b.stage.Network.Stack, b.stage.Network.Suppressions},
-			{b.stage.Data.Stack, b.stage.Data.Suppressions},
-			{b.stage.Compute.Stack, b.stage.Compute.Suppressions},
-			{b.stage.GpuFleet.Stack, b.stage.GpuFleet.Suppressions},
-		} {
-			kind, stackPath := *st.stack.Node().Id(), *st.stack.Node().Path()
-			byPath := map[string]Resource{}
-			for _, r := range b.templates[kind].Resources("") {
-				byPath[b.stacks[kind].paths[r.LogicalID]] = r
-			}
-			for _, s := range st.sups {
+		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+			st := b.stacks[kind]
+			for _, s := range st.suppressed {
 				checked++
-				res, ok := byPath[stackPath+"/"+s.Path]
+				id, ok := st.resourceAt[st.path+"/"+s.Path]
 				if !ok {
-					res, ok = byPath[stackPath+"/"+s.Path+"/Resource"]
+					id, ok = st.resourceAt[st.path+"/"+s.Path+"/Resource"]
 				}
 				if !ok {
 					t.Errorf("%s/%s: suppression %s is on %q, which is no resource (nor a construct whose Resource is one): cdk-nag attaches it to nothing",
 						b.label, kind, s.Rule, s.Path)
 					continue
 				}
+				res, _ := b.templates[kind].Resource(id)
 				if !slices.ContainsFunc(nagSuppressionsOf(res), func(n nagSuppression) bool {
 					return n.ID == s.Rule && n.Reason == s.Reason && slices.Equal(n.AppliesTo, s.AppliesTo)
 				}) {
-					t.Errorf("%s/%s: suppression %s on %q is not in the metadata of %s", b.label, kind, s.Rule, s.Path, res.LogicalID)
+					t.Errorf("%s/%s: suppression %s on %q is not in the metadata of %s", b.label, kind, s.Rule, s.Path, id)
 				}
 			}
 		}
 	}
 	if checked == 0 {
-		t.Fatal("the stacks list no suppressions")
+		t.Fatal("no stack lists a suppression in its " + base.SuppressionsMetadata + " metadata")
 	}
 }

@@ -25,17 +25,25 @@ func (t Template) Resources(typ string) []Resource {
 	res, _ := t["Resources"].(map[string]any)
 	var out []Resource
 	for _, id := range slices.Sorted(maps.Keys(res)) {
-		r, _ := res[id].(map[string]any)
-		if typ != "" && r["Type"] != typ {
-			continue
+		if r, _ := t.Resource(id); typ == "" || r.Type == typ {
+			out = append(out, r)
 		}
-		props, _ := r["Properties"].(map[string]any)
-		if props == nil {
-			props = map[string]any{}
-		}
-		out = append(out, Resource{LogicalID: id, Type: fmt.Sprint(r["Type"]), Props: props, Raw: r})
 	}
 	return out
+}
+
+// Resource returns the resource with logical id id.
+func (t Template) Resource(id string) (Resource, bool) {
+	res, _ := t["Resources"].(map[string]any)
+	r, ok := res[id].(map[string]any)
+	if !ok {
+		return Resource{}, false
+	}
+	props, _ := r["Properties"].(map[string]any)
+	if props == nil {
+		props = map[string]any{}
+	}
+	return Resource{LogicalID: id, Type: fmt.Sprint(r["Type"]), Props: props, Raw: r}, true
 }
 
 // One returns the only resource of a type and fails otherwise.

@@ -24,8 +24,22 @@ func LambdaInVpc(id string) Suppression {
 		Reason: "Only the Lambda VPC ENI actions (ec2:Create/Describe/DeleteNetworkInterface, Assign/UnassignPrivateIpAddresses) use *: EC2 offers no resource-level permissions for them."}
 }
 
-// applySuppressions attaches a stack's reviewed suppressions and returns
-// those this stage applies. A path that no longer exists fails synthesis;
+// SuppressionsMetadata is the type of the stack's construct metadata entry
+// (in the cloud assembly) that lists the suppressions applySuppressions
+// attached, as AppliedSuppression values, so a reviewer or test sees them
+// for every stack without cdk-nag's per-resource view.
+const SuppressionsMetadata = "bp:nag-suppressions"
+
+// AppliedSuppression is one entry of that list.
+type AppliedSuppression struct {
+	Path      string   `json:"path"` // below the stack
+	Rule      string   `json:"rule"`
+	Reason    string   `json:"reason"`
+	AppliesTo []string `json:"applies_to,omitempty"`
+}
+
+// applySuppressions attaches the suppressions of a stack this stage applies
+// and lists them in the stack's metadata. A path that no longer exists fails synthesis;
 // one that names no resource, or a resource without the finding, fails
 // test/ (TestEverySuppressionLandsOnItsResource,
 // TestSuppressionsSitOnTheResourcesTheySilence), so stale entries cannot
@@ -34,14 +48,14 @@ func LambdaInVpc(id string) Suppression {
 // '/Resource' === path, in NagSuppressions.addResourceSuppressionsByPath), so
 // with children applied a suppression meant for X's resource also covered
 // everything below X.
-func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) []Suppression {
+func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) {
 	stackPath := "/" + *stack.Node().Path() // one jsii round trip per stack, not per suppression
-	var applied []Suppression
+	var applied []AppliedSuppression
 	for _, sup := range suppressions {
 		if sup.When != nil && !sup.When(cfg) {
 			continue
 		}
-		applied = append(applied, sup)
+		applied = append(applied, AppliedSuppression{Path: sup.Path, Rule: sup.Rule, Reason: sup.Reason, AppliesTo: sup.AppliesTo})
 		entry := &cdknag.NagPackSuppression{Id: jsii.String(sup.Rule), Reason: jsii.String(sup.Reason)}
 		if len(sup.AppliesTo) > 0 {
 			applies := make([]interface{}, len(sup.AppliesTo))
@@ -53,5 +67,7 @@ func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Supp
 		cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String(stackPath+"/"+sup.Path),
 			&[]*cdknag.NagPackSuppression{entry}, jsii.Bool(false)) // not to children
 	}
-	return applied
+	if len(applied) > 0 {
+		stack.Node().AddMetadata(jsii.String(SuppressionsMetadata), applied, nil)
+	}
 }

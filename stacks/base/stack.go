@@ -30,11 +30,10 @@ func NewStack(scope constructs.Construct, cfg config.Stage, names naming.Names, 
 
 // Finish completes a stack once all its constructs exist: CDK's own Lambdas
 // get log groups with the stage's retention, then the stack's reviewed
-// cdk-nag suppressions are attached. It returns those this stage applies
-// (their When holds), for the stack's outputs.
-func Finish(stack awscdk.Stack, cfg config.Stage, names naming.Names, suppressions []Suppression) []Suppression {
+// cdk-nag suppressions (those whose When holds) are attached.
+func Finish(stack awscdk.Stack, cfg config.Stage, names naming.Names, suppressions []Suppression) {
 	applyLogRetention(stack, cfg.LogRetentionDays, names)
-	return applySuppressions(stack, cfg, suppressions)
+	applySuppressions(stack, cfg, suppressions)
 }
 
 // TagStage gives every resource below scope the stage's cost tags (the

@@ -26,14 +26,11 @@ type Props struct {
 
 // Compute is the ECS cluster, the backend and frontend services and the ALB.
 type Compute struct {
-	Stack awscdk.Stack
-	// Suppressions are the reviewed cdk-nag exceptions on this stack's
-	// resources (test/ checks each lands on one).
-	Suppressions []base.Suppression
-	Cluster      awsecs.Cluster
-	Backend      awsecs.FargateService
-	Frontend     awsecs.FargateService
-	Alb          awselasticloadbalancingv2.ApplicationLoadBalancer
+	Stack    awscdk.Stack
+	Cluster  awsecs.Cluster
+	Backend  awsecs.FargateService
+	Frontend awsecs.FargateService
+	Alb      awselasticloadbalancingv2.ApplicationLoadBalancer
 	// BackendTargets and FrontendTargets feed the target alarms.
 	BackendTargets  awselasticloadbalancingv2.ApplicationTargetGroup
 	FrontendTargets awselasticloadbalancingv2.ApplicationTargetGroup
@@ -71,7 +68,7 @@ func New(scope constructs.Construct, p Props) Compute {
 	c.Alb, c.BackendTargets, c.FrontendTargets = newAlb(stack, p, c.Backend, c.Frontend)
 	addWaf(c, p)
 	addComputeOutputs(stack, p, c)
-	c.Suppressions = base.Finish(stack, p.Cfg, p.Names, suppressions(p.Cfg, p.Names))
+	base.Finish(stack, p.Cfg, p.Names, suppressions(p.Cfg, p.Names))
 	return c
 }
 

@@ -27,9 +27,6 @@ type Props struct {
 // repositories before any service starts.
 type Data struct {
 	Stack awscdk.Stack
-	// Suppressions are the reviewed cdk-nag exceptions on this stack's
-	// resources (test/ checks each lands on one).
-	Suppressions []base.Suppression
 
 	Database       awsrds.DatabaseInstance
 	DbMasterSecret awssecretsmanager.ISecret
@@ -69,7 +66,7 @@ func New(scope constructs.Construct, p Props) Data {
 	addDbInit(stack, p, &d)
 	addCache(stack, p, &d)
 	addAmiBuildProfile(p, &d)
-	d.Suppressions = base.Finish(stack, p.Cfg, p.Names, suppressions())
+	base.Finish(stack, p.Cfg, p.Names, suppressions())
 	return d
 }
 

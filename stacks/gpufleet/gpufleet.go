@@ -40,10 +40,7 @@ type Fleet struct {
 
 // GpuFleet holds the stage's GPU fleets and their scale-to-zero path.
 type GpuFleet struct {
-	Stack awscdk.Stack
-	// Suppressions are the reviewed cdk-nag exceptions on this stack's
-	// resources (test/ checks each lands on one).
-	Suppressions     []base.Suppression
+	Stack            awscdk.Stack
 	Fleets           []Fleet
 	ScaleToZeroTopic awssns.ITopic
 	// FunctionAlarmNames are the fleet Lambdas' error alarms, built here
@@ -85,7 +82,7 @@ func New(scope constructs.Construct, p Props) GpuFleet {
 		{"ami-refresh-errors", "running GPU instances may stay on the previous AMI: read the function's log group; start an instance refresh by hand with ScaleInProtectedInstances=Wait",
 			addAmiRefresh(stack, p, g.Fleets)},
 	})
-	g.Suppressions = base.Finish(stack, p.Cfg, p.Names, append(suppressions(p.Cfg, p.Names), capacitySuppressions(p.Cfg, p.Names)...))
+	base.Finish(stack, p.Cfg, p.Names, append(suppressions(p.Cfg, p.Names), capacitySuppressions(p.Cfg, p.Names)...))
 	return g
 }
 
