@@ -137,25 +137,21 @@ func loadStack(dir, id string, a manifestArtifact, stage, appPrefix string) (Sta
 		name = id
 	}
 	tplPath := filepath.Join(dir, file)
-	raw, err := os.ReadFile(tplPath)
+	raw, tpl, err := ReadTemplate(tplPath)
 	if err != nil {
-		return Stack{}, fmt.Errorf("stack %s: read template: %w", name, err)
-	}
-	tpl, err := Parse(raw)
-	if err != nil {
-		return Stack{}, fmt.Errorf("stack %s: parse template %s: %w", name, tplPath, err)
+		return Stack{}, fmt.Errorf("stack %s: %w", name, err)
 	}
 	if stage == "" {
 		stage = stageFromNames(a.DisplayName, name, appPrefix)
 	}
 	meta := a.Metadata
 	if a.AdditionalMetadataFile != "" {
-		raw, err := os.ReadFile(filepath.Join(dir, a.AdditionalMetadataFile))
+		extra, err := os.ReadFile(filepath.Join(dir, a.AdditionalMetadataFile))
 		if err != nil {
 			return Stack{}, fmt.Errorf("stack %s: %w", name, err)
 		}
 		var more map[string][]MetadataEntry
-		if err := json.Unmarshal(raw, &more); err != nil {
+		if err := json.Unmarshal(extra, &more); err != nil {
 			return Stack{}, fmt.Errorf("stack %s: %s: %w", name, a.AdditionalMetadataFile, err)
 		}
 		meta = more

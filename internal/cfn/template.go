@@ -38,17 +38,17 @@ type Output struct {
 	} `json:"Export"`
 }
 
-// ReadTemplate parses a template file.
-func ReadTemplate(path string) (*Template, error) {
+// ReadTemplate reads a template file and parses it, returning the bytes too.
+func ReadTemplate(path string) ([]byte, *Template, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("read template: %w", err)
+		return nil, nil, fmt.Errorf("read template: %w", err)
 	}
 	t, err := Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("parse template %s: %w", path, err)
+		return nil, nil, fmt.Errorf("parse template %s: %w", path, err)
 	}
-	return t, nil
+	return raw, t, nil
 }
 
 // Parse reads a template from its JSON.

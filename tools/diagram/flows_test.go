@@ -28,7 +28,7 @@ func loadGolden(t *testing.T, stage string) []cfn.Stack {
 	require.NotEmpty(t, files, "no golden templates in %s/%s", goldenDir, stage)
 	var stacks []cfn.Stack
 	for _, f := range files {
-		tpl, err := cfn.ReadTemplate(f)
+		_, tpl, err := cfn.ReadTemplate(f)
 		require.NoError(t, err)
 		name := "bp-" + stage + "-" + strings.TrimSuffix(filepath.Base(f), ".json")
 		stacks = append(stacks, cfn.Stack{Stage: stage, Name: name, TemplatePath: f, Template: tpl})
@@ -269,7 +269,7 @@ func readTemplate(t *testing.T, body string) *cfn.Template {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "template.json")
 	require.NoError(t, os.WriteFile(path, []byte(body), 0o644))
-	tpl, err := cfn.ReadTemplate(path)
+	_, tpl, err := cfn.ReadTemplate(path)
 	require.NoError(t, err)
 	return tpl
 }
