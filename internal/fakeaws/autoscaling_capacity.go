@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
 )
 
 // Distribution is a mixed instances policy's InstancesDistribution.
@@ -26,11 +28,15 @@ type Activity struct {
 	Start         time.Time
 }
 
-// InProgress reports an activity that has not ended: every StatusCode but
-// Successful, Failed and Cancelled (the API's ScalingActivityStatusCode
-// values, from PendingSpotBidPlacement to WaitingForInstanceWarmup).
-func (a Activity) InProgress() bool {
-	return a.StatusCode != "Successful" && a.StatusCode != "Failed" && a.StatusCode != "Cancelled"
+// inProgress reports an activity that has not ended: every StatusCode but
+// the API's three final ScalingActivityStatusCode values (the others run
+// from PendingSpotBidPlacement to WaitingForInstanceWarmup).
+func (a Activity) inProgress() bool {
+	switch astypes.ScalingActivityStatusCode(a.StatusCode) {
+	case astypes.ScalingActivityStatusCodeSuccessful, astypes.ScalingActivityStatusCodeFailed, astypes.ScalingActivityStatusCodeCancelled:
+		return false
+	}
+	return true
 }
 
 // Refresh is one instance refresh of a fake group.
@@ -155,7 +161,7 @@ func (a *AutoScaling) describeActivities(w http.ResponseWriter, call Call) {
 	}
 	acts := append([]Activity(nil), g.Activities...)
 	sort.SliceStable(acts, func(i, j int) bool {
-		if pi, pj := acts[i].InProgress(), acts[j].InProgress(); pi != pj {
+		if pi, pj := acts[i].inProgress(), acts[j].inProgress(); pi != pj {
 			return pi
 		}
 		return acts[i].Start.After(acts[j].Start)
