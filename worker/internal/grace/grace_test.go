@@ -12,18 +12,30 @@ func TestOutlivesTheStopByTheGraceOnly(t *testing.T) {
 	ctx, cancel := AfterStop(parent, 50*time.Millisecond)
 	defer cancel()
 	stop()
-	select {
-	case <-ctx.Done():
-		t.Fatal("ended with the parent; want it to outlive the stop")
-	case <-time.After(20 * time.Millisecond):
+	outlives(t, ctx, 20*time.Millisecond, "ended with the parent; want it to outlive the stop")
+	endsWithin(t, ctx, 2*time.Second, "still running long after the grace")
+	if !errors.Is(context.Cause(ctx), ErrOver) {
+		t.Fatalf("cause %v, want ErrOver", context.Cause(ctx))
 	}
+}
+
+// outlives fails with msg when ctx ends within d.
+func outlives(t *testing.T, ctx context.Context, d time.Duration, msg string) {
+	t.Helper()
 	select {
 	case <-ctx.Done():
-		if !errors.Is(context.Cause(ctx), ErrOver) {
-			t.Fatalf("cause %v, want ErrOver", context.Cause(ctx))
-		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("still running long after the grace")
+		t.Fatal(msg)
+	case <-time.After(d):
+	}
+}
+
+// endsWithin fails with msg unless ctx ends within d.
+func endsWithin(t *testing.T, ctx context.Context, d time.Duration, msg string) {
+	t.Helper()
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+		t.Fatal(msg)
 	}
 }
 
@@ -50,15 +62,10 @@ func TestAttemptSentBeforeTheStopGetsTheGrace(t *testing.T) {
 	if marked.Err() == nil {
 		t.Fatal("the marked context outlived the stop: retries would go on")
 	}
-	select {
-	case <-attempt.Done():
-		t.Fatal("the request on the wire ended with the stop; want the grace")
-	case <-time.After(20 * time.Millisecond):
-	}
-	select {
-	case <-attempt.Done():
-	case <-time.After(2 * time.Second):
-		t.Fatal("the request outlived its grace")
+	outlives(t, attempt, 20*time.Millisecond, "the request on the wire ended with the stop; want the grace")
+	endsWithin(t, attempt, 2*time.Second, "the request outlived its grace")
+	if !errors.Is(context.Cause(attempt), ErrOver) {
+		t.Fatalf("cause %v, want ErrOver", context.Cause(attempt))
 	}
 }
 
@@ -81,11 +88,7 @@ func TestAttemptKeepsItsDeadline(t *testing.T) {
 	defer cancelTimeout()
 	attempt, cancel := Attempt(marked)
 	defer cancel()
-	select {
-	case <-attempt.Done():
-	case <-time.After(2 * time.Second):
-		t.Fatal("the grace stretched the attempt past its deadline")
-	}
+	endsWithin(t, attempt, 2*time.Second, "the grace stretched the attempt past its deadline")
 }
 
 // An unmarked context is passed through: a report's own grace is its caller's.
