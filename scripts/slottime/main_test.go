@@ -3,8 +3,12 @@ package main
 import (
 	"bytes"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/bp/infra/internal/testtool"
 )
 
 // testdata/trace.json is written by hand in the Trace Event Format ("B" and
@@ -59,3 +63,40 @@ func TestRefusesWhatIsNotGosTrace(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// TestReadsTheGoCommandsOwnTrace: the format is the go command's (the trace
+// cmd/go writes with -debug-trace), so a real run on a throwaway module of
+// one package must show that package's link and test run, at most -p
+// actions at once, and busy times that add up to the span.
+func TestReadsTheGoCommandsOwnTrace(t *testing.T) {
+	goCmd := testtool.Require(t, "go", "https://go.dev/dl")
+	mod := t.TempDir()
+	testtool.WriteFile(t, mod, "go.mod", "module example.com/traced\n\ngo 1.24\n")
+	testtool.WriteFile(t, mod, "traced_test.go", "package traced\n\nimport \"testing\"\n\nfunc TestNothing(t *testing.T) {}\n")
+	trace := filepath.Join(t.TempDir(), "trace.json")
+	cmd := exec.Command(goCmd, "test", "-count=1", "-p=2", "-debug-trace="+trace, "./...")
+	cmd.Dir = mod
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile(trace)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := summarize(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var linked, ran bool
+	for _, a := range s.actions {
+		linked = linked || a.kind == "link"
+		ran = ran || (a.kind == "test run" && a.pkg == "example.com/traced")
+	}
+	busy := 0.0
+	for _, b := range s.busy {
+		busy += b
+	}
+	if !linked || !ran || s.slots < 1 || s.slots > 2 || busy-s.wall > 1e-6 || s.wall-busy > 1e-6 {
+		t.Errorf("linked %v, ran example.com/traced %v, slots %d (want 1-2), busy %.3fs over a %.3fs span: %+v", linked, ran, s.slots, busy, s.wall, s.byKind)
+	}
+}
