@@ -37,7 +37,7 @@ var (
 	binPath string // the preflight binary, built once by TestMain
 	// shared is the tests' moto_server, as account fixtureAccount; TestMain
 	// starts it while the binary builds (a second or so each).
-	shared = &moto.Shared{Env: []string{"MOTO_ACCOUNT_ID=" + fixtureAccount}, Warm: func(s *moto.Server) { warmMoto(s.URL) }}
+	shared = &moto.Shared{Env: []string{"MOTO_ACCOUNT_ID=" + fixtureAccount}, Warm: warmMoto}
 )
 
 func TestMain(m *testing.M) {
@@ -69,23 +69,22 @@ func TestMain(m *testing.M) {
 // service's backend on its first request (SSM's takes most of a second),
 // which this way happens while the binary builds. Errors do not matter here;
 // each test resets the state.
-func warmMoto(url string) {
-	cfg := motoConfig(url)
+func warmMoto(srv *moto.Server) {
+	cfg := motoConfig(srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	endpoint := aws.String(url)
+	endpoint := aws.String(srv.URL)
 	_, _ = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint }).DescribeParameters(ctx, &ssm.DescribeParametersInput{})
 	_, _ = ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = endpoint }).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
 	_, _ = sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = endpoint }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 }
 
-// motoServer returns the URL of the shared moto_server after resetting its
-// state.
-func motoServer(t *testing.T) string {
+// motoServer returns the shared moto_server after resetting its state.
+func motoServer(t *testing.T) *moto.Server {
 	t.Helper()
 	s := shared.Get(t)
 	require.NoError(t, s.Reset(context.Background()))
-	return s.URL
+	return s
 }
 
 // awsEnv is a clean environment for the preflight: static test credentials,
@@ -150,8 +149,8 @@ func runPreflight(t *testing.T, env []string, args ...string) runResult {
 }
 
 // motoConfig is moto's client config in the fixture's region.
-func motoConfig(url string) aws.Config {
-	cfg := (&moto.Server{URL: url}).Config()
+func motoConfig(srv *moto.Server) aws.Config {
+	cfg := srv.Config()
 	cfg.Region = fixtureRegion
 	return cfg
 }
@@ -164,12 +163,12 @@ type seed struct {
 	ecr *ecr.Client
 }
 
-func newSeed(t *testing.T, url string) *seed {
-	cfg := motoConfig(url)
+func newSeed(t *testing.T, srv *moto.Server) *seed {
+	cfg := motoConfig(srv)
 	return &seed{
 		t:   t,
-		ssm: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = aws.String(url) }),
-		ecr: ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(url) }),
+		ssm: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = aws.String(srv.URL) }),
+		ecr: ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(srv.URL) }),
 	}
 }
 

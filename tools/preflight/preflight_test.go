@@ -20,10 +20,10 @@ func fixtureArgs(cdkOut string, extra ...string) []string {
 }
 
 func TestEverythingPresentPasses(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().ami().repos().pushed()
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().ami().repos().pushed()
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture)...)
 
 	assert.Equal(t, 0, r.code)
 	assert.Empty(t, r.stderr)
@@ -33,10 +33,10 @@ func TestEverythingPresentPasses(t *testing.T) {
 }
 
 func TestMissingAMIParameterNamesTheParameterAndTheAMIBuild(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().repos().pushed()
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().repos().pushed()
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture)...)
 
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1)
@@ -48,10 +48,10 @@ func TestMissingAMIParameterNamesTheParameterAndTheAMIBuild(t *testing.T) {
 }
 
 func TestAMIParameterThatHoldsNoAMIIsAProblem(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().repos().pushed().param(amiParam, "none")
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().repos().pushed().param(amiParam, "none")
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture)...)
 
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1)
@@ -59,11 +59,11 @@ func TestAMIParameterThatHoldsNoAMIIsAProblem(t *testing.T) {
 }
 
 func TestMissingImageTagNamesRepoTagAndBothFixes(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().ami().repos().
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().ami().repos().
 		image(backendRepo, "php-latest").image(frontendRepo, "latest") // no nginx-latest
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture)...)
 
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1)
@@ -78,10 +78,10 @@ func TestMissingImageTagNamesRepoTagAndBothFixes(t *testing.T) {
 // stack creates the repositories in this very deploy, so compute would wait
 // for images that nobody has pushed yet.
 func TestRepositoriesCreatedByThisDeployAreAProblemForCompute(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().ami()
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().ami()
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture)...)
 
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 2, "one line per repository")
@@ -99,8 +99,8 @@ func TestRepositoriesCreatedByThisDeployAreAProblemForCompute(t *testing.T) {
 // cluster.servicesStartAtZero=true`): no task starts, nothing is pulled, so
 // empty or missing repositories do not block the deploy.
 func TestServicesAtDesiredCountZeroSkipTheImageCheck(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().ami() // no repositories, no images
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().ami() // no repositories, no images
 	cdkOut := copyFixture(t, map[string]func(map[string]any){computeTemplate: func(doc map[string]any) {
 		svcs := resources(doc, "AWS::ECS::Service")
 		require.Len(t, svcs, 2)
@@ -109,7 +109,7 @@ func TestServicesAtDesiredCountZeroSkipTheImageCheck(t *testing.T) {
 		}
 	}})
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(cdkOut)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(cdkOut)...)
 
 	assert.Equal(t, 0, r.code)
 	assert.Empty(t, r.stderr)
@@ -127,18 +127,18 @@ func TestServicesAtDesiredCountZeroSkipTheImageCheck(t *testing.T) {
 // does not matter; STACKS=observability pulls gpu-fleet in (cdk deploy
 // deploys a selection's dependencies), so it does.
 func TestStacksSubsetChecksOnlyWhatItDeploys(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().repos().pushed() // no AMI
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().repos().pushed() // no AMI
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture, "--stacks", "network data compute")...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture, "--stacks", "network data compute")...)
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "preflight: staging OK: stacks network data compute; 1 SSM parameter(s) and 3 image(s)")
 
-	r = runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture, "--stacks", "network data")...)
+	r = runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture, "--stacks", "network data")...)
 	assert.Equal(t, 0, r.code)
 	assert.Contains(t, r.stdout, "stacks network data; 1 SSM parameter(s) and 0 image(s)")
 
-	r = runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture, "--stacks", "observability")...)
+	r = runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture, "--stacks", "observability")...)
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1)
 	assert.Contains(t, r.problems()[0], "gpu-fleet: fleet launch template bp-staging-gpu-default needs SSM parameter /bp/ami/fleets/staging/gpu-default")
@@ -152,10 +152,10 @@ func TestUnknownStackIsAUsageError(t *testing.T) {
 }
 
 func TestNotBootstrappedNamesCDKBootstrap(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).ami().repos().pushed()
+	srv := motoServer(t)
+	newSeed(t, srv).ami().repos().pushed()
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(fixture)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(fixture)...)
 
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1, "one line for the five stacks that read it")
@@ -180,15 +180,15 @@ func TestNoCredentialsIsReportedAndFails(t *testing.T) {
 }
 
 func TestCredentialsOfAnotherAccountAreRefused(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).bootstrapped().ami().repos().pushed()
+	srv := motoServer(t)
+	newSeed(t, srv).bootstrapped().ami().repos().pushed()
 	cdkOut := copyFixture(t, map[string]func(map[string]any){stageManifest: func(doc map[string]any) {
 		for _, a := range doc["artifacts"].(map[string]any) {
 			a.(map[string]any)["environment"] = "aws://222222222222/us-east-1"
 		}
 	}})
 
-	r := runPreflight(t, awsEnv(motoEndpoints(url)), fixtureArgs(cdkOut)...)
+	r := runPreflight(t, awsEnv(motoEndpoints(srv.URL)), fixtureArgs(cdkOut)...)
 
 	assert.Equal(t, 1, r.code)
 	require.Len(t, r.problems(), 1)
@@ -198,8 +198,8 @@ func TestCredentialsOfAnotherAccountAreRefused(t *testing.T) {
 // SSM answers AccessDeniedException in the JSON 1.1 protocol's error shape
 // (HTTP 400, body {"__type": ..., "message": ...}); STS and ECR are moto.
 func TestAccessDeniedNamesTheActionAndResource(t *testing.T) {
-	url := motoServer(t)
-	newSeed(t, url).repos().pushed()
+	srv := motoServer(t)
+	newSeed(t, srv).repos().pushed()
 	var targets []string
 	denied := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -209,7 +209,7 @@ func TestAccessDeniedNamesTheActionAndResource(t *testing.T) {
 		fmt.Fprint(w, `{"__type":"AccessDeniedException","message":"User: arn:aws:sts::111111111111:assumed-role/ci/x is not authorized to perform: ssm:GetParameter"}`)
 	}))
 	defer denied.Close()
-	endpoints := motoEndpoints(url)
+	endpoints := motoEndpoints(srv.URL)
 	endpoints["SSM"] = denied.URL
 
 	r := runPreflight(t, awsEnv(endpoints), fixtureArgs(fixture)...)
@@ -228,9 +228,9 @@ func TestAccessDeniedNamesTheActionAndResource(t *testing.T) {
 // The README's first deploy, step by step, with what each step leaves in
 // AWS: the preflight of every deploy in the sequence passes, in this order.
 func TestFirstDeploySequencePassesStepByStep(t *testing.T) {
-	url := motoServer(t)
-	s := newSeed(t, url)
-	env := awsEnv(motoEndpoints(url))
+	srv := motoServer(t)
+	s := newSeed(t, srv)
+	env := awsEnv(motoEndpoints(srv.URL))
 
 	// 1. cdk bootstrap aws://111111111111/us-east-1
 	s.bootstrapped()
@@ -247,9 +247,9 @@ func TestFirstDeploySequencePassesStepByStep(t *testing.T) {
 
 // The alternative: services at zero first, images and AMI later.
 func TestFirstDeployWithServicesAtZeroPassesStepByStep(t *testing.T) {
-	url := motoServer(t)
-	s := newSeed(t, url)
-	env := awsEnv(motoEndpoints(url))
+	srv := motoServer(t)
+	s := newSeed(t, srv)
+	env := awsEnv(motoEndpoints(srv.URL))
 	atZero := copyFixture(t, map[string]func(map[string]any){computeTemplate: func(doc map[string]any) {
 		for _, svc := range resources(doc, "AWS::ECS::Service") {
 			svc["Properties"].(map[string]any)["DesiredCount"] = 0
