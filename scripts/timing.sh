@@ -68,7 +68,16 @@ awk -v o="$one" -v a="$ours" 'BEGIN { r = a / o; printf "synth medians: one-topi
 for i in $(seq "$test_runs"); do
   # CPU beside wall: on 2 cores the run cannot take less than half its CPU.
   TIMEFORMAT='%R %U %S'
-  { time go test -count=1 ./... >"$scratch/test-$i.out" 2>&1 || { grep -E '^(FAIL|---)' "$scratch/test-$i.out" >&2; echo "go test run $i FAILED" >&2; exit 1; }; } 2>"$scratch/test-$i.time"
+  # The group's stderr is the time file: a failure is reported after it.
+  rc=0
+  { time go test -count=1 ./... >"$scratch/test-$i.out" 2>&1 || rc=$?; } 2>"$scratch/test-$i.time"
+  if [ "$rc" -ne 0 ]; then
+    kept="${TMPDIR:-/tmp}/timing-go-test-run-$i.out"
+    cp "$scratch/test-$i.out" "$kept"
+    { grep -E -B 15 '^(--- FAIL|FAIL|panic:)' "$kept" || tail -40 "$kept"; } | head -120 >&2
+    echo "go test run $i FAILED (exit $rc); its whole output: $kept" >&2
+    exit 1
+  fi
   read -r t user sys <"$scratch/test-$i.time"
   echo "go test ./... run $i: ${t}s (CPU $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')s)"
   echo "$t" >>"$scratch/test.times"
