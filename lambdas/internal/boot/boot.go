@@ -17,17 +17,25 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 
+	"github.com/bp/infra/internal/sdklog"
 	"github.com/bp/infra/lambdas/internal/logjson"
 )
 
 // AWS returns the logger and the default AWS config of the function.
 func AWS() (*slog.Logger, aws.Config) {
 	log := logjson.Default()
-	cfg, err := config.LoadDefaultConfig(context.Background())
+	cfg, err := loadConfig(log)
 	if err != nil {
 		fail(log, "load AWS config", err)
 	}
 	return log, cfg
+}
+
+// loadConfig is the default config whose clients log the SDK's own lines (its
+// warnings) into log, as JSON like the function's; more options (tests) load
+// before that.
+func loadConfig(log *slog.Logger, more ...func(*config.LoadOptions) error) (aws.Config, error) {
+	return config.LoadDefaultConfig(context.Background(), append(more, sdklog.Option(log))...)
 }
 
 // AWSAndEnv is AWS plus the function's environment as load decodes it from

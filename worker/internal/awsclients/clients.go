@@ -4,7 +4,9 @@ package awsclients
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +18,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/bp/infra/internal/sdklog"
 )
 
 // Options choose region, endpoints and credentials. An empty endpoint means
@@ -32,6 +36,10 @@ type Options struct {
 	IMDSEndpoint           string
 	// StaticCredentials skips the default chain (tests against fakes).
 	StaticCredentials bool
+	// Log receives the SDK's own lines (its warnings), through the worker's
+	// JSON handler and its redaction. Required: slog.Default() would print
+	// them as plain text.
+	Log *slog.Logger
 }
 
 // Clients are the SDK clients of one worker.
@@ -46,7 +54,10 @@ type Clients struct {
 
 // New loads the shared config once and builds every client from it.
 func New(ctx context.Context, o Options) (Clients, error) {
-	opts := []func(*config.LoadOptions) error{config.WithRegion(o.Region)}
+	if o.Log == nil {
+		return Clients{}, errors.New("awsclients: Options.Log is nil: pass the worker's logger, so the SDK's own lines are JSON")
+	}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(o.Region), sdklog.Option(o.Log)}
 	if o.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(o.HTTPClient))
 	}
@@ -65,8 +76,8 @@ func New(ctx context.Context, o Options) (Clients, error) {
 		CloudWatch: cloudwatch.NewFromConfig(cfg, func(c *cloudwatch.Options) { setEndpoint(&c.BaseEndpoint, o.CloudWatchEndpoint) }),
 		S3: s3.NewFromConfig(cfg, func(c *s3.Options) {
 			// Objects uploaded without a checksum (the backend's) would
-			// otherwise make the SDK print a plain-text line per download
-			// into the JSON log; the bundle sync checks sha256 itself.
+			// otherwise make the SDK log a warning per download; the
+			// bundle sync checks sha256 itself.
 			c.DisableLogOutputChecksumValidationSkipped = true
 			if o.S3Endpoint != "" {
 				c.BaseEndpoint, c.UsePathStyle = aws.String(o.S3Endpoint), true
