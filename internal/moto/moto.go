@@ -190,13 +190,14 @@ func (s *Server) Env() []string {
 	}
 }
 
-// Config is an SDK config for seeding the fake from the test itself; give
-// each client BaseEndpoint = s.URL (S3 also UsePathStyle).
+// Config is an SDK config for seeding the fake from the test itself: every
+// client built from it talks to the fake (S3 also needs UsePathStyle).
 func (s *Server) Config() aws.Config {
 	return aws.Config{
-		Region:      Region,
-		Credentials: credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		HTTPClient:  fakeaws.HTTPClient(),
+		Region:       Region,
+		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
+		HTTPClient:   fakeaws.HTTPClient(),
+		BaseEndpoint: aws.String(s.URL),
 	}
 }
 
@@ -219,10 +220,10 @@ func (s *Server) Reset(ctx context.Context) error {
 
 // S3 is a client of the fake (path-style, as an IP endpoint needs).
 func (s *Server) S3() *s3.Client {
-	return s3.NewFromConfig(s.Config(), func(o *s3.Options) { o.BaseEndpoint, o.UsePathStyle = aws.String(s.URL), true })
+	return s3.NewFromConfig(s.Config(), func(o *s3.Options) { o.UsePathStyle = true })
 }
 
 // SSM is a client of the fake.
 func (s *Server) SSM() *ssm.Client {
-	return ssm.NewFromConfig(s.Config(), func(o *ssm.Options) { o.BaseEndpoint = aws.String(s.URL) })
+	return ssm.NewFromConfig(s.Config())
 }

@@ -73,10 +73,9 @@ func warmMoto(srv *moto.Server) {
 	cfg := motoConfig(srv)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	endpoint := aws.String(srv.URL)
-	_, _ = ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = endpoint }).DescribeParameters(ctx, &ssm.DescribeParametersInput{})
-	_, _ = ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = endpoint }).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
-	_, _ = sts.NewFromConfig(cfg, func(o *sts.Options) { o.BaseEndpoint = endpoint }).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	_, _ = ssm.NewFromConfig(cfg).DescribeParameters(ctx, &ssm.DescribeParametersInput{})
+	_, _ = ecr.NewFromConfig(cfg).DescribeRepositories(ctx, &ecr.DescribeRepositoriesInput{})
+	_, _ = sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 }
 
 // motoServer returns the shared moto_server after resetting its state.
@@ -167,8 +166,8 @@ func newSeed(t *testing.T, srv *moto.Server) *seed {
 	cfg := motoConfig(srv)
 	return &seed{
 		t:   t,
-		ssm: ssm.NewFromConfig(cfg, func(o *ssm.Options) { o.BaseEndpoint = aws.String(srv.URL) }),
-		ecr: ecr.NewFromConfig(cfg, func(o *ecr.Options) { o.BaseEndpoint = aws.String(srv.URL) }),
+		ssm: ssm.NewFromConfig(cfg),
+		ecr: ecr.NewFromConfig(cfg),
 	}
 }
 
