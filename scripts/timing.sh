@@ -24,6 +24,13 @@ now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime; }
+failed() { # what, exit code, output file: print its failures, keep it, stop
+  local kept="${TMPDIR:-/tmp}/timing-go-test-${1// /-}.out"
+  cp "$3" "$kept"
+  { grep -E -B 15 '^(--- FAIL|FAIL|panic:)' "$kept" || tail -40 "$kept"; } | head -120 >&2
+  echo "go test $1 FAILED (exit $2); its whole output: $kept" >&2
+  exit 1
+}
 
 echo "load average before: $(load)"
 make -s tools >/dev/null
@@ -71,13 +78,7 @@ for i in $(seq "$test_runs"); do
   # The group's stderr is the time file: a failure is reported after it.
   rc=0
   { time go test -count=1 ./... >"$scratch/test-$i.out" 2>&1 || rc=$?; } 2>"$scratch/test-$i.time"
-  if [ "$rc" -ne 0 ]; then
-    kept="${TMPDIR:-/tmp}/timing-go-test-run-$i.out"
-    cp "$scratch/test-$i.out" "$kept"
-    { grep -E -B 15 '^(--- FAIL|FAIL|panic:)' "$kept" || tail -40 "$kept"; } | head -120 >&2
-    echo "go test run $i FAILED (exit $rc); its whole output: $kept" >&2
-    exit 1
-  fi
+  [ "$rc" -eq 0 ] || failed "run $i" "$rc" "$scratch/test-$i.out"
   read -r t user sys <"$scratch/test-$i.time"
   echo "go test ./... run $i: ${t}s (CPU $(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')s)"
   echo "$t" >>"$scratch/test.times"
@@ -88,7 +89,9 @@ awk -v m="$med" 'BEGIN { printf "go test ./... median: %.2fs (budget 30s): %s\n"
 # 100,000 events, slows it a little): its slot time. Each link and test run
 # holds one of the -p slots, sleeping or not, so their sum over the slots is
 # the floor of the wall time.
-go test -count=1 -debug-trace="$scratch/trace.json" ./... >/dev/null 2>&1 || { echo "the traced go test run FAILED" >&2; exit 1; }
+rc=0
+go test -count=1 -debug-trace="$scratch/trace.json" ./... >"$scratch/traced.out" 2>&1 || rc=$?
+[ "$rc" -eq 0 ] || failed "traced run" "$rc" "$scratch/traced.out"
 echo "slot time of one more go test run, traced:"
 bin/slottime "$scratch/trace.json" | sed 's/^/  /'
 echo "slowest packages (median of the test binaries' own times):"
