@@ -3,7 +3,7 @@
 // compile, link and test run holds one of -p slots from start to end,
 // sleeping or not, so the sum of those actions divided by the slots is the
 // floor of the run's wall time, whatever the CPU does (issue 13's budget;
-// scripts/timing.sh prints it for every run).
+// scripts/timing.sh prints it for one more, traced run).
 //
 // The trace is in the Trace Event Format (the Chrome/Perfetto one): a JSON
 // array of events; an action is a "B" (begin) and an "E" (end) event of one
@@ -14,6 +14,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -112,15 +113,7 @@ func summarize(raw []byte) (summary, error) {
 		edges = append(edges, edge{a.start, +1}, edge{a.end, -1})
 	}
 	// Ends before starts at the same instant: a slot handed on is not two.
-	slices.SortFunc(edges, func(a, b edge) int {
-		if a.t != b.t {
-			if a.t < b.t {
-				return -1
-			}
-			return 1
-		}
-		return a.delta - b.delta
-	})
+	slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(cmp.Compare(a.t, b.t), cmp.Compare(a.delta, b.delta)) })
 	running, last := 0, 0.0
 	for _, e := range edges {
 		for len(s.busy) <= running {
@@ -174,14 +167,8 @@ func (s summary) print(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  %s\n", strings.Join(busy, ", "))
 	runs := slices.DeleteFunc(slices.Clone(s.actions), func(a action) bool { return a.kind != "test run" })
-	slices.SortFunc(runs, func(a, b action) int {
-		if d := (b.end - b.start) - (a.end - a.start); d != 0 {
-			if d < 0 {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(a.pkg, b.pkg)
+	slices.SortFunc(runs, func(a, b action) int { // longest first
+		return cmp.Or(cmp.Compare(b.end-b.start, a.end-a.start), strings.Compare(a.pkg, b.pkg))
 	})
 	for _, r := range runs[:min(len(runs), 5)] {
 		fmt.Fprintf(w, "  test run %-50s %5.1fs, from %5.1fs to %5.1fs\n", r.pkg, r.end-r.start, r.start, r.end)
