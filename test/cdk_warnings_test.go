@@ -1,8 +1,6 @@
 package test
 
 import (
-	"maps"
-	"slices"
 	"testing"
 )
 
@@ -16,7 +14,7 @@ import (
 // left in every synth.
 func TestSynthesisRaisesNoCdkWarning(t *testing.T) {
 	for _, b := range all() {
-		for _, kind := range slices.Sorted(maps.Keys(b.stacks)) {
+		for _, kind := range b.kinds() {
 			for _, a := range b.stacks[kind].cdk {
 				t.Errorf("%s %s: CDK annotates %s", b.label, kind, a)
 			}

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -141,7 +140,7 @@ func feedLint(b *built) {
 	if linter.procs == nil {
 		return
 	}
-	for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+	for _, kind := range b.kinds() {
 		raw := b.stacks[kind].cfn.Raw
 		sum := sha256.Sum256(raw)
 		if first, seen := linter.byHash[sum]; seen {

@@ -141,6 +141,10 @@ func buildAll() error {
 	return synthProbe(ctx)
 }
 
+// kinds are the build's stack kinds (network, data, ...), sorted: the order
+// tests walk them in, so their failures read the same every run.
+func (b *built) kinds() []string { return slices.Sorted(maps.Keys(b.templates)) }
+
 func all() []*built {
 	var out []*built
 	for _, name := range config.StageNames() {

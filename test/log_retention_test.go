@@ -1,7 +1,6 @@
 package test
 
 import (
-	"maps"
 	"slices"
 	"testing"
 
@@ -24,7 +23,7 @@ func wantRetention(b *built, g Resource) float64 {
 func TestLogRetentionEverywhere(t *testing.T) {
 	for _, b := range all() {
 		groups, functions := 0, 0
-		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+		for _, kind := range b.kinds() {
 			for _, g := range b.templates[kind].Resources("AWS::Logs::LogGroup") {
 				groups++
 				if days := wantRetention(b, g); num(g.Props["RetentionInDays"]) != days {

@@ -1,11 +1,9 @@
 package test
 
 import (
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 )
@@ -14,7 +12,7 @@ import (
 // any stack of any stage; suppressions live in each stack package's suppressions.go.
 func TestCdkNagClean(t *testing.T) {
 	for _, b := range all() {
-		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+		for _, kind := range b.kinds() {
 			if findings := b.stacks[kind].nag; len(findings) > 0 {
 				t.Errorf("%s/%s: %d unsuppressed cdk-nag findings:\n  %s", b.label, kind, len(findings), strings.Join(findings, "\n  "))
 			}

@@ -68,7 +68,7 @@ func readSuppressedFindings(dir string) (map[string][]nagReportRow, error) {
 func TestSuppressionsSitOnTheResourcesTheySilence(t *testing.T) {
 	checked := 0
 	for _, b := range all() {
-		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+		for _, kind := range b.kinds() {
 			st := b.stacks[kind]
 			for _, path := range slices.Sorted(maps.Keys(st.resourceAt)) {
 				res, _ := b.templates[kind].Resource(st.resourceAt[path])
@@ -145,7 +145,7 @@ func silencesAFinding(s nagSuppression, rows []nagReportRow) bool {
 func TestEverySuppressionLandsOnItsResource(t *testing.T) {
 	checked := 0
 	for _, b := range all() {
-		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+		for _, kind := range b.kinds() {
 			st := b.stacks[kind]
 			for _, s := range st.suppressed {
 				checked++

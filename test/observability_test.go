@@ -2,7 +2,6 @@ package test
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -261,7 +260,7 @@ func TestLogsAlarmsCoverEveryLogGroup(t *testing.T) {
 		if want := float64(b.stage.Cfg.Alarms.LogsGbPerDay) * gib / 24; math.Abs(total-want) > 1 {
 			t.Errorf("%s: logs-incoming thresholds sum to %v bytes/h, want %v (logsGbPerDay/24)", b.label, total, want)
 		}
-		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+		for _, kind := range b.kinds() {
 			for _, g := range b.templates[kind].Resources("AWS::Logs::LogGroup") {
 				name, ok := g.Props["LogGroupName"].(string)
 				if !ok {
@@ -373,7 +372,7 @@ func TestBudget(t *testing.T) {
 // included (those may act on a scaling policy or the scale-to-zero topic).
 func TestEveryAlarmHasAnAction(t *testing.T) {
 	for _, b := range all() {
-		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+		for _, kind := range b.kinds() {
 			for _, typ := range []string{"AWS::CloudWatch::Alarm", "AWS::CloudWatch::CompositeAlarm"} {
 				for _, r := range b.templates[kind].Resources(typ) {
 					actions, _ := r.Props["AlarmActions"].([]any)

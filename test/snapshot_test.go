@@ -2,11 +2,9 @@ package test
 
 import (
 	"encoding/json"
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +28,7 @@ func TestSnapshots(t *testing.T) {
 	update := os.Getenv("UPDATE_SNAPSHOTS") == "1"
 	for _, name := range []string{"staging", "production"} {
 		b := stages[name]
-		for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+		for _, kind := range b.kinds() {
 			path := filepath.Join("testdata", name, kind+".json")
 			got := snapshot(b.templates[kind])
 			if update {

@@ -1,7 +1,6 @@
 package test
 
 import (
-	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -39,7 +38,7 @@ var transientKeys = map[string]string{
 func TestProductionKeepsEveryStatefulResource(t *testing.T) {
 	b := stages["production"]
 	seen := map[string]int{}
-	for _, kind := range slices.Sorted(maps.Keys(b.templates)) {
+	for _, kind := range b.kinds() {
 		for _, r := range b.templates[kind].Resources("") {
 			allowed, stateful := statefulTypes[r.Type]
 			if !stateful {
