@@ -31,22 +31,13 @@ func Option(log *slog.Logger) func(*config.LoadOptions) error {
 // New is a logging.Logger writing to log at the level the SDK classifies
 // each line with (Warn, Debug; anything else at Info).
 func New(log *slog.Logger) logging.Logger {
-	return logger{ctx: context.Background(), log: log.With("component", Component)}
+	return logger{log.With("component", Component)}
 }
 
-type logger struct {
-	ctx context.Context
-	log *slog.Logger
-}
+type logger struct{ log *slog.Logger }
 
 func (l logger) Logf(c logging.Classification, format string, v ...any) {
-	l.log.Log(l.ctx, level(c), fmt.Sprintf(format, v...))
-}
-
-// WithContext is logging.ContextLogger: the SDK hands each operation's
-// context, so a handler reading it (trace ids) sees the operation's.
-func (l logger) WithContext(ctx context.Context) logging.Logger {
-	return logger{ctx: ctx, log: l.log}
+	l.log.Log(context.Background(), level(c), fmt.Sprintf(format, v...))
 }
 
 func level(c logging.Classification) slog.Level {
