@@ -1,10 +1,8 @@
 package main_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -122,14 +120,7 @@ func (f *fleet) syncBundle(root string, extra ...string) run {
 	case err != nil:
 		f.t.Fatalf("run worker: %v", err)
 	}
-	sc := bufio.NewScanner(strings.NewReader(r.raw))
-	for sc.Scan() {
-		var m map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-			f.t.Fatalf("log line is not slog JSON: %q", sc.Text())
-		}
-		r.lines = append(r.lines, m)
-	}
+	r.lines = testtool.JSONLines(f.t, r.raw) // every line slog JSON, the SDK's own too
 	return r
 }
 
