@@ -8,6 +8,10 @@
 #     their built binaries run the way `cdk synth` runs the app (the
 #     environment is captured from the CLI once: CDK_OUTDIR, CDK_CONTEXT_JSON,
 #     ...), so neither the CLI nor `go run` is counted;
+#     Each app also runs with CDK_VALIDATION=false: the difference is the
+#     time of CDK's built-in template validator, printed beside the ratio
+#     (its engine's start is a fixed cost both apps pay, its passes grow
+#     with the templates);
 #   - the slot time of one more go test run, traced (scripts/slottime): the
 #     floor of its wall time on this machine's -p slots.
 # A script, not a timed test, so a busy machine cannot fail CI.
@@ -46,30 +50,39 @@ cdk synth --quiet --output "$scratch/capture" --app "sh -c 'env -0 > $scratch/en
 mapfile -d '' cdkenv < <(grep -z '^CDK_' "$scratch/env" | grep -zv -E '^CDK_(OUTDIR|ERROR_FILE|PERF_COUNTERS_FILE)=')
 printf '%s\n' "${cdkenv[@]}" | grep -q '^CDK_CONTEXT_JSON=' || { echo "cdk passed no CDK_CONTEXT_JSON to the app" >&2; exit 1; }
 
-run_app() { # binary, run number; prints seconds
-  local out start end
-  out="$scratch/$(basename "$1")-$2"
+run_app() { # binary, run number[, VAR=value ...]; prints seconds
+  local bin=$1 run=$2 out start end
+  shift 2
+  out="$scratch/$(basename "$bin")-$run"
   start=$(now)
-  env "${cdkenv[@]}" CDK_OUTDIR="$out" CDK_ERROR_FILE="$out/error.txt" CDK_PERF_COUNTERS_FILE="$out/performance-counters.json" \
-    "$1" >/dev/null 2>"$scratch/app.err" || { cat "$scratch/app.err" >&2; echo "$1: run $2 FAILED" >&2; return 1; }
+  env "${cdkenv[@]}" "$@" CDK_OUTDIR="$out" CDK_ERROR_FILE="$out/error.txt" CDK_PERF_COUNTERS_FILE="$out/performance-counters.json" \
+    "$bin" >/dev/null 2>"$scratch/app.err" || { cat "$scratch/app.err" >&2; echo "$bin: run $run FAILED" >&2; return 1; }
   end=$(now)
   rm -rf "$out"
   elapsed "$start" "$end"
 }
 
-# Alternate the two apps so a change of load hits both alike.
-: >"$scratch/onetopic.times"
-: >"$scratch/infra.times"
+# Alternate the apps so a change of load hits all runs alike.
+for f in onetopic infra onetopic-noval infra-noval; do : >"$scratch/$f.times"; done
 for i in $(seq "$runs"); do
   t1=$(run_app bin/onetopic "$i")
   t2=$(run_app bin/infra "$i")
-  echo "synth run $i: one-topic app ${t1}s, this app ${t2}s"
+  t3=$(run_app bin/onetopic "$i" CDK_VALIDATION=false)
+  t4=$(run_app bin/infra "$i" CDK_VALIDATION=false)
+  echo "synth run $i: one-topic app ${t1}s, this app ${t2}s; with CDK_VALIDATION=false ${t3}s and ${t4}s"
   echo "$t1" >>"$scratch/onetopic.times"
   echo "$t2" >>"$scratch/infra.times"
+  echo "$t3" >>"$scratch/onetopic-noval.times"
+  echo "$t4" >>"$scratch/infra-noval.times"
 done
 one=$(median <"$scratch/onetopic.times")
 ours=$(median <"$scratch/infra.times")
+one_noval=$(median <"$scratch/onetopic-noval.times")
+ours_noval=$(median <"$scratch/infra-noval.times")
 awk -v o="$one" -v a="$ours" 'BEGIN { r = a / o; printf "synth medians: one-topic app %.2fs, this app %.2fs: ratio %.2fx (budget 4x): %s\n", o, a, r, (r <= 4 ? "ok" : "OVER") }'
+awk -v o="$one" -v a="$ours" -v on="$one_noval" -v an="$ours_noval" 'BEGIN {
+  printf "  CDK'"'"'s built-in validator (the difference to CDK_VALIDATION=false): one-topic app %.2fs, this app %.2fs\n", o - on, a - an
+  printf "  without it: one-topic app %.2fs, this app %.2fs: %.2fx\n", on, an, an / on }'
 
 : >"$scratch/test.times"
 for i in $(seq "$test_runs"); do
