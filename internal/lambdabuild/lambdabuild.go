@@ -10,14 +10,16 @@ import (
 	"os/exec"
 )
 
-// goarch is the handlers' target, and LambdaArchitecture the architecture
-// constructs/gofunction gives the functions: the one that runs goarch
-// binaries (TestHandlersAreStaticBinariesTheirArchitectureRuns checks the
-// pair against the built binaries and the Lambda developer guide).
-const (
-	goarch             = "arm64"
-	LambdaArchitecture = "arm64"
-)
+// LambdaArchitecture is the architecture constructs/gofunction gives the
+// functions (Lambda's names: arm64, x86_64); the handlers are built for the
+// Go target of the same machine, goarch
+// (TestHandlersAreStaticBinariesTheirArchitectureRuns checks the built
+// binaries' machine against the Lambda developer guide).
+const LambdaArchitecture = "arm64"
+
+// goarch is the GOARCH of LambdaArchitecture's machine (go tool dist list:
+// linux/arm64, linux/amd64); "" for a name Lambda does not have.
+var goarch = map[string]string{"arm64": "arm64", "x86_64": "amd64"}[LambdaArchitecture]
 
 // flags make Lambda binaries reproducible (no paths, VCS stamp or build id),
 // so the asset hash only moves with the code; go list shares them to see the
