@@ -45,10 +45,8 @@ func Build(ctx context.Context, moduleRoot, name, out string, args func(target s
 	// go build refuses to replace a file that is not an object file, and
 	// keeps a Go binary it finds up to date: anything else there (another
 	// program wrote it) goes first.
-	if _, err := os.Stat(target); err == nil {
-		if _, err := buildinfo.ReadFile(target); err != nil {
-			_ = os.Remove(target)
-		}
+	if _, err := buildinfo.ReadFile(target); err != nil {
+		_ = os.Remove(target) // none there yet: nothing to remove
 	}
 	if err := run(ctx, args(target)); err != nil {
 		return err

@@ -122,9 +122,16 @@ func TestAKilledBuildLeavesNoWorkFolder(t *testing.T) {
 		})
 	}()
 	var gotmp string
-	for deadline := time.Now().Add(10 * time.Second); gotmp == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		b, _ := os.ReadFile(seen)
-		gotmp = strings.TrimSpace(string(b))
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("the build ended before it was killed: %v", err)
+		default:
+		}
+		if b, err := os.ReadFile(seen); err == nil && len(b) > 0 { // the echo's line, empty without a GOTMPDIR
+			gotmp = strings.TrimSpace(string(b))
+			break
+		}
 	}
 	cancel()
 	if err := <-done; err == nil {
