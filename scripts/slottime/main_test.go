@@ -66,8 +66,10 @@ func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
 
 // TestReadsTheGoCommandsOwnTrace: the format is the go command's (the trace
 // cmd/go writes with -debug-trace), so a real run on a throwaway module of
-// one package must show that package's link and test run, at most -p
-// actions at once, and busy times that add up to the span.
+// one package must show that package's link and test run, the run after the
+// link (the go command runs the test binary it linked: the trace records the
+// flow "link example.com/traced.test -> test run example.com/traced"), at
+// most -p actions at once, and busy times that add up to the span.
 func TestReadsTheGoCommandsOwnTrace(t *testing.T) {
 	goCmd := testtool.Require(t, "go", "https://go.dev/dl")
 	mod := t.TempDir()
@@ -88,9 +90,17 @@ func TestReadsTheGoCommandsOwnTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	var linked, ran bool
+	var linkEnd, runStart float64
 	for _, a := range s.actions {
-		linked = linked || a.kind == "link"
-		ran = ran || (a.kind == "test run" && a.pkg == "example.com/traced")
+		if a.kind == "link" && a.pkg == "example.com/traced.test" {
+			linked, linkEnd = true, a.end
+		}
+		if a.kind == "test run" && a.pkg == "example.com/traced" {
+			ran, runStart = true, a.start
+		}
+	}
+	if linked && ran && runStart < linkEnd {
+		t.Errorf("the test run starts at %.3fs, before its link ends at %.3fs", runStart, linkEnd)
 	}
 	busy := 0.0
 	for _, b := range s.busy {
