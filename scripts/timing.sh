@@ -7,11 +7,11 @@
 #     (scripts/onetopic, same aws-cdk-go and jsii), both whole processes of
 #     their built binaries run the way `cdk synth` runs the app (the
 #     environment is captured from the CLI once: CDK_OUTDIR, CDK_CONTEXT_JSON,
-#     ...), so neither the CLI nor `go run` is counted;
-#     Each app also runs with CDK_VALIDATION=false: the difference is the
-#     time of CDK's built-in template validator, printed beside the ratio
-#     (its engine's start is a fixed cost both apps pay, its passes grow
-#     with the templates);
+#     ...), so neither the CLI nor `go run` is counted. Each app also runs
+#     with CDK_VALIDATION=false: the difference, run by run, is the time of CDK's
+#     built-in template validator, printed beside the ratio (its engine's
+#     start is a fixed cost both apps pay, its passes grow with the
+#     templates);
 #   - the slot time of one more go test run, traced (scripts/slottime): the
 #     floor of its wall time on this machine's -p slots.
 # A script, not a timed test, so a busy machine cannot fail CI.
@@ -20,12 +20,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 test_runs=${TEST_RUNS:-3}
+for n in "$runs" "$test_runs"; do
+  [[ $n =~ ^[1-9][0-9]*$ ]] || { echo "usage: scripts/timing.sh [synth runs]; synth runs and TEST_RUNS are whole numbers from 1 (got '$n')" >&2; exit 2; }
+done
 export PATH="$PWD/.tools/node_modules/.bin:$PATH" JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION=1
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
 now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f\n", b - a }'; }
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) exit 1; print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime; }
 failed() { # what, exit code, output file: print its failures, keep it, stop
@@ -50,38 +53,38 @@ cdk synth --quiet --output "$scratch/capture" --app "sh -c 'env -0 > $scratch/en
 mapfile -d '' cdkenv < <(grep -z '^CDK_' "$scratch/env" | grep -zv -E '^CDK_(OUTDIR|ERROR_FILE|PERF_COUNTERS_FILE)=')
 printf '%s\n' "${cdkenv[@]}" | grep -q '^CDK_CONTEXT_JSON=' || { echo "cdk passed no CDK_CONTEXT_JSON to the app" >&2; exit 1; }
 
-run_app() { # binary, run number[, VAR=value ...]; prints seconds
-  local bin=$1 run=$2 out start end
-  shift 2
-  out="$scratch/$(basename "$bin")-$run"
+# binary, run number, CDK_VALIDATION: true (CDK's default: aws-cdk-lib skips
+# its validator only when process.env.CDK_VALIDATION === "false", whatever
+# this shell exports) or false. Prints the seconds and keeps them in
+# $scratch/<binary>-<true|false>.times.
+run_app() {
+  local out start end
+  out="$scratch/$(basename "$1")-$2"
   start=$(now)
-  env "${cdkenv[@]}" "$@" CDK_OUTDIR="$out" CDK_ERROR_FILE="$out/error.txt" CDK_PERF_COUNTERS_FILE="$out/performance-counters.json" \
-    "$bin" >/dev/null 2>"$scratch/app.err" || { cat "$scratch/app.err" >&2; echo "$bin: run $run FAILED" >&2; return 1; }
+  env "${cdkenv[@]}" CDK_VALIDATION="$3" CDK_OUTDIR="$out" CDK_ERROR_FILE="$out/error.txt" CDK_PERF_COUNTERS_FILE="$out/performance-counters.json" \
+    "$1" >/dev/null 2>"$scratch/app.err" || { cat "$scratch/app.err" >&2; echo "$1: run $2 FAILED" >&2; return 1; }
   end=$(now)
   rm -rf "$out"
-  elapsed "$start" "$end"
+  elapsed "$start" "$end" | tee -a "$scratch/$(basename "$1")-$3.times"
 }
 
 # Alternate the apps so a change of load hits all runs alike.
-for f in onetopic infra onetopic-noval infra-noval; do : >"$scratch/$f.times"; done
 for i in $(seq "$runs"); do
-  t1=$(run_app bin/onetopic "$i")
-  t2=$(run_app bin/infra "$i")
-  t3=$(run_app bin/onetopic "$i" CDK_VALIDATION=false)
-  t4=$(run_app bin/infra "$i" CDK_VALIDATION=false)
+  t1=$(run_app bin/onetopic "$i" true)
+  t2=$(run_app bin/infra "$i" true)
+  t3=$(run_app bin/onetopic "$i" false)
+  t4=$(run_app bin/infra "$i" false)
   echo "synth run $i: one-topic app ${t1}s, this app ${t2}s; with CDK_VALIDATION=false ${t3}s and ${t4}s"
-  echo "$t1" >>"$scratch/onetopic.times"
-  echo "$t2" >>"$scratch/infra.times"
-  echo "$t3" >>"$scratch/onetopic-noval.times"
-  echo "$t4" >>"$scratch/infra-noval.times"
+  # The validator's time within one run of each app, paired run by run.
+  awk -v a="$t1" -v b="$t3" 'BEGIN { printf "%.2f\n", a - b }' >>"$scratch/onetopic-validator.times"
+  awk -v a="$t2" -v b="$t4" 'BEGIN { printf "%.2f\n", a - b }' >>"$scratch/infra-validator.times"
 done
-one=$(median <"$scratch/onetopic.times")
-ours=$(median <"$scratch/infra.times")
-one_noval=$(median <"$scratch/onetopic-noval.times")
-ours_noval=$(median <"$scratch/infra-noval.times")
-awk -v o="$one" -v a="$ours" 'BEGIN { r = a / o; printf "synth medians: one-topic app %.2fs, this app %.2fs: ratio %.2fx (budget 4x): %s\n", o, a, r, (r <= 4 ? "ok" : "OVER") }'
-awk -v o="$one" -v a="$ours" -v on="$one_noval" -v an="$ours_noval" 'BEGIN {
-  printf "  CDK'"'"'s built-in validator (the difference to CDK_VALIDATION=false): one-topic app %.2fs, this app %.2fs\n", o - on, a - an
+awk -v o="$(median <"$scratch/onetopic-true.times")" -v a="$(median <"$scratch/infra-true.times")" \
+  -v on="$(median <"$scratch/onetopic-false.times")" -v an="$(median <"$scratch/infra-false.times")" \
+  -v ov="$(median <"$scratch/onetopic-validator.times")" -v av="$(median <"$scratch/infra-validator.times")" 'BEGIN {
+  r = a / o
+  printf "synth medians: one-topic app %.2fs, this app %.2fs: ratio %.2fx (budget 4x): %s\n", o, a, r, (r <= 4 ? "ok" : "OVER")
+  printf "  CDK\047s built-in validator (each run less its CDK_VALIDATION=false run, median): one-topic app %.2fs, this app %.2fs\n", ov, av
   printf "  without it: one-topic app %.2fs, this app %.2fs: %.2fx\n", on, an, an / on }'
 
 : >"$scratch/test.times"
