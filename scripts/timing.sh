@@ -34,7 +34,9 @@ load() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || uptime; }
 failed() { # what, exit code, output file: print its failures, keep it, stop
   local kept="${TMPDIR:-/tmp}/timing-go-test-${1// /-}.out"
   cp "$3" "$kept"
-  { grep -E -B 15 '^(--- FAIL|FAIL|panic:)' "$kept" || tail -40 "$kept"; } | head -120 >&2
+  # head ends the pipe after 120 lines; the SIGPIPE that stops grep then must
+  # not end the script (pipefail) before it says where the output is.
+  { grep -E -B 15 '^(--- FAIL|FAIL|panic:)' "$kept" || tail -40 "$kept"; } | head -120 >&2 || true
   echo "go test $1 FAILED (exit $2); its whole output: $kept" >&2
   exit 1
 }
