@@ -21,7 +21,6 @@ import (
 // beside the template as plain JSON, from one pass over its metadata.
 type stackArtifact struct {
 	cfn        cfn.Stack         // as cfn.LoadAssembly read it (the file's bytes, the parsed template, the metadata)
-	path       string            // the stack's construct path, e.g. "staging/data"
 	nag        []string          // unsuppressed AwsSolutions findings (readAnnotations)
 	cdk        []string          // CDK's own errors and warnings, not cdk-nag's (readAnnotations)
 	resourceAt map[string]string // construct path -> logical id (the aws:cdk:logicalId metadata)
@@ -54,7 +53,6 @@ func readAssembly(dir string) (map[string]stackArtifact, error) {
 					if err := json.Unmarshal(raw, &a.suppressed); err != nil {
 						return nil, fmt.Errorf("%s: %s metadata: %w", s.ArtifactID, e.Type, err)
 					}
-					a.path = path
 				}
 			}
 		}

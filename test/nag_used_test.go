@@ -149,9 +149,10 @@ func TestEverySuppressionLandsOnItsResource(t *testing.T) {
 			st := b.stacks[kind]
 			for _, s := range st.suppressed {
 				checked++
-				id, ok := st.resourceAt[st.path+"/"+s.Path]
+				at := st.cfn.DisplayName + "/" + s.Path // the stack's construct path (cfn.Stack.DisplayName)
+				id, ok := st.resourceAt[at]
 				if !ok {
-					id, ok = st.resourceAt[st.path+"/"+s.Path+"/Resource"]
+					id, ok = st.resourceAt[at+"/Resource"]
 				}
 				if !ok {
 					t.Errorf("%s/%s: suppression %s is on %q, which is no resource (nor a construct whose Resource is one): cdk-nag attaches it to nothing",

@@ -29,7 +29,7 @@ type Stack struct {
 	Stage        string    // stage display name, e.g. "staging"
 	Name         string    // CloudFormation stack name, e.g. "bp-staging-network"
 	ArtifactID   string    // manifest artifact id
-	DisplayName  string    // e.g. "staging/bp-staging-network"
+	DisplayName  string    // the stack's construct path, e.g. "staging/network" (CDK writes stack.node.path)
 	TemplatePath string    // absolute or cdk.out-relative path of the template
 	Raw          []byte    // the template file as CDK wrote it
 	Template     *Template // parsed template
