@@ -26,7 +26,7 @@ type stackArtifact struct {
 	resourceAt map[string]string // construct path -> logical id (the aws:cdk:logicalId metadata)
 	// suppressed are the cdk-nag suppressions the stack applied, as it lists
 	// them in its base.SuppressionsMetadata entry.
-	suppressed []base.AppliedSuppression
+	suppressed []base.Suppression
 }
 
 // readAssembly reads every stack of the assembly in dir and of the nested

@@ -9,13 +9,14 @@ import (
 )
 
 // Suppression is one reviewed exception to an AwsSolutions rule, on one
-// construct path below a stack. Every entry says why it is safe.
+// construct path below a stack. Every entry says why it is safe. The JSON
+// names are those of the stack's SuppressionsMetadata list.
 type Suppression struct {
-	Path      string // construct path below the stack
-	Rule      string
-	Reason    string
-	AppliesTo []string
-	When      func(config.Stage) bool // nil: always
+	Path      string                  `json:"path"` // construct path below the stack
+	Rule      string                  `json:"rule"`
+	Reason    string                  `json:"reason"`
+	AppliesTo []string                `json:"applies_to,omitempty"`
+	When      func(config.Stage) bool `json:"-"` // nil: always
 }
 
 // LambdaInVpc covers a Go function of constructs/gofunction placed in the VPC.
@@ -26,17 +27,9 @@ func LambdaInVpc(id string) Suppression {
 
 // SuppressionsMetadata is the type of the stack's construct metadata entry
 // (in the cloud assembly) that lists the suppressions applySuppressions
-// attached, as AppliedSuppression values, so a reviewer or test sees them
-// for every stack without cdk-nag's per-resource view.
+// attached, as JSON Suppression values, so a reviewer or test sees them for
+// every stack without cdk-nag's per-resource view.
 const SuppressionsMetadata = "bp:nag-suppressions"
-
-// AppliedSuppression is one entry of that list.
-type AppliedSuppression struct {
-	Path      string   `json:"path"` // below the stack
-	Rule      string   `json:"rule"`
-	Reason    string   `json:"reason"`
-	AppliesTo []string `json:"applies_to,omitempty"`
-}
 
 // applySuppressions attaches the suppressions of a stack this stage applies
 // and lists them in the stack's metadata. A path that no longer exists fails synthesis;
@@ -50,12 +43,12 @@ type AppliedSuppression struct {
 // everything below X.
 func applySuppressions(stack awscdk.Stack, cfg config.Stage, suppressions []Suppression) {
 	stackPath := "/" + *stack.Node().Path() // one jsii round trip per stack, not per suppression
-	var applied []AppliedSuppression
+	var applied []Suppression
 	for _, sup := range suppressions {
 		if sup.When != nil && !sup.When(cfg) {
 			continue
 		}
-		applied = append(applied, AppliedSuppression{Path: sup.Path, Rule: sup.Rule, Reason: sup.Reason, AppliesTo: sup.AppliesTo})
+		applied = append(applied, sup)
 		entry := &cdknag.NagPackSuppression{Id: jsii.String(sup.Rule), Reason: jsii.String(sup.Reason)}
 		if len(sup.AppliesTo) > 0 {
 			applies := make([]interface{}, len(sup.AppliesTo))
