@@ -4,8 +4,8 @@
 package sdklogtest
 
 import (
-	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -14,17 +14,17 @@ import (
 	"github.com/bp/infra/internal/testtool"
 )
 
-// DiscardWarning is the AWS SDK's own warning when it cannot read the rest
+// discardWarning is the AWS SDK's own warning when it cannot read the rest
 // of a response body it closes (smithy-go transport/http,
 // middleware_close_response_body.go, CloseResponseBody): what a download
 // cancelled mid-body makes it log.
-const DiscardWarning = "failed to discard remaining HTTP response body, this may affect connection reuse"
+const discardWarning = "failed to discard remaining HTTP response body, this may affect connection reuse"
 
 // BrokenBodyClient answers every request 200 with body, and then fails the
-// read with "use of closed network connection", as a connection closed
-// mid-body does.
+// read as a connection closed mid-body does: net's read error wrapping
+// net.ErrClosed ("use of closed network connection").
 func BrokenBodyClient(contentType, body string) *http.Client {
-	broken := errors.New("use of closed network connection")
+	broken := &net.OpError{Op: "read", Net: "tcp", Err: net.ErrClosed}
 	return &http.Client{Transport: roundTripper(func(r *http.Request) (*http.Response, error) {
 		return &http.Response{StatusCode: http.StatusOK, Request: r, ContentLength: -1,
 			Header: http.Header{"Content-Type": {contentType}},
@@ -52,16 +52,16 @@ type failingReader struct{ err error }
 func (f failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 // RequireWarning fails the test unless log (JSON lines) holds the SDK's
-// DiscardWarning at WARN, marked as the SDK's.
+// discardWarning at WARN, marked as the SDK's.
 func RequireWarning(t testing.TB, log string) {
 	t.Helper()
 	for _, rec := range testtool.JSONLines(t, log) {
-		if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, DiscardWarning) {
+		if msg, _ := rec["msg"].(string); strings.HasPrefix(msg, discardWarning) {
 			if rec["level"] != "WARN" || rec["component"] != sdklog.Component {
 				t.Fatalf("the SDK's warning logged as %v", rec)
 			}
 			return
 		}
 	}
-	t.Fatalf("the SDK's warning %q is not in the log:\n%s", DiscardWarning, log)
+	t.Fatalf("the SDK's warning %q is not in the log:\n%s", discardWarning, log)
 }
