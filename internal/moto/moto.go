@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/bp/infra/internal/fakeaws"
@@ -191,14 +190,12 @@ func (s *Server) Env() []string {
 }
 
 // Config is an SDK config for seeding the fake from the test itself: every
-// client built from it talks to the fake (S3 also needs UsePathStyle).
+// client built from it talks to the fake, one attempt per call
+// (fakeaws.Config; S3 also needs UsePathStyle).
 func (s *Server) Config() aws.Config {
-	return aws.Config{
-		Region:       Region,
-		Credentials:  credentials.NewStaticCredentialsProvider("testing", "testing", ""),
-		HTTPClient:   fakeaws.HTTPClient(),
-		BaseEndpoint: aws.String(s.URL),
-	}
+	cfg := fakeaws.Config(s.URL)
+	cfg.Region = Region
+	return cfg
 }
 
 // Reset drops everything the fake holds.
