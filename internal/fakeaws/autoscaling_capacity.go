@@ -29,8 +29,7 @@ type Activity struct {
 }
 
 // inProgress reports an activity that has not ended: every StatusCode but
-// the API's three final ScalingActivityStatusCode values (the others run
-// from PendingSpotBidPlacement to WaitingForInstanceWarmup).
+// the API's three final ScalingActivityStatusCode values.
 func (a Activity) inProgress() bool {
 	switch astypes.ScalingActivityStatusCode(a.StatusCode) {
 	case astypes.ScalingActivityStatusCodeSuccessful, astypes.ScalingActivityStatusCodeFailed, astypes.ScalingActivityStatusCodeCancelled:
