@@ -36,10 +36,6 @@ type Options struct {
 	IMDSEndpoint           string
 	// StaticCredentials skips the default chain (tests against fakes).
 	StaticCredentials bool
-	// Log receives the SDK's own lines (its warnings), through the worker's
-	// JSON handler and its redaction. Required: slog.Default() would print
-	// them as plain text.
-	Log *slog.Logger
 }
 
 // Clients are the SDK clients of one worker.
@@ -52,12 +48,15 @@ type Clients struct {
 	IMDS           *imds.Client
 }
 
-// New loads the shared config once and builds every client from it.
-func New(ctx context.Context, o Options) (Clients, error) {
-	if o.Log == nil {
-		return Clients{}, errors.New("awsclients: Options.Log is nil: pass the worker's logger, so the SDK's own lines are JSON")
+// New loads the shared config once and builds every client from it. log
+// receives the SDK's own lines (its warnings), through the worker's JSON
+// handler and its redaction; nil is refused, as slog.Default() would print
+// them as plain text.
+func New(ctx context.Context, log *slog.Logger, o Options) (Clients, error) {
+	if log == nil {
+		return Clients{}, errors.New("awsclients: the logger is nil: pass the worker's, so the SDK's own lines are JSON")
 	}
-	opts := []func(*config.LoadOptions) error{config.WithRegion(o.Region), sdklog.Option(o.Log)}
+	opts := []func(*config.LoadOptions) error{config.WithRegion(o.Region), sdklog.Option(log)}
 	if o.HTTPClient != nil {
 		opts = append(opts, config.WithHTTPClient(o.HTTPClient))
 	}

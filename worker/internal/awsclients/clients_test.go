@@ -21,10 +21,9 @@ import (
 func TestSDKWarningsAreLinesOfTheWorkersJSONLog(t *testing.T) {
 	sdklogtest.NoAmbientAWS(t)
 	var out bytes.Buffer
-	cl, err := awsclients.New(context.Background(), awsclients.Options{
+	cl, err := awsclients.New(context.Background(), slog.New(slog.NewJSONHandler(&out, nil)), awsclients.Options{
 		Region: "us-east-1", StaticCredentials: true, S3Endpoint: "http://s3.test",
 		HTTPClient: sdklogtest.BrokenBodyClient("application/xml", ""),
-		Log:        slog.New(slog.NewJSONHandler(&out, nil)),
 	})
 	if err != nil {
 		t.Fatal(err)

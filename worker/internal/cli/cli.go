@@ -96,9 +96,9 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: redact.ReplaceAttr}))
 }
 
-func awsOptions(cfg *config.Config, env Env, log *slog.Logger) awsclients.Options {
+func awsOptions(cfg *config.Config, env Env) awsclients.Options {
 	o := env.AWS
-	o.Region, o.Log = cfg.Region, log
+	o.Region = cfg.Region
 	return o
 }
 

@@ -21,7 +21,7 @@ func runCommand(ctx context.Context, args []string, env Env) int {
 		return 2
 	}
 	log := newLogger(env.Stderr, cfg.SlogLevel())
-	cl, err := awsclients.New(ctx, awsOptions(cfg, env, log))
+	cl, err := awsclients.New(ctx, log, awsOptions(cfg, env))
 	if err != nil {
 		log.Error("worker cannot start", "error", err.Error())
 		return 1

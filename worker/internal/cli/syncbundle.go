@@ -49,7 +49,7 @@ func syncBundleCommand(ctx context.Context, args []string, env Env) int {
 		return syncExitConfig
 	}
 	log := newLogger(env.Stderr, cfg.SlogLevel()).With("command", "sync-bundle", "root", sf.root)
-	cl, err := awsclients.New(ctx, awsOptions(cfg, env, log))
+	cl, err := awsclients.New(ctx, log, awsOptions(cfg, env))
 	if err != nil {
 		log.Error("bundle sync cannot start", "error", err.Error())
 		return syncExitFailed
